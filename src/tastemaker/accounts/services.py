@@ -1,0 +1,135 @@
+"""Account write paths: registration, profile, password."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tastemaker.core.errors import ValidationFailed
+from tastemaker.social.media import process_image
+
+from .models import User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+RESERVED = {
+    "admin", "administrator", "api", "oauth", "static", "media", "settings", "login", "logout", "signup",
+    "search", "notifications", "home", "public", "tags", "explore", "about", "go", "root", "support",
+    "tastemaker", "operator", "system", "i18n", "well-known", "staff", "help",
+}
+LANG_CODES = {code for code, _name in settings.LANGUAGES} | {"zh", "zh-cn"}
+
+
+def normalise_language(value: str | None) -> str:
+    value = (value or "en").strip().lower()
+    if value in {"zh", "zh-cn", "zh-hans", "zh_cn"}:
+        return "zh-hans"
+    if value not in LANG_CODES:
+        raise ValidationFailed(_("Unsupported language; use 'en' or 'zh-hans'."), field="language")
+    return value
+
+
+def validate_username(username: str) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed(_("Choose a username."), field="username")
+    if not USERNAME_RE.match(username):
+        raise ValidationFailed(
+            _("A username has 1 to 30 characters: letters, digits and underscores only."), field="username"
+        )
+    if username.lower() in RESERVED:
+        raise ValidationFailed(_("This username is reserved."), field="username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed(_("This username is taken."), field="username")
+    return username
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), field="password") from None
+
+
+def register(*, username: str, email: str, password: str, display_name: str = "", language: str = "en",
+             agreement: bool = True) -> User:
+    if not agreement:
+        raise ValidationFailed(_("You must agree to the rules of this server."), field="agreement")
+    username = validate_username(username)
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationFailed(_("Enter a valid e-mail address."), field="email") from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed(_("This e-mail address is already registered."), field="email")
+    if len(display_name or "") > 60:
+        raise ValidationFailed(_("A display name has at most 60 characters."), field="display_name")
+    user = User(username=username, email=email, display_name=(display_name or "").strip(),
+                language=normalise_language(language))
+    _validate_password(password or "", user)
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+    return user
+
+
+def update_profile(user: User, *, display_name: str | None = None, bio: str | None = None,
+                   language: str | None = None, interests: list[str] | None = None,
+                   avatar: bytes | None = None, header: bytes | None = None,
+                   locked: bool | None = None, bot: bool | None = None) -> User:
+    changed: list[str] = []
+    if display_name is not None:
+        if len(display_name) > 60:
+            raise ValidationFailed(_("A display name has at most 60 characters."), field="display_name")
+        user.display_name = display_name.strip()
+        changed.append("display_name")
+    if bio is not None:
+        if len(bio) > 500:
+            raise ValidationFailed(_("A bio has at most 500 characters."), field="note")
+        user.bio = bio
+        changed.append("bio")
+    if language is not None:
+        user.language = normalise_language(language)
+        changed.append("language")
+    if interests is not None:
+        cleaned = []
+        for item in interests:
+            item = str(item).strip().lower()
+            if not item or len(item) > 40:
+                raise ValidationFailed(_("Each interest has 1 to 40 characters."), field="interests")
+            if item not in cleaned:
+                cleaned.append(item)
+        if len(cleaned) > 20:
+            raise ValidationFailed(_("At most 20 interests."), field="interests")
+        user.interests = cleaned
+        changed.append("interests")
+    if locked is not None:
+        user.locked = bool(locked)
+        changed.append("locked")
+    if bot is not None:
+        user.bot = bool(bot)
+        changed.append("bot")
+    # images are validated before anything is saved, so a bad one changes nothing
+    if avatar is not None:
+        user.avatar = process_image(avatar)["preview"]
+        changed.append("avatar")
+    if header is not None:
+        user.header = process_image(header)["file"]
+        changed.append("header")
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def change_password(user: User, *, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password or ""):
+        raise ValidationFailed(_("Your current password is not correct."), field="old_password")
+    _validate_password(new_password or "", user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])

@@ -1,0 +1,76 @@
+"""Keyset pagination over time-ordered ids, the Mastodon way (max_id / since_id / min_id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Page:
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def ascending(self) -> bool:
+        """min_id asks for the page just after min_id (oldest first), returned newest first."""
+        return self.min_id is not None
+
+
+def parse_int(value, name: str) -> int | None:
+    from .errors import ValidationFailed
+
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{name} must be an integer id", field=name) from None
+    if number < 0 or number > 2**63 - 1:
+        raise ValidationFailed(f"{name} is out of range", field=name)
+    return number
+
+
+def page_from(params, max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_LIMIT) -> Page:
+    from .errors import ValidationFailed
+
+    limit = parse_int(params.get("limit"), "limit")
+    if limit is None:
+        limit = default_limit
+    if limit < 1:
+        raise ValidationFailed("limit must be at least 1", field="limit")
+    return Page(
+        max_id=parse_int(params.get("max_id"), "max_id"),
+        since_id=parse_int(params.get("since_id"), "since_id"),
+        min_id=parse_int(params.get("min_id"), "min_id"),
+        limit=min(limit, max_limit),
+    )
+
+
+def apply_keyset(qs, page: Page, field: str = "id"):
+    """Filter and order a queryset by a time-ordered key; returns a list newest first."""
+    if page.max_id is not None:
+        qs = qs.filter(**{f"{field}__lt": page.max_id})
+    if page.since_id is not None:
+        qs = qs.filter(**{f"{field}__gt": page.since_id})
+    if page.min_id is not None:
+        qs = qs.filter(**{f"{field}__gt": page.min_id})
+        rows = list(qs.order_by(field)[: page.limit])
+        rows.reverse()
+        return rows
+    return list(qs.order_by(f"-{field}")[: page.limit])
+
+
+def link_header(base_url: str, params: dict, first_key: int | None, last_key: int | None) -> str | None:
+    """Link header with rel=next (older) and rel=prev (newer), or None for an empty page."""
+    if first_key is None or last_key is None:
+        return None
+    keep = {k: v for k, v in params.items() if k not in {"max_id", "since_id", "min_id"} and v != ""}
+    nxt = urlencode({**keep, "max_id": last_key})
+    prev = urlencode({**keep, "min_id": first_key})
+    return f'<{base_url}?{nxt}>; rel="next", <{base_url}?{prev}>; rel="prev"'

@@ -1,0 +1,57 @@
+"""Text helpers shared by search and (later) ability labels: Chinese + English tokenisation."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+_lock = threading.Lock()
+USER_DICT = Path(__file__).with_name("userdict.txt")
+HASHTAG_RE = re.compile(r"(?:^|(?<=[^\w]))#([\w\u4e00-\u9fff]{1,64})", re.UNICODE)
+MENTION_RE = re.compile(r"(?:^|(?<=[^\w@/]))@([A-Za-z0-9_]{1,30})(?![\w@])")
+_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]+", re.UNICODE)
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    with _lock:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        if USER_DICT.exists():
+            jieba.load_userdict(str(USER_DICT))
+        return jieba
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased search tokens: words for Latin text, jieba search-mode words for Chinese."""
+    out: list[str] = []
+    for chunk in _WORD_RE.findall(text.lower()):
+        if _CJK_RE.search(chunk):
+            out.extend(t for t in _jieba().cut_for_search(chunk) if t.strip())
+        else:
+            out.append(chunk)
+    return out
+
+
+def search_text(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+def extract_hashtags(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in HASHTAG_RE.findall(text):
+        seen.setdefault(tag.lower(), None)
+    return list(seen)
+
+
+def extract_mentions(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for name in MENTION_RE.findall(text):
+        seen.setdefault(name.lower(), None)
+    return list(seen)

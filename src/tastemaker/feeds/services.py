@@ -1,0 +1,177 @@
+"""Home-feed delivery: fan-out on write in bulk chunks, pull at read time for big accounts.
+
+Every write here is ``INSERT … SELECT … ON CONFLICT DO NOTHING`` against the unique
+(viewer, post) constraint, so re-running or resuming any of it never duplicates an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from tastemaker.social.models import Post
+
+MAX_ID = 2**63 - 1
+TABLE = "feeds_timelineentry"
+
+
+def _reply_filter(alias: str, viewer_expr: str) -> str:
+    """SQL: a reply is delivered only to viewers who also follow the account replied to (or it's a self-reply)."""
+    return (
+        f"({alias}.in_reply_to_account_id IS NULL OR {alias}.in_reply_to_account_id = {alias}.author_id "
+        f"OR {alias}.in_reply_to_account_id = {viewer_expr} OR EXISTS (SELECT 1 FROM social_follow g "
+        f"WHERE g.follower_id = {viewer_expr} AND g.target_id = {alias}.in_reply_to_account_id))"
+    )
+
+
+def insert_own_entry(post: Post) -> None:
+    """A post always reaches its author's own home timeline, at once."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) VALUES (%s, %s, %s) "
+            "ON CONFLICT (viewer_id, post_id) DO NOTHING",
+            [post.author_id, post.pk, post.author_id],
+        )
+
+
+def enqueue_fanout(post_id: int) -> None:
+    from .tasks import fanout_task
+
+    fanout_task(post_id)
+
+
+def enqueue_backfill(viewer_id: int, author_id: int) -> None:
+    from .tasks import backfill_task
+
+    backfill_task(viewer_id, author_id)
+
+
+def is_pulled(author_followers: int) -> bool:
+    return author_followers > settings.FANOUT_THRESHOLD
+
+
+def fanout_post(post_id: int, *, chunk: int | None = None,
+                on_chunk: Callable[[int, int], None] | None = None) -> int:
+    """Deliver a post to its author's followers, chunk by chunk in follower-id order.
+
+    Progress is stored after each chunk (``FanoutProgress``), so a job killed part-way resumes
+    where it stopped; and because inserts ignore existing rows, starting over is harmless too.
+    Returns the number of rows inserted by this run.
+    """
+    from .models import FanoutProgress
+
+    chunk = chunk or settings.FANOUT_CHUNK
+    row = Post.objects.select_related("author").filter(pk=post_id).values(
+        "author_id", "author__followers_count", "author__is_suspended", "in_reply_to_account_id"
+    ).first()
+    if row is None:
+        return 0  # deleted before delivery: nothing to do
+    progress, _created = FanoutProgress.objects.get_or_create(post_id=post_id)
+    if progress.done:
+        return 0
+    if row["author__is_suspended"] or is_pulled(row["author__followers_count"]):
+        FanoutProgress.objects.filter(post_id=post_id).update(done=True)
+        return 0
+    author_id = row["author_id"]
+    is_reply = row["in_reply_to_account_id"] not in (None, author_id)
+    cursor_id = progress.cursor
+    inserted = 0
+    with connection.cursor() as cur:
+        while True:
+            cur.execute(
+                "SELECT follower_id FROM social_follow WHERE target_id = %s AND follower_id > %s "
+                "ORDER BY follower_id LIMIT 1 OFFSET %s",
+                [author_id, cursor_id, chunk - 1],
+            )
+            found = cur.fetchone()
+            upper = found[0] if found else MAX_ID
+            reply_sql = ""
+            params: list = [post_id, author_id, author_id, cursor_id, upper]
+            if is_reply:
+                reply_sql = (" AND EXISTS (SELECT 1 FROM social_follow g WHERE g.follower_id = f.follower_id "
+                             "AND g.target_id = %s)")
+                params.append(row["in_reply_to_account_id"])
+            with transaction.atomic():
+                cur.execute(
+                    f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
+                    "SELECT f.follower_id, %s, %s FROM social_follow f "
+                    "WHERE f.target_id = %s AND f.follower_id > %s AND f.follower_id <= %s" + reply_sql +
+                    " ON CONFLICT (viewer_id, post_id) DO NOTHING",
+                    params,
+                )
+                inserted += max(cur.rowcount, 0)
+                FanoutProgress.objects.filter(post_id=post_id).update(cursor=upper, done=found is None)
+            if on_chunk is not None:
+                on_chunk(cursor_id, upper)
+            cursor_id = upper
+            if found is None:
+                break
+    return inserted
+
+
+def backfill(viewer_id: int, author_id: int, count: int = 20) -> int:
+    """After a follow: put the account's recent posts into the follower's home timeline at once."""
+    from tastemaker.accounts.models import User
+
+    author = User.objects.filter(pk=author_id).values("followers_count").first()
+    if author is None or is_pulled(author["followers_count"]):
+        return 0  # big accounts are merged at read time anyway
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
+            f"SELECT %s, p.id, p.author_id FROM (SELECT id, author_id FROM social_post p WHERE p.author_id = %s "
+            f"AND {_reply_filter('p', '%s')} ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
+            "ON CONFLICT (viewer_id, post_id) DO NOTHING",
+            [viewer_id, author_id, viewer_id, viewer_id, count],
+        )
+        return max(cur.rowcount, 0)
+
+
+def remove_author_from_timeline(viewer_id: int, author_id: int) -> int:
+    """Unfollow / block: the account's posts and reposts leave the viewer's home timeline."""
+    from .models import TimelineEntry
+
+    deleted, _rows = TimelineEntry.objects.filter(viewer_id=viewer_id, author_id=author_id).delete()
+    return deleted
+
+
+def rebuild_viewer(viewer_id: int, cap: int | None = None) -> int:
+    """Rebuild one home timeline from the source tables (follows + posts), newest ``cap`` posts."""
+    cap = cap or settings.TIMELINE_CAP
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TABLE} WHERE viewer_id = %s", [viewer_id])
+        cur.execute(
+            f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
+            "SELECT %s, p.id, p.author_id FROM (SELECT p.id, p.author_id FROM social_post p "
+            "JOIN accounts_user u ON u.id = p.author_id "
+            "WHERE (p.author_id = %s OR (u.followers_count <= %s AND p.author_id IN "
+            "(SELECT target_id FROM social_follow WHERE follower_id = %s))) "
+            f"AND {_reply_filter('p', '%s')} ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
+            "ON CONFLICT (viewer_id, post_id) DO NOTHING",
+            [viewer_id, viewer_id, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id, cap],
+        )
+        return max(cur.rowcount, 0)
+
+
+def trim_viewer(viewer_id: int, cap: int | None = None) -> int:
+    cap = cap or settings.TIMELINE_CAP
+    with connection.cursor() as cur:
+        cur.execute(
+            f"DELETE FROM {TABLE} WHERE viewer_id = %s AND post_id < (SELECT post_id FROM {TABLE} "
+            "WHERE viewer_id = %s ORDER BY post_id DESC LIMIT 1 OFFSET %s)",
+            [viewer_id, viewer_id, cap - 1],
+        )
+        return max(cur.rowcount, 0)
+
+
+def viewers_over_cap(cap: int | None = None) -> list[int]:
+    cap = cap or settings.TIMELINE_CAP
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT viewer_id FROM {TABLE} GROUP BY viewer_id HAVING COUNT(*) > %s", [cap])
+        return [r[0] for r in cur.fetchall()]
+
+
+def trim_all(cap: int | None = None) -> int:
+    return sum(trim_viewer(v, cap) for v in viewers_over_cap(cap))

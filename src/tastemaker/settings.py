@@ -1,0 +1,237 @@
+"""Typed settings from environment variables, all prefixed ``TASTEMAKER_``.
+
+Embedded defaults: SQLite (WAL) and huey on SQLite under ``TASTEMAKER_DATA_DIR`` (``./var``).
+Production: ``TASTEMAKER_DATABASE_URL=postgres://…`` and ``TASTEMAKER_REDIS_URL=redis://…``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+PREFIX = "TASTEMAKER_"
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(PREFIX + name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:  # a typo in configuration should stop the start, loudly
+        raise RuntimeError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("DATA_DIR", str(Path.cwd() / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    given = env_str("SECRET_KEY")
+    if given:
+        return given
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+SITE_NAME = env_str("SITE_NAME", "Tastemaker")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ADMIN_EMAIL = env_str("ADMIN_EMAIL", "admin@tastemaker.local")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "oauth2_provider",
+    "huey.contrib.djhuey",
+    "tastemaker.core",
+    "tastemaker.accounts",
+    "tastemaker.social",
+    "tastemaker.feeds",
+    "tastemaker.trust",
+    "tastemaker.api",
+    "tastemaker.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tastemaker.core.middleware.RateLimitedMiddleware",
+]
+
+ROOT_URLCONF = "tastemaker.urls"
+WSGI_APPLICATION = "tastemaker.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tastemaker.web.context.site",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tastemaker.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 600))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+            "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;"
+        ),
+    }
+else:
+    _db.setdefault("OPTIONS", {})
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- background jobs ------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)  # explicit: huey would otherwise follow DEBUG
+if REDIS_URL:
+    from huey import RedisHuey
+
+    HUEY = RedisHuey("tastemaker", url=REDIS_URL, immediate=HUEY_IMMEDIATE)
+else:
+    from huey import SqliteHuey
+
+    HUEY = SqliteHuey("tastemaker", filename=str(DATA_DIR / "huey.sqlite3"), immediate=HUEY_IMMEDIATE)
+
+# --- auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:public"
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "read your data",
+        "write": "change your data",
+        "follow": "manage your follows, blocks and mutes",
+        "push": "receive push notifications",
+        "profile": "read your profile",
+    },
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 10 * 365 * 24 * 3600,  # Mastodon tokens do not expire
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 10 * 365 * 24 * 3600,
+    "PKCE_REQUIRED": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "urn"],
+    "OAUTH2_VALIDATOR_CLASS": "tastemaker.accounts.oauth.Validator",
+}
+
+# --- i18n -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_TZ = True
+
+# --- files ----------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {"huey": {"level": "INFO"}},
+}
+
+# --- product rules --------------------------------------------------------------------------
+POST_MAX_CHARS = env_int("POST_MAX_CHARS", 2000)
+POST_MAX_MEDIA = env_int("POST_MAX_MEDIA", 9)
+MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40_000_000)
+MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 10 * 1024 * 1024)
+MEDIA_MAX_SIDE = env_int("MEDIA_MAX_SIDE", 2048)
+FANOUT_THRESHOLD = env_int("FANOUT_THRESHOLD", 10_000)  # above it: merged at read time (pull)
+FANOUT_CHUNK = env_int("FANOUT_CHUNK", 5_000)
+TIMELINE_CAP = env_int("TIMELINE_CAP", 800)
+# rate limits: "count/seconds"
+RATE_POST = env_str("RATE_POST", "300/10800")
+RATE_FOLLOW = env_str("RATE_FOLLOW", "400/86400")
+RATE_LOGIN_IP = env_str("RATE_LOGIN_IP", "30/300")
+RATE_REGISTER_IP = env_str("RATE_REGISTER_IP", "20/3600")
+RATE_INTERACT = env_str("RATE_INTERACT", "1000/3600")
+AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"]

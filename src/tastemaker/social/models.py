@@ -1,0 +1,158 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tastemaker.core.ids import new_id
+
+User = settings.AUTH_USER_MODEL
+
+
+class Follow(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follower", "target"], name="social_follow_unique")]
+        # fan-out walks a target's followers in follower-id order
+        indexes = [models.Index(fields=["target", "follower"], name="social_follow_target_follower")]
+
+
+class Block(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "target"], name="social_block_unique")]
+
+
+class Mute(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes_made")
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="muted_by")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "target"], name="social_mute_unique")]
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    UNLISTED = "unlisted", _("Unlisted")
+    PRIVATE = "private", _("Followers only")
+
+
+class Post(models.Model):
+    """A status. A repost (reblog) is a Post with ``reblog_of`` set and no text of its own."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
+    text = models.TextField(blank=True)
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    in_reply_to_account_id = models.BigIntegerField(null=True, blank=True)
+    reblog_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reblogs"
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    language = models.CharField(max_length=10, blank=True)
+    sensitive = models.BooleanField(default=False)
+    spoiler_text = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    replies_count = models.PositiveIntegerField(default=0)
+    reblogs_count = models.PositiveIntegerField(default=0)
+    favourites_count = models.PositiveIntegerField(default=0)
+    search_text = models.TextField(blank=True, editable=False)  # segmented tokens (jieba for Chinese)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["author", "-id"], name="social_post_author_id"),
+            models.Index(fields=["in_reply_to"], name="social_post_reply_to"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "reblog_of"], condition=Q(reblog_of__isnull=False), name="social_post_one_reblog"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} by {self.author_id}"
+
+
+class Media(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="media")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="media")
+    position = models.PositiveSmallIntegerField(default=0)
+    file = models.CharField(max_length=255)
+    preview = models.CharField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    description = models.CharField(max_length=1500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class Favourite(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="favourites")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="favourites")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_favourite_unique")]
+
+
+class Bookmark(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="bookmarks")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="bookmarks")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_bookmark_unique")]
+
+
+class Hashtag(models.Model):
+    name = models.CharField(max_length=64, unique=True)  # lower-cased
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
+class PostTag(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="post_tags")
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE, related_name="post_tags")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hashtag", "post"], name="social_posttag_unique")]
+        indexes = [models.Index(fields=["post"], name="social_posttag_post")]
+
+
+class Mention(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mentioned_in")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user"], name="social_mention_unique")]
+
+
+class NotificationType(models.TextChoices):
+    FOLLOW = "follow", _("followed you")
+    FAVOURITE = "favourite", _("liked your post")
+    REBLOG = "reblog", _("reposted your post")
+    MENTION = "mention", _("mentioned you")
+
+
+class Notification(models.Model):
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=16, choices=NotificationType.choices)
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "-id"], name="social_notif_recipient")]

@@ -1,0 +1,292 @@
+"""Social reads: visibility rules, timelines other than home, threads, lists, hydration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
+
+from tastemaker.accounts.models import User
+from tastemaker.core.pagination import Page, apply_keyset
+
+from .models import Block, Bookmark, Favourite, Follow, Hashtag, Mute, Notification, Post, Visibility
+
+
+def is_blocked_either_way(a: int, b: int) -> bool:
+    return Block.objects.filter(Q(account_id=a, target_id=b) | Q(account_id=b, target_id=a)).exists()
+
+
+def is_following(follower_id: int, target_id: int) -> bool:
+    return Follow.objects.filter(follower_id=follower_id, target_id=target_id).exists()
+
+
+def can_view(viewer: User | None, post: Post) -> bool:
+    """Public and unlisted posts are visible to all but blocked accounts; private ones to followers."""
+    author_id = post.author_id
+    if post.author.is_suspended:
+        return bool(viewer and viewer.is_staff)
+    viewer_id = getattr(viewer, "pk", None) if viewer and viewer.is_authenticated else None
+    if viewer_id == author_id:
+        return True
+    if viewer_id and Block.objects.filter(account_id=author_id, target_id=viewer_id).exists():
+        return False
+    if post.visibility == Visibility.PRIVATE:
+        if viewer_id is None:
+            return False
+        if not is_following(viewer_id, author_id) and not post.mentions.filter(user_id=viewer_id).exists():
+            return False
+    return True
+
+
+def get_post(viewer: User | None, post_id) -> Post | None:
+    try:
+        post_id = int(post_id)
+    except (TypeError, ValueError):
+        return None
+    post = Post.objects.select_related("author", "reblog_of__author").filter(pk=post_id).first()
+    if post is None or not can_view(viewer, post):
+        return None
+    if post.reblog_of_id and not can_view(viewer, post.reblog_of):
+        return None
+    return post
+
+
+def get_account(username_or_id, *, include_suspended: bool = False) -> User | None:
+    qs = User.objects.filter(is_active=True)
+    if not include_suspended:
+        qs = qs.filter(is_suspended=False)
+    value = str(username_or_id).lstrip("@")
+    if value.isdigit() and len(value) > 6:
+        found = qs.filter(pk=int(value)).first()
+        if found:
+            return found
+    return qs.filter(username__iexact=value).first()
+
+
+def hidden_author_ids(viewer: User | None) -> set[int]:
+    """Accounts whose posts a viewer should not see in lists: blocked either way, or muted."""
+    if viewer is None or not viewer.is_authenticated:
+        return set()
+    ids = set(Block.objects.filter(account=viewer).values_list("target_id", flat=True))
+    ids |= set(Block.objects.filter(target=viewer).values_list("account_id", flat=True))
+    ids |= set(Mute.objects.filter(account=viewer).values_list("target_id", flat=True))
+    return ids
+
+
+def _listable(viewer: User | None):
+    qs = Post.objects.filter(author__is_suspended=False)
+    hidden = hidden_author_ids(viewer)
+    if hidden:
+        qs = qs.exclude(author_id__in=hidden).exclude(reblog_of__author_id__in=hidden)
+    return qs
+
+
+def public_timeline(viewer: User | None, page: Page, *, local: bool = True) -> list[Post]:
+    qs = _listable(viewer).filter(visibility=Visibility.PUBLIC, reblog_of__isnull=True)
+    return apply_keyset(qs, page)
+
+
+def tag_timeline(viewer: User | None, tag: str, page: Page) -> list[Post]:
+    hashtag = Hashtag.objects.filter(name=tag.lower().lstrip("#")).first()
+    if hashtag is None:
+        return []
+    qs = _listable(viewer).filter(
+        visibility=Visibility.PUBLIC, reblog_of__isnull=True, post_tags__hashtag=hashtag
+    )
+    return apply_keyset(qs, page)
+
+
+def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_replies: bool = False,
+                     exclude_reblogs: bool = False, only_media: bool = False, tagged: str | None = None) -> list[Post]:
+    viewer_id = viewer.pk if viewer and viewer.is_authenticated else None
+    if viewer_id and viewer_id != account.pk and Block.objects.filter(account=account, target_id=viewer_id).exists():
+        return []
+    qs = Post.objects.filter(author=account)
+    if viewer_id != account.pk:
+        allowed = [Visibility.PUBLIC, Visibility.UNLISTED]
+        if viewer_id and is_following(viewer_id, account.pk):
+            allowed.append(Visibility.PRIVATE)
+        qs = qs.filter(visibility__in=allowed)
+    if exclude_replies:
+        qs = qs.filter(Q(in_reply_to_account_id__isnull=True) | Q(in_reply_to_account_id=account.pk))
+    if exclude_reblogs:
+        qs = qs.filter(reblog_of__isnull=True)
+    if only_media:
+        qs = qs.filter(Exists(Post.media.rel.related_model.objects.filter(post=OuterRef("pk"))))
+    if tagged:
+        qs = qs.filter(post_tags__hashtag__name=tagged.lower())
+    return apply_keyset(qs, page)
+
+
+def thread_context(viewer: User | None, post: Post, limit: int = 200) -> tuple[list[Post], list[Post]]:
+    """Ancestors (oldest first) and descendants (depth-first, in id order) that the viewer may see."""
+    ancestors: list[Post] = []
+    current = post
+    seen = {post.pk}
+    while current.in_reply_to_id and len(ancestors) < limit:
+        parent = Post.objects.select_related("author").filter(pk=current.in_reply_to_id).first()
+        if parent is None or parent.pk in seen:
+            break
+        seen.add(parent.pk)
+        if can_view(viewer, parent):
+            ancestors.append(parent)
+        current = parent
+    ancestors.reverse()
+    hidden = hidden_author_ids(viewer)
+    descendants: list[Post] = []
+    frontier = [post.pk]
+    while frontier and len(descendants) < limit:
+        children = list(
+            Post.objects.select_related("author").filter(in_reply_to_id__in=frontier).order_by("id")[: limit]
+        )
+        frontier = []
+        for child in children:
+            if child.pk in seen:
+                continue
+            seen.add(child.pk)
+            if child.author_id in hidden or not can_view(viewer, child):
+                continue
+            descendants.append(child)
+            frontier.append(child.pk)
+    descendants.sort(key=lambda p: p.pk)
+    return ancestors, descendants[:limit]
+
+
+def followers(account: User, page: Page) -> tuple[list[User], int | None, int | None]:
+    rows = apply_keyset(Follow.objects.filter(target=account, follower__is_suspended=False)
+                        .select_related("follower"), page)
+    return [r.follower for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def following(account: User, page: Page) -> tuple[list[User], int | None, int | None]:
+    rows = apply_keyset(Follow.objects.filter(follower=account, target__is_suspended=False)
+                        .select_related("target"), page)
+    return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def blocked_accounts(user: User, page: Page):
+    rows = apply_keyset(Block.objects.filter(account=user).select_related("target"), page)
+    return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def muted_accounts(user: User, page: Page):
+    rows = apply_keyset(Mute.objects.filter(account=user).select_related("target"), page)
+    return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+@dataclass
+class Relationship:
+    id: int
+    following: bool = False
+    followed_by: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+
+
+def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
+    ids = [int(i) for i in ids]
+    following_ids = set(Follow.objects.filter(follower=viewer, target_id__in=ids).values_list("target_id", flat=True))
+    followed_by = set(Follow.objects.filter(target=viewer, follower_id__in=ids).values_list("follower_id", flat=True))
+    blocking = set(Block.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
+    blocked_by = set(Block.objects.filter(target=viewer, account_id__in=ids).values_list("account_id", flat=True))
+    muting = set(Mute.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
+    return [
+        Relationship(i, i in following_ids, i in followed_by, i in blocking, i in blocked_by, i in muting)
+        for i in ids
+    ]
+
+
+def notifications(user: User, page: Page, types: list[str] | None = None,
+                  exclude_types: list[str] | None = None) -> list[Notification]:
+    qs = Notification.objects.filter(recipient=user, actor__is_suspended=False).select_related("actor")
+    if types:
+        qs = qs.filter(type__in=types)
+    if exclude_types:
+        qs = qs.exclude(type__in=exclude_types)
+    return apply_keyset(qs, page)
+
+
+def unread_notifications_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read=False).count()
+
+
+def bookmarked_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
+    rows = apply_keyset(Bookmark.objects.filter(user=user).select_related("post"), page)
+    return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def favourited_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
+    rows = apply_keyset(Favourite.objects.filter(user=user).select_related("post"), page)
+    return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+# --- hydration ------------------------------------------------------------------------------
+
+@dataclass
+class ViewerState:
+    favourited: set[int] = field(default_factory=set)
+    reblogged: set[int] = field(default_factory=set)
+    bookmarked: set[int] = field(default_factory=set)
+    muted_authors: set[int] = field(default_factory=set)
+
+
+def hydrate(posts: list[Post], viewer: User | None) -> ViewerState:
+    """Load everything a rendered post needs, in a fixed number of queries whatever the page size."""
+    if not posts:
+        return ViewerState()
+    need_author = [p for p in posts if "author" not in p._state.fields_cache]
+    if need_author:
+        prefetch_related_objects(need_author, "author")
+    originals = [p for p in posts if p.reblog_of_id]
+    if originals:
+        prefetch_related_objects(originals, "reblog_of__author")
+    shown = [p.reblog_of if p.reblog_of_id else p for p in posts]
+    prefetch_related_objects(shown, "media", "post_tags__hashtag", "mentions__user")
+    state = ViewerState()
+    if viewer is not None and viewer.is_authenticated:
+        ids = [p.pk for p in shown]
+        state.favourited = set(
+            Favourite.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True))
+        state.reblogged = set(
+            Post.objects.filter(author=viewer, reblog_of_id__in=ids).values_list("reblog_of_id", flat=True))
+        state.bookmarked = set(
+            Bookmark.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True))
+    return state
+
+
+def search_accounts(q: str, limit: int = 20, viewer: User | None = None, offset: int = 0) -> list[User]:
+    q = q.strip().lstrip("@")
+    if not q:
+        return []
+    qs = User.objects.filter(is_active=True, is_suspended=False).filter(
+        Q(username__istartswith=q) | Q(display_name__icontains=q)
+    )
+    hidden = hidden_author_ids(viewer)
+    if hidden:
+        qs = qs.exclude(pk__in=hidden)
+    return list(qs.order_by("-followers_count", "id")[offset: offset + limit])
+
+
+def search_hashtags(q: str, limit: int = 20, offset: int = 0) -> list[Hashtag]:
+    q = q.strip().lstrip("#").lower()
+    if not q:
+        return []
+    return list(Hashtag.objects.filter(name__startswith=q).order_by("name")[offset: offset + limit])
+
+
+def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | None = None) -> list[Post]:
+    from .search import matching_post_ids
+
+    ids = matching_post_ids(q, limit * 3, max_id)
+    if not ids:
+        return []
+    posts = {p.pk: p for p in _listable(viewer).select_related("author").filter(pk__in=ids, reblog_of__isnull=True)}
+    out = []
+    for pid in ids:
+        post = posts.get(pid)
+        if post is not None and can_view(viewer, post):
+            out.append(post)
+        if len(out) >= limit:
+            break
+    return out

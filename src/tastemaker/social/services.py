@@ -1,0 +1,332 @@
+"""Social write paths (Zulip-style ``do_*`` actions). Views and API handlers call only these.
+
+Background work (fan-out, backfill) is enqueued with ``transaction.on_commit`` so a job never sees
+a row that was rolled back; every job is idempotent.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tastemaker.accounts.models import User
+from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tastemaker.core.text import extract_hashtags, extract_mentions, search_text
+from tastemaker.feeds import services as feeds
+from tastemaker.trust.ratelimit import check_and_hit
+
+from . import search
+from .media import process_image
+from .models import (
+    Block,
+    Bookmark,
+    Favourite,
+    Follow,
+    Hashtag,
+    Media,
+    Mention,
+    Mute,
+    Notification,
+    NotificationType,
+    Post,
+    PostTag,
+    Visibility,
+)
+from .selectors import can_view, is_blocked_either_way
+
+
+def _notify(recipient_id: int, actor_id: int, kind: str, post_id: int | None = None) -> None:
+    if recipient_id == actor_id:
+        return
+    if Block.objects.filter(account_id=recipient_id, target_id=actor_id).exists():
+        return
+    if Mute.objects.filter(account_id=recipient_id, target_id=actor_id).exists():
+        return
+    Notification.objects.create(recipient_id=recipient_id, actor_id=actor_id, type=kind, post_id=post_id)
+
+
+# --- graph ----------------------------------------------------------------------------------
+
+def do_follow(user: User, target: User) -> Follow:
+    if user.pk == target.pk:
+        raise ValidationFailed(_("You cannot follow yourself."))
+    if target.is_suspended:
+        raise NotFound(_("Account not found."))
+    if is_blocked_either_way(user.pk, target.pk):
+        raise Forbidden(_("You cannot follow this account."))
+    existing = Follow.objects.filter(follower=user, target=target).first()
+    if existing:
+        return existing
+    check_and_hit("follow", user.pk, "RATE_FOLLOW")
+    try:
+        with transaction.atomic():
+            follow = Follow.objects.create(follower=user, target=target)
+            User.objects.filter(pk=user.pk).update(following_count=F("following_count") + 1)
+            User.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1)
+            _notify(target.pk, user.pk, NotificationType.FOLLOW)
+    except IntegrityError:  # a concurrent identical follow won the race
+        return Follow.objects.get(follower=user, target=target)
+    transaction.on_commit(lambda: feeds.enqueue_backfill(user.pk, target.pk))
+    return follow
+
+
+def do_unfollow(user: User, target: User) -> bool:
+    with transaction.atomic():
+        deleted, _rows = Follow.objects.filter(follower=user, target=target).delete()
+        if not deleted:
+            return False
+        User.objects.filter(pk=user.pk, following_count__gt=0).update(following_count=F("following_count") - 1)
+        User.objects.filter(pk=target.pk, followers_count__gt=0).update(followers_count=F("followers_count") - 1)
+        feeds.remove_author_from_timeline(user.pk, target.pk)
+    return True
+
+
+def do_block(user: User, target: User) -> None:
+    if user.pk == target.pk:
+        raise ValidationFailed(_("You cannot block yourself."))
+    with transaction.atomic():
+        do_unfollow(user, target)
+        do_unfollow(target, user)
+        Block.objects.get_or_create(account=user, target=target)
+        feeds.remove_author_from_timeline(user.pk, target.pk)
+        feeds.remove_author_from_timeline(target.pk, user.pk)
+
+
+def do_unblock(user: User, target: User) -> None:
+    Block.objects.filter(account=user, target=target).delete()
+
+
+def do_mute(user: User, target: User) -> None:
+    if user.pk == target.pk:
+        raise ValidationFailed(_("You cannot mute yourself."))
+    Mute.objects.get_or_create(account=user, target=target)
+
+
+def do_unmute(user: User, target: User) -> None:
+    Mute.objects.filter(account=user, target=target).delete()
+
+
+# --- media ----------------------------------------------------------------------------------
+
+def do_upload_media(user: User, data: bytes, description: str = "") -> Media:
+    if len(description or "") > 1500:
+        raise ValidationFailed(_("A description has at most 1,500 characters."), field="description")
+    info = process_image(data)
+    return Media.objects.create(owner=user, description=description or "", **info)
+
+
+def do_update_media(user: User, media: Media, description: str) -> Media:
+    if media.owner_id != user.pk:
+        raise NotFound(_("Media not found."))
+    if len(description or "") > 1500:
+        raise ValidationFailed(_("A description has at most 1,500 characters."), field="description")
+    media.description = description or ""
+    media.save(update_fields=["description"])
+    return media
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+def do_create_post(
+    author: User,
+    *,
+    text: str,
+    media_ids: list[int] | None = None,
+    in_reply_to_id: int | None = None,
+    visibility: str = Visibility.PUBLIC,
+    sensitive: bool = False,
+    spoiler_text: str = "",
+    language: str | None = None,
+) -> Post:
+    text = (text or "").replace("\r\n", "\n").strip()
+    media_ids = [int(m) for m in (media_ids or [])]
+    if author.is_suspended:
+        raise Forbidden(_("This account is suspended."))
+    if not text and not media_ids:
+        raise ValidationFailed(_("A post needs text or at least one image."), field="status")
+    if len(text) > settings.POST_MAX_CHARS:
+        raise ValidationFailed(
+            _("A post has at most %(n)d characters (this one has %(m)d).")
+            % {"n": settings.POST_MAX_CHARS, "m": len(text)},
+            field="status",
+        )
+    if len(media_ids) > settings.POST_MAX_MEDIA:
+        raise ValidationFailed(_("A post has at most %(n)d images.") % {"n": settings.POST_MAX_MEDIA},
+                               field="media_ids")
+    if len(set(media_ids)) != len(media_ids):
+        raise ValidationFailed(_("The same image is attached twice."), field="media_ids")
+    if visibility not in Visibility.values:
+        raise ValidationFailed(_("Visibility must be public, unlisted or private."), field="visibility")
+    if len(spoiler_text or "") > 200:
+        raise ValidationFailed(_("A content warning has at most 200 characters."), field="spoiler_text")
+    parent = None
+    if in_reply_to_id is not None:
+        parent = Post.objects.select_related("author").filter(pk=in_reply_to_id, reblog_of__isnull=True).first()
+        if parent is None or not can_view(author, parent):
+            raise NotFound(_("The post you reply to does not exist."))
+        if is_blocked_either_way(author.pk, parent.author_id):
+            raise Forbidden(_("You cannot reply to this post."))
+    media = list(Media.objects.filter(pk__in=media_ids, owner=author, post__isnull=True)) if media_ids else []
+    if len(media) != len(media_ids):
+        raise ValidationFailed(_("An image is unknown, not yours, or already used."), field="media_ids")
+    check_and_hit("post", author.pk, "RATE_POST")
+
+    tags = extract_hashtags(text)
+    mentioned = {u.username.lower(): u for u in User.objects.filter(
+        username__in=[*extract_mentions(text)], is_suspended=False)} if "@" in text else {}
+    # usernames are case-insensitive; the query above is exact, so look up the rest case-insensitively
+    for name in extract_mentions(text):
+        if name not in mentioned:
+            found = User.objects.filter(username__iexact=name, is_suspended=False).first()
+            if found:
+                mentioned[name] = found
+    with transaction.atomic():
+        post = Post.objects.create(
+            author=author,
+            text=text,
+            in_reply_to=parent,
+            in_reply_to_account_id=parent.author_id if parent else None,
+            visibility=visibility,
+            sensitive=bool(sensitive),
+            spoiler_text=spoiler_text or "",
+            language=language or author.language,
+            search_text=search_text(text),
+        )
+        for position, item in enumerate(sorted(media, key=lambda m: media_ids.index(m.pk))):
+            item.post = post
+            item.position = position
+            item.save(update_fields=["post", "position"])
+        for name in tags:
+            tag, _created = Hashtag.objects.get_or_create(name=name[:64])
+            PostTag.objects.get_or_create(post=post, hashtag=tag)
+        recipients = {u.pk for u in mentioned.values()}
+        if parent is not None:
+            recipients.add(parent.author_id)
+            Post.objects.filter(pk=parent.pk).update(replies_count=F("replies_count") + 1)
+        for uid in recipients:
+            if uid == author.pk or is_blocked_either_way(uid, author.pk):
+                continue
+            Mention.objects.get_or_create(post=post, user_id=uid)
+            _notify(uid, author.pk, NotificationType.MENTION, post.pk)
+        User.objects.filter(pk=author.pk).update(
+            statuses_count=F("statuses_count") + 1, last_status_at=timezone.now()
+        )
+        search.index_post(post.pk, post.search_text)
+        feeds.insert_own_entry(post)
+        transaction.on_commit(lambda: feeds.enqueue_fanout(post.pk))
+    return post
+
+
+def do_delete_post(user: User, post: Post) -> None:
+    if post.author_id != user.pk and not user.is_staff:
+        raise NotFound(_("Post not found."))
+    with transaction.atomic():
+        if post.reblog_of_id:
+            Post.objects.filter(pk=post.reblog_of_id, reblogs_count__gt=0).update(
+                reblogs_count=F("reblogs_count") - 1)
+        if post.in_reply_to_id:
+            Post.objects.filter(pk=post.in_reply_to_id, replies_count__gt=0).update(
+                replies_count=F("replies_count") - 1)
+        User.objects.filter(pk=post.author_id, statuses_count__gt=0).update(statuses_count=F("statuses_count") - 1)
+        search.unindex_post(post.pk)
+        for reblog_id in Post.objects.filter(reblog_of=post).values_list("pk", flat=True):
+            search.unindex_post(reblog_id)
+        post.delete()  # timeline entries, reblogs, likes, bookmarks and tags go with it (cascade)
+
+
+def do_reblog(user: User, post: Post) -> Post:
+    if post.reblog_of_id:
+        post = post.reblog_of
+    if not can_view(user, post):
+        raise NotFound(_("Post not found."))
+    if post.visibility == Visibility.PRIVATE:
+        raise Forbidden(_("Followers-only posts cannot be reposted."))
+    if is_blocked_either_way(user.pk, post.author_id):
+        raise Forbidden(_("You cannot repost this post."))
+    existing = Post.objects.filter(author=user, reblog_of=post).first()
+    if existing:
+        return existing
+    check_and_hit("post", user.pk, "RATE_POST")
+    try:
+        with transaction.atomic():
+            reblog = Post.objects.create(author=user, reblog_of=post, visibility=post.visibility)
+            Post.objects.filter(pk=post.pk).update(reblogs_count=F("reblogs_count") + 1)
+            _notify(post.author_id, user.pk, NotificationType.REBLOG, post.pk)
+            feeds.insert_own_entry(reblog)
+            transaction.on_commit(lambda: feeds.enqueue_fanout(reblog.pk))
+    except IntegrityError:
+        return Post.objects.get(author=user, reblog_of=post)
+    return reblog
+
+
+def do_unreblog(user: User, post: Post) -> None:
+    original = post.reblog_of if post.reblog_of_id else post
+    reblog = Post.objects.filter(author=user, reblog_of=original).first()
+    if reblog:
+        do_delete_post(user, reblog)
+
+
+def do_favourite(user: User, post: Post) -> None:
+    if post.reblog_of_id:
+        post = post.reblog_of
+    if not can_view(user, post):
+        raise NotFound(_("Post not found."))
+    if is_blocked_either_way(user.pk, post.author_id):
+        raise Forbidden(_("You cannot like this post."))
+    if Favourite.objects.filter(user=user, post=post).exists():
+        return
+    check_and_hit("interact", user.pk, "RATE_INTERACT")
+    try:
+        with transaction.atomic():
+            Favourite.objects.create(user=user, post=post)
+            Post.objects.filter(pk=post.pk).update(favourites_count=F("favourites_count") + 1)
+            _notify(post.author_id, user.pk, NotificationType.FAVOURITE, post.pk)
+    except IntegrityError:
+        pass
+
+
+def do_unfavourite(user: User, post: Post) -> None:
+    if post.reblog_of_id:
+        post = post.reblog_of
+    with transaction.atomic():
+        deleted, _rows = Favourite.objects.filter(user=user, post=post).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk, favourites_count__gt=0).update(
+                favourites_count=F("favourites_count") - 1)
+
+
+def do_bookmark(user: User, post: Post) -> None:
+    if post.reblog_of_id:
+        post = post.reblog_of
+    if not can_view(user, post):
+        raise NotFound(_("Post not found."))
+    Bookmark.objects.get_or_create(user=user, post=post)
+
+
+def do_unbookmark(user: User, post: Post) -> None:
+    if post.reblog_of_id:
+        post = post.reblog_of
+    Bookmark.objects.filter(user=user, post=post).delete()
+
+
+def do_mark_notifications_read(user: User, up_to_id: int | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read=False)
+    if up_to_id is not None:
+        qs = qs.filter(pk__lte=up_to_id)
+    return qs.update(read=True)
+
+
+def do_dismiss_notification(user: User, notification_id: int) -> None:
+    deleted, _rows = Notification.objects.filter(recipient=user, pk=notification_id).delete()
+    if not deleted:
+        raise NotFound(_("Notification not found."))
+
+
+def do_clear_notifications(user: User) -> None:
+    Notification.objects.filter(recipient=user).delete()
+
+
+__all__ = [name for name in dir() if name.startswith("do_")] + ["Conflict"]

@@ -1,0 +1,90 @@
+"""Sliding-window rate limits kept in the database, so every web worker and job sees the same counts.
+
+A window is split into 30 slices; a hit adds one to the current slice by upsert; the limit is
+checked against the sum of the slices still inside the window. Over the limit raises
+``RateLimited`` with the seconds until enough slices age out (the ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils.translation import gettext as _
+
+from tastemaker.core.errors import RateLimited
+
+from .models import RateBucket
+
+SLICES = 30
+
+
+def parse_spec(spec: str) -> tuple[int, int]:
+    count, _, seconds = spec.partition("/")
+    return int(count), int(seconds)
+
+
+def _setting(name: str) -> tuple[int, int]:
+    return parse_spec(getattr(settings, name))
+
+
+def check_and_hit(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> None:
+    """Count one action of ``ident`` in ``scope``; raise RateLimited (nothing counted) when over."""
+    limit, window = _setting(setting_name)
+    key = f"{scope}:{ident}"
+    now = time.time() if now is None else now
+    size = max(1, window // SLICES)
+    current = int(now // size)
+    first = current - (window // size) + 1
+    rows = list(
+        RateBucket.objects.filter(key=key, bucket__gte=first).order_by("bucket").values_list("bucket", "count")
+    )
+    total = sum(c for _b, c in rows)
+    if total >= limit:
+        # wait until enough of the oldest slices leave the window
+        excess = total - limit + 1
+        freed = 0
+        wait_until = current + 1
+        for bucket, count in rows:
+            freed += count
+            if freed >= excess:
+                wait_until = bucket + (window // size)
+                break
+        retry = int(wait_until * size - now) + 1
+        raise RateLimited(_("rate limit reached (%(limit)d per %(window)s).") % {
+            "limit": limit, "window": _human(window)}, retry_after=retry)
+    if _increment(key, current):  # a new slice: drop the ones that left the window
+        RateBucket.objects.filter(key=key, bucket__lt=first).delete()
+
+
+def _increment(key: str, bucket: int) -> bool:
+    if RateBucket.objects.filter(key=key, bucket=bucket).update(count=F("count") + 1):
+        return False
+    try:
+        with transaction.atomic():
+            RateBucket.objects.create(key=key, bucket=bucket, count=1)
+        return True
+    except IntegrityError:
+        RateBucket.objects.filter(key=key, bucket=bucket).update(count=F("count") + 1)
+        return False
+
+
+def used(scope: str, ident: str | int, setting_name: str) -> int:
+    _limit, window = _setting(setting_name)
+    size = max(1, window // SLICES)
+    first = int(time.time() // size) - (window // size) + 1
+    return RateBucket.objects.filter(key=f"{scope}:{ident}", bucket__gte=first).aggregate(n=Sum("count"))["n"] or 0
+
+
+def _human(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return _("%d h") % (seconds // 3600)
+    if seconds % 60 == 0:
+        return _("%d min") % (seconds // 60)
+    return _("%d s") % seconds
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")

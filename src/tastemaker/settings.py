@@ -179,6 +179,8 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": False,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "urn"],
     "OAUTH2_VALIDATOR_CLASS": "tastemaker.accounts.oauth.Validator",
+    # Mastodon clients (and Mastodon.py) still use the password grant; keep it, rate-limited per IP
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
 }
 
 # --- i18n -----------------------------------------------------------------------------------
@@ -192,6 +194,7 @@ USE_TZ = True
 # --- files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {

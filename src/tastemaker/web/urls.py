@@ -1,4 +1,44 @@
-from django.urls import path
+from django.conf import settings
+from django.urls import path, register_converter
+
+from . import views
 
 app_name = "web"
-urlpatterns: list = []
+
+
+class UsernameConverter:
+    regex = r"[A-Za-z0-9_]{1,30}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(UsernameConverter, "username")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("public", views.public, name="public"),
+    path("tags/<str:tag>", views.tag, name="tag"),
+    path("signup", views.signup, name="signup"),
+    path("login", views.login_view, name="login"),
+    path("logout", views.logout_view, name="logout"),
+    path("settings", views.settings_profile, name="settings"),
+    path("settings/password", views.settings_password, name="password"),
+    path("notifications", views.notifications, name="notifications"),
+    path("bookmarks", views.bookmarks, name="bookmarks"),
+    path("search", views.search, name="search"),
+    path("compose", views.compose, name="compose"),
+    path("posts/<int:post_id>", views.post_detail, name="post"),
+    path("posts/<int:post_id>/delete", views.delete_post, name="delete_post"),
+    path("posts/<int:post_id>/<str:action>", views.post_action, name="post_action"),
+    path("@<username:username>", views.profile, name="profile"),
+    path("@<username:username>/followers", views.follow_list, {"which": "followers"}, name="followers"),
+    path("@<username:username>/following", views.follow_list, {"which": "following"}, name="following"),
+    path("@<username:username>/<str:action>", views.account_action, name="account_action"),
+]
+
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(path(settings.MEDIA_URL.lstrip("/") + "<path:path>", views.media, name="media"))

@@ -1,0 +1,469 @@
+"""Server-rendered pages. Thin: validate the form, call a service or selector, render.
+
+Domain errors (``DomainError``) become a message with their own status code (422, 403, 404,
+429 with Retry-After), never a 500. htmx requests get small fragments; everything works
+without JavaScript through ordinary links and POST forms.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from functools import wraps
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import SuspiciousFileOperation
+from django.db import transaction
+from django.db.models import prefetch_related_objects
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils._os import safe_join
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tastemaker.accounts import services as accounts
+from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from tastemaker.core.pagination import page_from
+from tastemaker.feeds.selectors import home_timeline
+from tastemaker.social import selectors
+from tastemaker.social import services as social
+from tastemaker.trust.ratelimit import check_and_hit, client_ip
+
+from .forms import ComposeForm, LoginForm, PasswordForm, ProfileForm, SignupForm
+
+PAGE_SIZE = 20
+MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _error_response(request, message: str, status: int, retry_after: int | None = None) -> HttpResponse:
+    if request.htmx:
+        # shown in the page's message area (base.html lets htmx swap 4xx responses)
+        response = render(request, "web/_flash.html", {"error": message}, status=status)
+        response["HX-Retarget"] = "#flash"
+        response["HX-Reswap"] = "innerHTML"
+    else:
+        response = render(request, "web/error.html", {"message": message, "status": status}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def domain_errors(view):
+    """Turn any DomainError raised by a service into a page (or fragment) with its status."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except RateLimited as exc:
+            return _error_response(request, _("Slow down: %(msg)s Try again in %(s)d seconds.")
+                                   % {"msg": exc.message, "s": exc.retry_after}, 429, exc.retry_after)
+        except DomainError as exc:
+            return _error_response(request, exc.message, exc.status)
+
+    return wrapper
+
+
+def _form_error(form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
+    field = (field_map or {}).get(exc.field or "", exc.field)
+    if field in form.fields:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(None, exc.message)
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _remember_language(response: HttpResponse, language: str) -> None:
+    """Make a profile language the UI language from the next request on (LocaleMiddleware reads it)."""
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
+                        samesite="Lax", httponly=False)
+
+
+def _timeline_page(request, template: str, context: dict, posts: list, next_max_id=None, limit=None):
+    """Render a page of posts; an htmx "load more" request gets just the next slice and pager."""
+    viewer = request.user if request.user.is_authenticated else None
+    state = selectors.hydrate(posts, viewer)
+    limit = limit or PAGE_SIZE
+    if next_max_id is None and posts:
+        next_max_id = posts[-1].pk
+    context.update(posts=posts, state=state, next_max_id=next_max_id if len(posts) >= limit else None)
+    if request.htmx and request.GET.get("max_id"):
+        response = render(request, "web/_post_list.html", context)
+    else:
+        response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _page(request):
+    return page_from(request.GET, default_limit=PAGE_SIZE)
+
+
+def _account_or_404(username: str):
+    account = selectors.get_account(username)
+    if account is None:
+        raise NotFound(_("Account not found."))
+    return account
+
+
+def _post_or_404(request, post_id: int):
+    post = selectors.get_post(request.user if request.user.is_authenticated else None, post_id)
+    if post is None:
+        raise NotFound(_("Post not found."))
+    return post
+
+
+# --- auth -----------------------------------------------------------------------------------
+
+@domain_errors
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    form = SignupForm(request.POST or None, initial={"language": translation.get_language()})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            check_and_hit("register", client_ip(request), "RATE_REGISTER_IP")
+            data = form.cleaned_data
+            try:
+                user = accounts.register(username=data["username"], email=data["email"],
+                                         password=data["password"], display_name=data["display_name"],
+                                         language=data["language"], agreement=data["agreement"])
+            except ValidationFailed as exc:
+                _form_error(form, exc)
+            else:
+                login(request, user)
+                messages.success(request, _("Welcome, %(name)s! Follow some people to fill your home feed.")
+                                 % {"name": user.name})
+                response = redirect("web:home")
+                _remember_language(response, user.language)
+                return response
+        status = 422
+    return render(request, "web/signup.html", {"form": form}, status=status)
+
+
+@domain_errors
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request, reverse("web:home")))
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        check_and_hit("login", client_ip(request), "RATE_LOGIN_IP")
+        if form.is_valid():
+            user = authenticate(request, username=form.cleaned_data["username"],
+                                password=form.cleaned_data["password"])
+            if user is not None:
+                login(request, user)
+                response = redirect(_safe_next(request, reverse("web:home")))
+                _remember_language(response, user.language)
+                return response
+            form.add_error(None, _("The username or password is not correct."))
+        status = 400
+    return render(request, "web/login.html", {"form": form, "next": _safe_next(request, "")}, status=status)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("web:public")
+
+
+@login_required
+@domain_errors
+def settings_profile(request):
+    user = request.user
+    initial = {"display_name": user.display_name, "bio": user.bio, "language": user.language,
+               "interests": ", ".join(user.interests or [])}
+    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            avatar = request.FILES.get("avatar")
+            header = request.FILES.get("header")
+            try:
+                with transaction.atomic():
+                    accounts.update_profile(
+                        user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
+                        interests=data["interests"], avatar=avatar.read() if avatar else None,
+                        header=header.read() if header else None)
+            except ValidationFailed as exc:
+                user.refresh_from_db()
+                _form_error(form, exc, {"note": "bio", "file": "avatar" if avatar else "header"})
+            else:
+                translation.activate(user.language)
+                messages.success(request, _("Your profile is saved."))
+                response = redirect("web:settings")
+                _remember_language(response, user.language)
+                return response
+        status = 422
+    return render(request, "web/settings.html", {"form": form}, status=status)
+
+
+@login_required
+@domain_errors
+def settings_password(request):
+    form = PasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                accounts.change_password(request.user, old_password=form.cleaned_data["old_password"],
+                                         new_password=form.cleaned_data["new_password"])
+            except ValidationFailed as exc:
+                _form_error(form, exc, {"password": "new_password"})
+            else:
+                update_session_auth_hash(request, request.user)
+                messages.success(request, _("Your password is changed."))
+                return redirect("web:settings")
+        status = 422
+    return render(request, "web/password.html", {"form": form}, status=status)
+
+
+# --- timelines ------------------------------------------------------------------------------
+
+@domain_errors
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("web:public")
+    page = _page(request)
+    posts = home_timeline(request.user, page)
+    return _timeline_page(request, "web/home.html", {"compose": ComposeForm()}, posts, limit=page.limit)
+
+
+@domain_errors
+def public(request):
+    page = _page(request)
+    viewer = request.user if request.user.is_authenticated else None
+    posts = selectors.public_timeline(viewer, page)
+    return _timeline_page(request, "web/public.html", {}, posts, limit=page.limit)
+
+
+@domain_errors
+def tag(request, tag: str):
+    page = _page(request)
+    viewer = request.user if request.user.is_authenticated else None
+    posts = selectors.tag_timeline(viewer, tag, page)
+    return _timeline_page(request, "web/tag.html", {"tag": tag.lower().lstrip("#")}, posts, limit=page.limit)
+
+
+@domain_errors
+def profile(request, username: str):
+    account = _account_or_404(username)
+    page = _page(request)
+    viewer = request.user if request.user.is_authenticated else None
+    posts = selectors.account_timeline(viewer, account, page)
+    context = {"account": account, "rel": _relationship(request, account)}
+    return _timeline_page(request, "web/profile.html", context, posts, limit=page.limit)
+
+
+def _relationship(request, account):
+    if not request.user.is_authenticated or request.user.pk == account.pk:
+        return None
+    return selectors.relationships(request.user, [account.pk])[0]
+
+
+@domain_errors
+def follow_list(request, username: str, which: str):
+    account = _account_or_404(username)
+    page = _page(request)
+    select = selectors.followers if which == "followers" else selectors.following
+    users, _first, last = select(account, page)
+    return render(request, "web/follow_list.html", {
+        "account": account, "which": which, "users": users,
+        "next_max_id": last if len(users) >= page.limit else None,
+    })
+
+
+@login_required
+@domain_errors
+def bookmarks(request):
+    page = _page(request)
+    posts, _first, last = selectors.bookmarked_posts(request.user, page)
+    return _timeline_page(request, "web/bookmarks.html", {}, posts, next_max_id=last, limit=page.limit)
+
+
+@login_required
+@domain_errors
+def notifications(request):
+    page = _page(request)
+    items = selectors.notifications(request.user, page)
+    prefetch_related_objects(items, "post__author")
+    if items and page.max_id is None:
+        social.do_mark_notifications_read(request.user, up_to_id=items[0].pk)
+    return render(request, "web/notifications.html", {
+        "items": items, "next_max_id": items[-1].pk if len(items) >= page.limit else None,
+    })
+
+
+@domain_errors
+def search(request):
+    q = (request.GET.get("q") or "").strip()[:200]
+    viewer = request.user if request.user.is_authenticated else None
+    context = {"q": q, "accounts": [], "hashtags": [], "posts": [], "state": None}
+    if q:
+        context["accounts"] = selectors.search_accounts(q, limit=10, viewer=viewer)
+        context["hashtags"] = selectors.search_hashtags(q, limit=10)
+        posts = selectors.search_posts(q, viewer, limit=PAGE_SIZE)
+        context["posts"] = posts
+        context["state"] = selectors.hydrate(posts, viewer)
+    return render(request, "web/search.html", context)
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+@domain_errors
+def post_detail(request, post_id: int):
+    post = _post_or_404(request, post_id)
+    if post.reblog_of_id:
+        return redirect("web:post", post_id=post.reblog_of_id)
+    viewer = request.user if request.user.is_authenticated else None
+    ancestors, descendants = selectors.thread_context(viewer, post)
+    state = selectors.hydrate([*ancestors, post, *descendants], viewer)
+    reply = ComposeForm(initial={"in_reply_to": post.pk, "text": f"@{post.author.username} "
+                                 if viewer and viewer.pk != post.author_id else ""})
+    return render(request, "web/post.html", {
+        "post": post, "ancestors": ancestors, "descendants": descendants, "state": state, "compose": reply,
+    })
+
+
+@login_required
+@require_POST
+@domain_errors
+def compose(request):
+    form = ComposeForm(request.POST)
+    files = request.FILES.getlist("images")
+    reply_to = None
+    error = None
+    if not form.is_valid():
+        error = _("Check the form and try again.")
+    elif len(files) > settings.POST_MAX_MEDIA:
+        error = _("A post has at most %(n)d images.") % {"n": settings.POST_MAX_MEDIA}
+    else:
+        data = form.cleaned_data
+        reply_to = data.get("in_reply_to")
+        try:
+            # one transaction: if any image or the post is refused, no media row is left behind
+            with transaction.atomic():
+                media = [social.do_upload_media(request.user, f.read()) for f in files]
+                post = social.do_create_post(
+                    request.user, text=data["text"], media_ids=[m.pk for m in media],
+                    in_reply_to_id=reply_to, visibility=data.get("visibility") or "public")
+        except ValidationFailed as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Posted."))
+            if reply_to:
+                return redirect("web:post", post_id=reply_to)
+            return redirect(_safe_next(request, reverse("web:home")))
+    # re-show the form with the text kept, so nothing typed is lost
+    form.add_error(None, error)
+    viewer = request.user
+    if reply_to:
+        parent = selectors.get_post(viewer, reply_to)
+        if parent is not None:
+            ancestors, descendants = selectors.thread_context(viewer, parent)
+            state = selectors.hydrate([*ancestors, parent, *descendants], viewer)
+            return render(request, "web/post.html", {
+                "post": parent, "ancestors": ancestors, "descendants": descendants, "state": state,
+                "compose": form}, status=422)
+    page = page_from({}, default_limit=PAGE_SIZE)
+    posts = home_timeline(viewer, page)
+    response = _timeline_page(request, "web/home.html", {"compose": form}, posts)
+    response.status_code = 422
+    return response
+
+
+@login_required
+@require_POST
+@domain_errors
+def delete_post(request, post_id: int):
+    post = _post_or_404(request, post_id)
+    social.do_delete_post(request.user, post)
+    messages.success(request, _("Your post is deleted."))
+    if request.htmx:
+        return HttpResponse("")
+    return redirect(_safe_next(request, reverse("web:profile", args=[request.user.username])))
+
+
+POST_ACTIONS = {
+    "like": social.do_favourite,
+    "unlike": social.do_unfavourite,
+    "repost": social.do_reblog,
+    "unrepost": social.do_unreblog,
+    "bookmark": social.do_bookmark,
+    "unbookmark": social.do_unbookmark,
+}
+
+
+@login_required
+@require_POST
+@domain_errors
+def post_action(request, post_id: int, action: str):
+    if action not in POST_ACTIONS:
+        raise Http404
+    post = _post_or_404(request, post_id)
+    POST_ACTIONS[action](request.user, post)
+    shown = _post_or_404(request, post.reblog_of_id or post.pk)  # fresh counts
+    if request.htmx:
+        state = selectors.hydrate([shown], request.user)
+        return render(request, "web/_post_actions.html", {"shown": shown, "state": state})
+    return redirect(_safe_next(request, reverse("web:post", args=[shown.pk])))
+
+
+ACCOUNT_ACTIONS = {
+    "follow": social.do_follow,
+    "unfollow": social.do_unfollow,
+    "block": social.do_block,
+    "unblock": social.do_unblock,
+    "mute": social.do_mute,
+    "unmute": social.do_unmute,
+}
+
+
+@login_required
+@require_POST
+@domain_errors
+def account_action(request, username: str, action: str):
+    if action not in ACCOUNT_ACTIONS:
+        raise Http404
+    account = _account_or_404(username)
+    ACCOUNT_ACTIONS[action](request.user, account)
+    account.refresh_from_db()
+    if request.htmx:
+        return render(request, "web/_account_controls.html",
+                      {"account": account, "rel": _relationship(request, account)})
+    return redirect(_safe_next(request, reverse("web:profile", args=[account.username])))
+
+
+# --- media ----------------------------------------------------------------------------------
+
+@require_GET
+def media(request, path: str):
+    """Serve an uploaded image from MEDIA_ROOT (production runs without DEBUG static serving)."""
+    try:
+        full = Path(safe_join(str(settings.MEDIA_ROOT), path))
+    except (SuspiciousFileOperation, ValueError):
+        raise Http404 from None
+    if full.suffix.lower() not in MEDIA_SUFFIXES or not full.is_file():
+        raise Http404
+    content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+    response = FileResponse(full.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"  # names are random, never reused
+    return response

@@ -1,0 +1,133 @@
+"""seed-demo: counts, counters consistent with rows, idempotence, search, a filled home timeline."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Q
+
+from tastemaker.accounts.models import User
+from tastemaker.core.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, TOPICS
+from tastemaker.core.pagination import Page
+from tastemaker.feeds.models import TimelineEntry
+from tastemaker.feeds.selectors import home_timeline
+from tastemaker.social.models import Favourite, Follow, Media, Post
+from tastemaker.social.search import matching_post_ids
+
+SMALL = {"users": 60, "experts": 12, "posts": 300, "images": 4, "seed": 7, "no_progress": True}
+
+
+def seed(**kw) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **{**SMALL, **kw})
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    return {
+        "users": User.objects.count(),
+        "follows": Follow.objects.count(),
+        "posts": Post.objects.count(),
+        "likes": Favourite.objects.count(),
+        "media": Media.objects.count(),
+        "entries": TimelineEntry.objects.count(),
+        "counters": sorted(User.objects.values_list("id", "followers_count", "following_count", "statuses_count")),
+    }
+
+
+@pytest.fixture
+def seeded(db):
+    return seed()
+
+
+def test_counts(seeded):
+    assert "demo / demo-password-123" in seeded
+    assert "admin / " in seeded  # no superuser existed: an operator account is made, password shown
+    assert User.objects.filter(is_superuser=True).count() == 1
+    assert User.objects.exclude(username="admin").count() == 60
+    assert Post.objects.count() == 300
+    experts = User.objects.exclude(bio="").filter(Q(bio__contains="expert") | Q(bio__contains="达人"))
+    assert experts.count() == 12
+    assert Post.objects.filter(in_reply_to__isnull=False).exists()
+    assert Post.objects.filter(reblog_of__isnull=False).exists()
+    assert Favourite.objects.exists()
+    assert Media.objects.exists()
+    assert Media.objects.values("file").distinct().count() <= 4  # shared pictures, not copies
+    langs = set(Post.objects.filter(reblog_of__isnull=True).values_list("language", flat=True))
+    assert {"en", "zh-hans"} <= langs
+
+
+def test_demo_login_and_home_timeline(seeded):
+    demo = User.objects.get(username=DEMO_USERNAME)
+    assert demo.check_password(DEMO_PASSWORD)
+    assert demo.following_count > 0
+    page = home_timeline(demo, Page(limit=20))
+    assert len(page) > 0
+    assert [p.pk for p in page] == sorted((p.pk for p in page), reverse=True)
+
+
+def test_counters_match_rows(seeded):
+    users = User.objects.annotate(
+        n_followers=Count("follower_set", distinct=True),
+        n_following=Count("following_set", distinct=True),
+        n_posts=Count("posts", distinct=True),
+    )
+    for u in users:
+        assert (u.followers_count, u.following_count, u.statuses_count) == (u.n_followers, u.n_following, u.n_posts), u
+    posts = Post.objects.annotate(
+        n_replies=Count("replies", distinct=True),
+        n_reblogs=Count("reblogs", distinct=True),
+        n_likes=Count("favourites", distinct=True),
+    )
+    for p in posts:
+        assert (p.replies_count, p.reblogs_count, p.favourites_count) == (p.n_replies, p.n_reblogs, p.n_likes), p
+
+
+def test_experts_are_heavily_followed(seeded):
+    top = list(User.objects.order_by("-followers_count").values_list("bio", flat=True)[:5])
+    assert sum(("expert" in b or "达人" in b) for b in top) >= 4
+
+
+def test_idempotent(seeded):
+    before = snapshot()
+    again = seed()
+    assert "already loaded" in again
+    assert snapshot() == before
+    assert "admin /" not in again
+
+
+def test_search_finds_chinese_word(seeded):
+    for _v, topic in TOPICS.items():
+        for _en, zh in topic["items"]:
+            post = Post.objects.filter(text__contains=zh, reblog_of__isnull=True).first()
+            if post is not None:
+                assert post.search_text
+                assert post.pk in matching_post_ids(zh, 1000)
+                return
+    pytest.fail("no Chinese post was seeded")
+
+
+def test_home_timelines_match_rebuild_rules(seeded):
+    # every account that follows someone has a home timeline, capped
+    from django.conf import settings
+
+    for u in User.objects.filter(following_count__gt=0)[:20]:
+        n = TimelineEntry.objects.filter(viewer_id=u.pk).count()
+        assert 0 < n <= settings.TIMELINE_CAP
+
+
+def test_same_seed_same_community(db):
+    seed(users=20, experts=3, posts=50, images=1)
+    names = sorted(User.objects.exclude(username="admin").values_list("username", flat=True))
+    User.objects.all().delete()
+    seed(users=20, experts=3, posts=50, images=1)
+    assert sorted(User.objects.exclude(username="admin").values_list("username", flat=True)) == names
+
+
+def test_rejects_bad_numbers(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        seed(users=5, experts=5)

@@ -24,3 +24,16 @@ class RateLimitedMiddleware:
             response["Retry-After"] = str(exception.retry_after)
             return response
         return None
+
+
+class ApiTrailingSlashMiddleware:
+    """Mastodon clients ask for both ``/api/v1/instance`` and ``/api/v1/instance/``: serve both."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and path.endswith("/") and len(path) > 5:
+            request.path_info = path.rstrip("/")
+        return self.get_response(request)

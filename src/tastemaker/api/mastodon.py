@@ -596,6 +596,14 @@ def notifications(request, response: HttpResponse, types: list[str] = Query(None
     return [_notification(n, ctx, statuses) for n in items]
 
 
+@router.post("/v1/notifications/clear", auth=user_auth, response=responses({200: dict}), tags=["notifications"],
+             summary="Delete all your notifications")
+def clear_notifications(request):
+    require_scope(request, "write:notifications")
+    services.do_clear_notifications(request.user)
+    return {}
+
+
 @router.get("/v1/notifications/{notification_id}", auth=user_auth,
             response=responses({200: S.Notification}, READ), tags=["notifications"], summary="A notification")
 def get_notification(request, notification_id: str):
@@ -609,14 +617,6 @@ def get_notification(request, notification_id: str):
     post = selectors.get_post(request.user, n.post_id) if n.post_id else None
     statuses = {post.pk: _status(request, post)} if post else {}
     return _notification(n, ser.Ctx(request), statuses)
-
-
-@router.post("/v1/notifications/clear", auth=user_auth, response=responses({200: dict}), tags=["notifications"],
-             summary="Delete all your notifications")
-def clear_notifications(request):
-    require_scope(request, "write:notifications")
-    services.do_clear_notifications(request.user)
-    return {}
 
 
 @router.post("/v1/notifications/{notification_id}/dismiss", auth=user_auth, response=responses({200: dict}),

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "oauth2_provider",
     "huey.contrib.djhuey",
     "tastemaker.core",

@@ -193,7 +193,9 @@ def test_post_page_with_thread_and_reply(client, make_user, post_as, run_jobs):
     assert f'name="in_reply_to" value="{root.pk}"' in page
     with run_jobs():
         response = client.post(reverse("web:compose"), {"text": "second reply", "in_reply_to": root.pk})
-    assert response.status_code == 302 and response["Location"] == reverse("web:post", args=[root.pk])
+    reply = Post.objects.get(text="second reply")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:post", args=[root.pk]) + f"#post-{reply.pk}"
     assert Post.objects.filter(in_reply_to=root).count() == 2
     assert "second reply" in client.get(reverse("web:post", args=[root.pk])).content.decode()
 
@@ -227,7 +229,7 @@ def test_cannot_delete_someone_elses_post(client, make_user, post_as):
     response = client.post(reverse("web:delete_post", args=[post.pk]))
     assert response.status_code == 404
     assert Post.objects.filter(pk=post.pk).exists()
-    assert 'action="/posts/%d/delete"' % post.pk not in client.get(reverse("web:public")).content.decode()
+    assert f'action="/posts/{post.pk}/delete"' not in client.get(reverse("web:public")).content.decode()
 
 
 def test_delete_own_post(client, make_user, post_as):

@@ -39,8 +39,38 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+_CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
+_NON_CJK_RUN_RE = re.compile(r"[^\u4e00-\u9fff]+")
+
+
+def cjk_grams(word: str) -> list[str]:
+    """A word containing Chinese as exact-match index terms: its Latin/digit parts, and the single
+    characters and character pairs of its Chinese runs.
+
+    jieba alone is not enough for search: it segments a word differently in different contexts
+    (``这款口红颜色`` gives 口 / 红颜 / 颜色, never 口红), so a query for 口红 would miss that post.
+    Pairs of characters match whatever the segmentation was.
+    """
+    out = list(_NON_CJK_RUN_RE.findall(word))
+    for run in _CJK_RUN_RE.findall(word):
+        out.extend(run)  # single characters
+        out.extend(run[i: i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def query_grams(word: str) -> list[str]:
+    """The index terms a query word must all match: pairs for Chinese runs of 2+ characters."""
+    out = list(_NON_CJK_RUN_RE.findall(word))
+    for run in _CJK_RUN_RE.findall(word):
+        out.extend([run] if len(run) == 1 else [run[i: i + 2] for i in range(len(run) - 1)])
+    return out
+
+
 def search_text(text: str) -> str:
-    return " ".join(tokens(text))
+    """What is indexed for a post: jieba words plus the character n-grams of every Chinese word."""
+    words = tokens(text)
+    extra = [g for chunk in _WORD_RE.findall(text.lower()) if _CJK_RE.search(chunk) for g in cjk_grams(chunk)]
+    return " ".join(dict.fromkeys([*words, *extra]))
 
 
 def extract_hashtags(text: str) -> list[str]:

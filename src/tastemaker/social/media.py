@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import warnings
 from pathlib import Path
 
 from django.conf import settings
@@ -39,7 +40,11 @@ def process_image(data: bytes) -> dict:
         )
     Image.MAX_IMAGE_PIXELS = settings.MEDIA_MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; the check below refuses both
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+        with probe:
             fmt = probe.format
             width, height = probe.size
             if fmt not in ALLOWED_FORMATS:
@@ -50,7 +55,9 @@ def process_image(data: bytes) -> dict:
             img = ImageOps.exif_transpose(probe)  # apply the orientation, then drop the metadata
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+    except Image.DecompressionBombError:  # too many pixels for Pillow's own guard: say so, not "unreadable"
+        raise ValidationFailed(_("The image has too many pixels."), field="file") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ValidationFailed(_("The file is not a readable image."), field="file") from None
     has_alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
     img = img.convert("RGBA" if has_alpha else "RGB")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from tastemaker.core.text import tokens
+from tastemaker.core.text import _CJK_RE, query_grams, tokens
 
 FTS_TABLE = "social_post_fts"
 
@@ -24,7 +24,14 @@ def unindex_post(post_id: int) -> None:
 
 
 def query_terms(q: str) -> list[str]:
-    return [t for t in tokens(q) if t][:20]
+    """Index terms that must all match: Latin words as they are, Chinese as character pairs (see
+    ``core.text.cjk_grams``: the index holds those whatever jieba made of the sentence)."""
+    out: dict[str, None] = {}
+    for t in tokens(q):
+        for term in (query_grams(t) if _CJK_RE.search(t) else [t]):
+            if term.strip():
+                out.setdefault(term, None)
+    return list(out)[:20]
 
 
 def matching_post_ids(q: str, limit: int, max_id: int | None = None) -> list[int]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tastemaker.core.pagination import parse_int
 from tastemaker.core.text import extract_hashtags, extract_mentions, search_text
 from tastemaker.feeds import services as feeds
 from tastemaker.trust.ratelimit import check_and_hit
@@ -142,7 +143,11 @@ def do_create_post(
     language: str | None = None,
 ) -> Post:
     text = (text or "").replace("\r\n", "\n").strip()
-    media_ids = [int(m) for m in (media_ids or [])]
+    # ids arrive as strings from the API: a malformed one is a 422, never a 500
+    media_ids = [parse_int(m, "media_ids") for m in (media_ids or [])]
+    if None in media_ids:
+        raise ValidationFailed(_("An image is unknown, not yours, or already used."), field="media_ids")
+    in_reply_to_id = parse_int(in_reply_to_id, "in_reply_to_id")
     if author.is_suspended:
         raise Forbidden(_("This account is suspended."))
     if not text and not media_ids:
@@ -232,8 +237,12 @@ def do_delete_post(user: User, post: Post) -> None:
                 replies_count=F("replies_count") - 1)
         User.objects.filter(pk=post.author_id, statuses_count__gt=0).update(statuses_count=F("statuses_count") - 1)
         search.unindex_post(post.pk)
-        for reblog_id in Post.objects.filter(reblog_of=post).values_list("pk", flat=True):
+        reblogs = list(Post.objects.filter(reblog_of=post).values_list("pk", "author_id"))
+        for reblog_id, _author in reblogs:
             search.unindex_post(reblog_id)
+        if reblogs:  # the cascade removes the reposts: their authors' counts follow
+            User.objects.filter(pk__in=[a for _r, a in reblogs], statuses_count__gt=0).update(
+                statuses_count=F("statuses_count") - 1)
         post.delete()  # timeline entries, reblogs, likes, bookmarks and tags go with it (cascade)
 
 
@@ -254,6 +263,8 @@ def do_reblog(user: User, post: Post) -> Post:
         with transaction.atomic():
             reblog = Post.objects.create(author=user, reblog_of=post, visibility=post.visibility)
             Post.objects.filter(pk=post.pk).update(reblogs_count=F("reblogs_count") + 1)
+            # a repost counts as a status (as in Mastodon), and deleting one decrements it
+            User.objects.filter(pk=user.pk).update(statuses_count=F("statuses_count") + 1)
             _notify(post.author_id, user.pk, NotificationType.REBLOG, post.pk)
             feeds.insert_own_entry(reblog)
             transaction.on_commit(lambda: feeds.enqueue_fanout(reblog.pk))

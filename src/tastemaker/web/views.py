@@ -370,7 +370,7 @@ def compose(request):
         else:
             messages.success(request, _("Posted."))
             if reply_to:
-                return redirect("web:post", post_id=reply_to)
+                return redirect(reverse("web:post", args=[reply_to]) + f"#post-{post.pk}")
             return redirect(_safe_next(request, reverse("web:home")))
     # re-show the form with the text kept, so nothing typed is lost
     form.add_error(None, error)

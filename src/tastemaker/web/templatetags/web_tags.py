@@ -72,3 +72,17 @@ def page_url(context, **changes) -> str:
             params[key] = value
     query = urlencode(params)
     return f"{request.path}?{query}" if query else request.path
+
+
+@register.filter
+def ago(value) -> str:
+    """"just now" under a minute, else "5 minutes ago" (Django's translated timesince)."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+    from django.utils.translation import gettext
+
+    if not value:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return gettext("just now")
+    return gettext("%(t)s ago") % {"t": timesince(value, depth=1)}

@@ -376,3 +376,13 @@ def test_media_view_refuses_traversal_and_other_files(client, path):
     (settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
     (settings.MEDIA_ROOT / "notes.txt").write_text("private")
     assert client.get(path).status_code == 404
+
+
+def test_forms_on_a_post_result_page_come_back_to_a_get_page(client, make_user, post_as):
+    post = post_as(make_user("alice"), "hello")
+    client.force_login(make_user("bob"))
+    fragment = client.post(reverse("web:post_action", args=[post.pk, "like"]), {"next": "/tags/x?max_id=5"},
+                           HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="next" value="/tags/x?max_id=5"' in fragment
+    failed = client.post(reverse("web:compose"), {"text": ""}).content.decode()
+    assert 'name="next" value="/compose"' not in failed and 'name="next" value="/"' in failed

@@ -1,8 +1,19 @@
 from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def _here(request) -> str:
+    """Where a form should come back to: this page for GET, else the page the POST came from."""
+    if request.method == "GET":
+        return request.get_full_path()
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return "/"
 
 
 def site(request):
-    context = {"SITE_NAME": settings.SITE_NAME, "POST_MAX_CHARS": settings.POST_MAX_CHARS}
+    context = {"SITE_NAME": settings.SITE_NAME, "POST_MAX_CHARS": settings.POST_MAX_CHARS, "here": _here(request)}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         from tastemaker.social.selectors import unread_notifications_count

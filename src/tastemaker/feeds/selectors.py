@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import F, Q
 
 from tastemaker.core.pagination import Page, apply_keyset
 from tastemaker.social.models import Follow, Post
@@ -25,19 +26,20 @@ def home_timeline(viewer, page: Page) -> list[Post]:
     posts = apply_keyset(pushed.select_related("author"), page)
     big = [a for a in pulled_author_ids(viewer.pk) if a not in hidden]
     if big:
-        pulled_qs = Post.objects.filter(author_id__in=big, author__is_suspended=False)
+        # replies from pulled accounts only when the viewer follows the account replied to (as for push).
+        # The filters are in the query, before the LIMIT: filtering after it would drop valid older
+        # posts from the page while the cursor moves past them, so they would never be shown.
+        pulled_qs = Post.objects.filter(author_id__in=big, author__is_suspended=False).filter(
+            Q(in_reply_to_account_id__isnull=True)
+            | Q(in_reply_to_account_id=F("author_id"))
+            | Q(in_reply_to_account_id=viewer.pk)
+            | Q(in_reply_to_account_id__in=Follow.objects.filter(follower_id=viewer.pk).values("target_id"))
+        )
+        if hidden:
+            pulled_qs = pulled_qs.exclude(reblog_of__author_id__in=hidden)
         pulled = apply_keyset(pulled_qs.select_related("author", "reblog_of"), page)
-        # replies from pulled accounts only when the viewer follows the account replied to (as for push)
-        followed = None
         merged = {p.pk: p for p in posts}
         for p in pulled:
-            if p.in_reply_to_account_id and p.in_reply_to_account_id not in (p.author_id, viewer.pk):
-                if followed is None:
-                    followed = set(Follow.objects.filter(follower_id=viewer.pk).values_list("target_id", flat=True))
-                if p.in_reply_to_account_id not in followed:
-                    continue
-            if hidden and p.reblog_of_id and p.reblog_of.author_id in hidden:
-                continue
             merged.setdefault(p.pk, p)
         ordered = sorted(merged.values(), key=lambda p: p.pk, reverse=True)
         if page.min_id is not None:

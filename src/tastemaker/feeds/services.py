@@ -89,10 +89,10 @@ def fanout_post(post_id: int, *, chunk: int | None = None,
             upper = found[0] if found else MAX_ID
             reply_sql = ""
             params: list = [post_id, author_id, author_id, cursor_id, upper]
-            if is_reply:
-                reply_sql = (" AND EXISTS (SELECT 1 FROM social_follow g WHERE g.follower_id = f.follower_id "
-                             "AND g.target_id = %s)")
-                params.append(row["in_reply_to_account_id"])
+            if is_reply:  # same rule as _reply_filter: the account replied to sees it too
+                reply_sql = (" AND (f.follower_id = %s OR EXISTS (SELECT 1 FROM social_follow g "
+                             "WHERE g.follower_id = f.follower_id AND g.target_id = %s))")
+                params += [row["in_reply_to_account_id"], row["in_reply_to_account_id"]]
             with transaction.atomic():
                 cur.execute(
                     f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
@@ -146,9 +146,10 @@ def rebuild_viewer(viewer_id: int, cap: int | None = None) -> int:
             f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
             "SELECT %s, p.id, p.author_id FROM (SELECT p.id, p.author_id FROM social_post p "
             "JOIN accounts_user u ON u.id = p.author_id "
+            # own posts always (as insert_own_entry does), followed accounts' under the reply rule
             "WHERE (p.author_id = %s OR (u.followers_count <= %s AND p.author_id IN "
-            "(SELECT target_id FROM social_follow WHERE follower_id = %s))) "
-            f"AND {_reply_filter('p', '%s')} ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
+            "(SELECT target_id FROM social_follow WHERE follower_id = %s) "
+            f"AND {_reply_filter('p', '%s')})) ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
             "ON CONFLICT (viewer_id, post_id) DO NOTHING",
             [viewer_id, viewer_id, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id, cap],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from tastemaker.core.text import _CJK_RE, query_grams, tokens
+from tastemaker.core.text import _CJK_RE, _WORD_RE, query_grams
 
 FTS_TABLE = "social_post_fts"
 
@@ -27,8 +27,8 @@ def query_terms(q: str) -> list[str]:
     """Index terms that must all match: Latin words as they are, Chinese as character pairs (see
     ``core.text.cjk_grams``: the index holds those whatever jieba made of the sentence)."""
     out: dict[str, None] = {}
-    for t in tokens(q):
-        for term in (query_grams(t) if _CJK_RE.search(t) else [t]):
+    for chunk in _WORD_RE.findall(q.lower()):
+        for term in (query_grams(chunk) if _CJK_RE.search(chunk) else [chunk]):
             if term.strip():
                 out.setdefault(term, None)
     return list(out)[:20]

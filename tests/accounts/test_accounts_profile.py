@@ -133,3 +133,11 @@ def test_password_similar_to_username_refused(make_user):
     user = make_user("gardenlover")
     with pytest.raises(ValidationFailed):
         change_password(user, old_password=OLD, new_password="gardenlover1")
+
+
+def test_refused_update_leaves_the_callers_object_unchanged(make_user):
+    user = make_user(display_name="Before")
+    with pytest.raises(ValidationFailed):
+        update_profile(user, display_name="After", bio="new bio", language="fr")
+    # the in-memory object (e.g. request.user re-rendered in a form) is not half-changed either
+    assert user.display_name == "Before" and user.bio == "" and user.language == "en"

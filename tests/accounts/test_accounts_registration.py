@@ -139,3 +139,14 @@ def test_login_refused_wrong_password_unknown_user_suspended_inactive():
 def test_natural_key_lookup_is_case_insensitive():
     user = reg(username="Dave", email="dave@example.org")
     assert User.objects.get_by_natural_key("DAVE") == user
+
+
+def test_concurrent_registration_of_the_same_name_is_a_clear_error(monkeypatch):
+    """Two sign-ups can both pass the "taken?" check; the database constraint decides, and the loser
+    gets the same 422 as usual rather than a 500."""
+    from tastemaker.accounts import services
+
+    reg(username="Eve", email="eve@example.org")
+    monkeypatch.setattr(services, "validate_username", lambda name: name)  # as if the check ran first
+    err = refused("username", username="eve", email="eve2@example.org")
+    assert "taken" in err.message

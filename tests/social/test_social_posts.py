@@ -447,3 +447,23 @@ def test_deleting_an_original_fixes_the_reposters_counts(make_user):
     assert reload(b).statuses_count == 2
     do_delete_post(a, post)
     assert reload(b).statuses_count == 1
+
+
+def test_image_claimed_concurrently_fails_the_second_post_whole(make_user, png_bytes, monkeypatch):
+    """Between the checks and the write another request attaches the image: this post must not steal it."""
+    from tastemaker.social import services
+
+    author = make_user()
+    media = do_upload_media(author, png_bytes())
+    rival = do_create_post(author, text="rival")
+
+    def race(*args, **kwargs):  # runs after the media checks, before the write
+        Media.objects.filter(pk=media.pk).update(post=rival)
+
+    monkeypatch.setattr(services, "check_and_hit", race)
+    with pytest.raises(ValidationFailed):
+        do_create_post(author, text="loser #lost", media_ids=[media.pk])
+    assert reload(media).post_id == rival.pk
+    assert list(Post.objects.values_list("text", flat=True)) == ["rival"]
+    assert not Hashtag.objects.filter(name="lost").exists()
+    assert reload(author).statuses_count == 1

@@ -125,3 +125,13 @@ def test_search_accounts_and_hashtags(make_user):
     do_create_post(alice, text="#美妆分享 #makeup")
     assert [t.name for t in search_hashtags("#美妆")] == ["美妆分享"]
     assert [t.name for t in search_hashtags("MAKE")] == ["makeup"]
+
+
+def test_hidden_matches_do_not_cut_the_results_short(make_user):
+    """Many newer matches the viewer may not see must not hide an older one they may see."""
+    author, viewer = make_user(), make_user()
+    visible = do_create_post(author, text="needle in public")
+    for i in range(40):
+        do_create_post(author, text=f"needle private {i}", visibility="private")
+    assert ids(search_posts("needle", viewer, limit=5)) == [visible.pk]
+    assert ids(search_posts("needle", author, limit=5)) != [visible.pk]  # the author sees their own first

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import ValidationFailed
@@ -74,8 +74,11 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
                 language=normalise_language(language))
     _validate_password(password or "", user)
     user.set_password(password)
-    with transaction.atomic():
-        user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # a concurrent registration took the name (unique on lower(username))
+        raise ValidationFailed(_("This username is taken."), field="username") from None
     return user
 
 
@@ -84,6 +87,18 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
                    avatar: bytes | None = None, header: bytes | None = None,
                    locked: bool | None = None, bot: bool | None = None) -> User:
     changed: list[str] = []
+    try:
+        _apply_profile(user, changed, display_name, bio, language, interests, avatar, header, locked, bot)
+    except ValidationFailed:
+        if changed:  # a refused update leaves the caller's object as it was, not half-changed
+            user.refresh_from_db(fields=changed)
+        raise
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def _apply_profile(user, changed, display_name, bio, language, interests, avatar, header, locked, bot) -> None:
     if display_name is not None:
         if len(display_name) > 60:
             raise ValidationFailed(_("A display name has at most 60 characters."), field="display_name")
@@ -122,9 +137,6 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
     if header is not None:
         user.header = process_image(header)["file"]
         changed.append("header")
-    if changed:
-        user.save(update_fields=changed)
-    return user
 
 
 def change_password(user: User, *, old_password: str, new_password: str) -> None:

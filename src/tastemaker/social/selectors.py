@@ -278,15 +278,21 @@ def search_hashtags(q: str, limit: int = 20, offset: int = 0) -> list[Hashtag]:
 def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | None = None) -> list[Post]:
     from .search import matching_post_ids
 
-    ids = matching_post_ids(q, limit * 3, max_id)
-    if not ids:
-        return []
-    posts = {p.pk: p for p in _listable(viewer).select_related("author").filter(pk__in=ids, reblog_of__isnull=True)}
-    out = []
-    for pid in ids:
-        post = posts.get(pid)
-        if post is not None and can_view(viewer, post):
-            out.append(post)
-        if len(out) >= limit:
+    out: list[Post] = []
+    # matches the viewer may not see are skipped; keep reading older matches (a bounded number of
+    # rounds) so a short page means "no more results", not "the first batch was all hidden"
+    for _round in range(10):
+        ids = matching_post_ids(q, limit * 3, max_id)
+        if not ids:
             break
+        posts = {p.pk: p for p in _listable(viewer).select_related("author").filter(pk__in=ids, reblog_of__isnull=True)}
+        for pid in ids:
+            post = posts.get(pid)
+            if post is not None and can_view(viewer, post):
+                out.append(post)
+            if len(out) >= limit:
+                return out
+        if len(ids) < limit * 3:
+            break
+        max_id = ids[-1]
     return out

@@ -201,9 +201,11 @@ def do_create_post(
             search_text=search_text(text),
         )
         for position, item in enumerate(sorted(media, key=lambda m: media_ids.index(m.pk))):
+            # conditional claim: a concurrent post that took this image first makes this one fail whole
+            if not Media.objects.filter(pk=item.pk, post__isnull=True).update(post=post, position=position):
+                raise ValidationFailed(_("An image is unknown, not yours, or already used."), field="media_ids")
             item.post = post
             item.position = position
-            item.save(update_fields=["post", "position"])
         for name in tags:
             tag, _created = Hashtag.objects.get_or_create(name=name[:64])
             PostTag.objects.get_or_create(post=post, hashtag=tag)

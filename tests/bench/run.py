@@ -1,0 +1,218 @@
+"""Tastemaker benchmark: ``.venv/bin/python tests/bench/run.py [--scale 0.1]`` (``make bench``).
+
+Each figure is printed next to a reference measured in the same run, as a ratio, with its goal:
+
+  a) home timeline API requests/s under concurrent load ÷ requests/s of the trivial /api/health
+     on the same gunicorn server                                                   goal ≥ 0.5
+  b) fan-out of one post to 100,000 followers (feeds.services.fanout_post) ÷ one raw bulk
+     INSERT … SELECT of the same 100,000 timeline rows                             goal ≤ 2
+  c) a post by an account above FANOUT_THRESHOLD (followed by everyone): time from
+     do_create_post until it is on a follower's home page (absolute goal ≤ 1 s); reference:
+     the same home-page read without the new post
+
+The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")),
+                    help="dataset size factor (1 = 100k users, 2M follows, 10M entries; env BENCH_SCALE)")
+    ap.add_argument("--data-dir", default=os.environ.get("BENCH_DATA_DIR", str(ROOT / "var" / "bench")))
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", "20")),
+                    help="seconds of load per HTTP endpoint")
+    ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
+    ap.add_argument("--only", default="abc", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
+    ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["TASTEMAKER_DATA_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tastemaker.settings"
+    os.environ.setdefault("TASTEMAKER_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+    os.environ.setdefault("TASTEMAKER_HUEY_IMMEDIATE", "0")
+    # below full scale the everyone-follows account would not be "big": scale the threshold with the data
+    threshold = int(os.environ.get("TASTEMAKER_FANOUT_THRESHOLD", "0")) or (
+        10_000 if args.scale >= 1 else max(50, int(10_000 * args.scale)))
+    os.environ["TASTEMAKER_FANOUT_THRESHOLD"] = str(threshold)
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(ROOT / "src"))
+
+    import django
+
+    django.setup()
+    import bench_dataset
+    import bench_feeds
+    from django.conf import settings
+
+    t_start = time.monotonic()
+    print(f"Tastemaker benchmark — scale {args.scale:g}, data in {data_dir}, FANOUT_THRESHOLD {threshold}")
+    info = bench_dataset.ensure_dataset(args.scale, rebuild=args.rebuild)
+    print(f"Dataset: {info['users']:,} users, {info['follows_built']:,} follows "
+          f"({info['celebrity_followers']:,} of them to one celebrity), {info['posts']:,} posts, "
+          f"{info['entries_built']:,} timeline entries, {info['pulled_accounts']} accounts above the threshold; "
+          f"built in {info['build_seconds']:.0f} s (of which timeline rebuild {info['rebuild_seconds']:.0f} s).")
+    token_rows = bench_dataset.load_tokens()
+    results: dict = {"when": datetime.now(tz=UTC).isoformat(timespec="seconds"), "scale": args.scale,
+                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "platform": platform.platform()},
+                     "settings": {"FANOUT_THRESHOLD": settings.FANOUT_THRESHOLD,
+                                  "FANOUT_CHUNK": settings.FANOUT_CHUNK, "TIMELINE_CAP": settings.TIMELINE_CAP,
+                                  "database": settings.DATABASES["default"]["ENGINE"]},
+                     "dataset": info}
+
+    if "b" in args.only:
+        print(f"\n[b] push path: fan-out to {info['celebrity_followers']:,} followers")
+        results["push"] = bench_feeds.push_path(info)
+        if args.profile:
+            bench_feeds.profile_fanout(info, data_dir / "fanout_profile.txt")
+    if "c" in args.only:
+        print("\n[c] pull path: a post by the celebrity reaching a follower's home page (in-process)")
+        results["pull"] = bench_feeds.pull_path(info, token_rows[0][0])
+    if "a" in args.only or "c" in args.only:
+        from django.db import connections
+
+        connections.close_all()
+        results.update(http_phase(args, data_dir, token_rows, threshold, info))
+
+    results["total_seconds"] = round(time.monotonic() - t_start, 1)
+    (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print_table(results)
+    print(f"\nResults written to {data_dir / 'results.json'}")
+    return 0
+
+
+def http_phase(args, data_dir: Path, token_rows, threshold: int, info: dict) -> dict:
+    import bench_http
+
+    out: dict = {}
+    server = bench_http.Server(data_dir, args.workers, {"TASTEMAKER_FANOUT_THRESHOLD": str(threshold),
+                                                         "TASTEMAKER_HUEY_IMMEDIATE": "0"})
+    try:
+        server.wait()
+        tokens = [t for _uid, t in token_rows]
+        status, body = server.get("/api/v1/timelines/home?limit=20", tokens[0])
+        home_ok = status == 200
+        if not home_ok:
+            print(f"  GET /api/v1/timelines/home answered {status}: {body[:200]!r}")
+        else:
+            print(f"  home timeline answers 200 with {len(json.loads(body))} statuses")
+        if "a" in args.only:
+            print(f"\n[a] HTTP: gunicorn -w {args.workers}, {args.connections} connections, "
+                  f"{args.duration} s per endpoint")
+            # warm every worker (imports, jieba, connections) on both endpoints
+            bench_http.load(server, "/api/health", None, 2, args.connections)
+            if home_ok:
+                bench_http.load(server, "/api/v1/timelines/home?limit=20", tokens, 3, args.connections)
+            health = bench_http.load(server, "/api/health", None, args.duration, args.connections)
+            print(f"  /api/health: {health['rps']:.0f} req/s, p50 {health['p50_ms']} ms, p99 {health['p99_ms']} ms")
+            home = None
+            if home_ok:
+                home = bench_http.load(server, "/api/v1/timelines/home?limit=20", tokens, args.duration,
+                                       args.connections)
+                print(f"  /api/v1/timelines/home: {home['rps']:.0f} req/s, p50 {home['p50_ms']} ms, "
+                      f"p99 {home['p99_ms']} ms, non-2xx {home['non_2xx']}")
+            out["http"] = {"health": health, "home": home, "workers": args.workers,
+                           "connections": args.connections, "duration_s": args.duration,
+                           "ratio": (home["rps"] / health["rps"]) if home and health["rps"] else None}
+        if "c" in args.only and home_ok:
+            out["pull_http"] = pull_over_http(server, token_rows[0], info)
+    finally:
+        server.stop()
+    return out
+
+
+def pull_over_http(server, viewer_token, info: dict) -> dict:
+    """The pull path end to end: the post is created in this process, a follower polls the API."""
+    from bench_dataset import CELEB, user_id
+    from bench_feeds import _clean_post
+    from django.db import connections
+
+    from tastemaker.accounts.models import User
+    from tastemaker.social.services import do_create_post
+
+    print("\n[c] pull path over HTTP (a follower polls GET /api/v1/timelines/home)")
+    _uid, token = viewer_token
+    path = "/api/v1/timelines/home?limit=20"
+    reads = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        server.get(path, token)
+        reads.append(time.perf_counter() - t0)
+    celeb = User.objects.get(pk=user_id(CELEB))
+    visible = []
+    for r in range(3):
+        t0 = time.perf_counter()
+        post = do_create_post(celeb, text=f"HTTP 新品 drop {r} #bench")
+        while True:
+            status, body = server.get(path, token)
+            if status == 200 and any(str(s.get("id")) == str(post.pk) for s in json.loads(body)):
+                break
+            if time.perf_counter() - t0 > 30:
+                raise RuntimeError("the post did not show up over HTTP within 30 s")
+        visible.append(time.perf_counter() - t0)
+        _clean_post(post.pk)
+        print(f"  run {r + 1}: visible over HTTP after {visible[-1] * 1000:.1f} ms")
+    User.objects.filter(pk=celeb.pk).update(statuses_count=info["posts_per_user"])
+    connections.close_all()
+    vis, ref = statistics.median(visible), statistics.median(reads)
+    return {"visible_s": vis, "read_s": ref, "ratio": vis / ref}
+
+
+def print_table(res: dict) -> None:
+    rows = []
+
+    def add(name, value, ref, ratio, goal, ok):
+        rows.append((name, value, ref, ratio, goal, "PASS" if ok else "FAIL" if ok is not None else "—"))
+
+    http = res.get("http")
+    if http:
+        h, m = http["health"], http["home"]
+        if m:
+            add("a) home timeline API, req/s", f"{m['rps']:.0f}", f"{h['rps']:.0f} (/api/health)",
+                f"{http['ratio']:.2f}", "≥ 0.5", http["ratio"] >= 0.5)
+        else:
+            add("a) home timeline API, req/s", "n/a", f"{h['rps']:.0f} (/api/health)", "—", "≥ 0.5", None)
+    push = res.get("push")
+    if push:
+        add(f"b) fan-out to {push['rows']:,} followers", f"{push['fanout_s']:.3f} s",
+            f"{push['raw_insert_s']:.3f} s (raw INSERT)", f"{push['ratio']:.2f}", "≤ 2", push["ratio"] <= 2)
+    pull = res.get("pull")
+    if pull:
+        add("c) pull: post → on follower's home", f"{pull['visible_s'] * 1000:.1f} ms",
+            f"{pull['read_s'] * 1000:.1f} ms (home read)", f"{pull['ratio']:.2f}", "≤ 1 s", pull["visible_s"] <= 1)
+    ph = res.get("pull_http")
+    if ph:
+        add("c) same, over HTTP", f"{ph['visible_s'] * 1000:.1f} ms", f"{ph['read_s'] * 1000:.1f} ms (GET home)",
+            f"{ph['ratio']:.2f}", "≤ 1 s", ph["visible_s"] <= 1)
+    head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "
+          f"{res['dataset']['entries_built']:,} timeline entries):")
+    for r in [head, tuple("-" * w for w in widths), *rows]:
+        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -266,3 +266,15 @@ def test_follow_count_drives_the_pull_decision(make_user):
     do_follow(a, b)
     assert pulled_author_ids(a.pk) == []
     assert Follow.objects.count() == 1
+
+
+def test_backfill_takes_recent_posts_under_the_reply_rule(make_user, run_jobs):
+    viewer, author, other = make_user(), make_user(), make_user()
+    root = do_create_post(other, text="root")
+    old = [do_create_post(author, text=f"p{i}") for i in range(25)]
+    hidden_reply = do_create_post(author, text="to other", in_reply_to_id=root.pk)
+    assert feeds.backfill(viewer.pk, author.pk) == 20
+    got = set(TimelineEntry.objects.filter(viewer_id=viewer.pk).values_list("post_id", flat=True))
+    assert hidden_reply.pk not in got
+    assert got == {p.pk for p in old[-20:]}  # the filtered reply does not use up one of the 20
+    assert feeds.backfill(viewer.pk, author.pk) == 0  # idempotent

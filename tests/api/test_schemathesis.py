@@ -23,6 +23,19 @@ SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler())
 OPERATIONS = {op.label: op for op in (r.ok() for r in SCHEMA.get_all_operations())}
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Like Django's test client: a request must not close the test's transaction's connection."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fuzz_token(db, make_user, token_for):
     from tastemaker.social import services
@@ -43,7 +56,7 @@ def test_operation_conforms_to_schema(label, fuzz_token):
     headers = {"Authorization": f"Bearer {fuzz_token}"}
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
               database=None)
     def run(case):
         case.call_and_validate(headers=headers, checks=CHECKS)

@@ -33,8 +33,11 @@ class User(AbstractUser):
     objects = AccountManager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci")]
-        indexes = [models.Index(Lower("email"), name="accounts_user_email_ci")]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci"),
+            # one account per e-mail address (operators created without one are exempt)
+            models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci_unique"),
+        ]
 
     @property
     def name(self) -> str:

@@ -77,7 +77,9 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError:  # a concurrent registration took the name (unique on lower(username))
+    except IntegrityError:  # a concurrent registration took the name or the address (both unique)
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationFailed(_("This e-mail address is already registered."), field="email") from None
         raise ValidationFailed(_("This username is taken."), field="username") from None
     return user
 

@@ -37,3 +37,34 @@ class ApiTrailingSlashMiddleware:
         if path.startswith("/api/") and path.endswith("/") and len(path) > 5:
             request.path_info = path.rstrip("/")
         return self.get_response(request)
+
+
+class NulByteGuardMiddleware:
+    """Refuse (400) text containing NUL characters: no database stores them in text columns
+    (PostgreSQL raises), and no legitimate form field or query parameter carries one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from urllib.parse import unquote_to_bytes
+
+        bad = "\x00" in request.path or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", ""))
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not bad and request.method in ("POST", "PUT", "PATCH"):
+            if content_type.startswith("application/json"):
+                body = request.body
+                bad = b"\x00" in body or b"\\u0000" in body.lower()
+            elif content_type.startswith("application/x-www-form-urlencoded"):
+                bad = b"\x00" in unquote_to_bytes(request.body.replace(b"+", b" "))
+            elif content_type.startswith("multipart/form-data") and request.method == "POST":
+                _ = request.body  # keep the raw body readable for handlers that need it (size-capped by Django)
+                bad = any("\x00" in value for values in request.POST.lists() for value in values[1])
+        if bad:
+            from django.http import HttpResponse, JsonResponse
+
+            message = "The request contains a NUL character, which is not allowed in text."
+            if request.path.startswith("/api/") or request.path.startswith("/oauth/"):
+                return JsonResponse({"error": message}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 _lock = threading.Lock()
 USER_DICT = Path(__file__).with_name("userdict.txt")
-HASHTAG_RE = re.compile(r"(?:^|(?<=[^\w]))#([\w\u4e00-\u9fff]{1,64})", re.UNICODE)
-MENTION_RE = re.compile(r"(?:^|(?<=[^\w@/]))@([A-Za-z0-9_]{1,30})(?![\w@])")
+# A hashtag or mention may follow Chinese text directly ("今天#双十一", "谢谢@alice"), but not Latin
+# word characters (so "a#b", e-mail addresses and URL fragments are not tags or mentions).
+HASHTAG_RE = re.compile(r"(?<![A-Za-z0-9_&/#])#(\w{1,64})", re.UNICODE)
+MENTION_RE = re.compile(r"(?<![A-Za-z0-9_@/.])@([A-Za-z0-9_]{1,30})(?![A-Za-z0-9_@])")
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]+", re.UNICODE)
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 

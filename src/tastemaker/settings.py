@@ -184,6 +184,8 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "tastemaker.accounts.oauth.Validator",
     # Mastodon clients (and Mastodon.py) still use the password grant; keep it, rate-limited per IP
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": False,
+    # store only a checksum of each token, never the token itself
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
 
 # --- i18n -----------------------------------------------------------------------------------

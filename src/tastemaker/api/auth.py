@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from ninja.errors import HttpError
@@ -17,7 +19,9 @@ _TOP = ("read", "write", "follow", "push", "profile")
 def _lookup(token: str):
     if not token or len(token) > 255:
         return None
-    row = AccessToken.objects.select_related("user", "application").filter(token=token).first()
+    # look up by the indexed SHA-256 checksum; the raw token itself is not stored (RFC 9700 storage)
+    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    row = AccessToken.objects.select_related("user", "application").filter(token_checksum=checksum).first()
     if row is None or row.expires < timezone.now():
         return None
     if row.user is not None and (not row.user.is_active or row.user.is_suspended):

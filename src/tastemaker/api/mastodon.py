@@ -80,14 +80,16 @@ def _relationship(request, target) -> dict:
     return ser.relationship(selectors.relationships(request.user, [target.pk])[0])
 
 
-def _issue_token(app, user, scope: str):
-    return AccessToken.objects.create(
-        user=user,
-        application=app,
-        token=secrets.token_urlsafe(32),
-        scope=scope,
-        expires=timezone.now() + timedelta(seconds=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]),
-    )
+def _issue_token(app, user, scope: str) -> tuple[str, object]:
+    """A new access token; returns (raw token, row). Only its checksum is stored."""
+    from oauth2_provider.models import set_token_value
+
+    raw = secrets.token_urlsafe(32)
+    row = AccessToken(user=user, application=app, scope=scope,
+                      expires=timezone.now() + timedelta(seconds=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]))
+    set_token_value(row, raw)
+    row.save()
+    return raw, row
 
 
 # --- instance -------------------------------------------------------------------------------
@@ -224,8 +226,8 @@ def register(request, payload: S.RegisterIn):
             agreement=payload.agreement,
         )
         scope = token_row.scope or "read"
-        token = _issue_token(token_row.application, user, scope)
-    return {"access_token": token.token, "token_type": "Bearer", "scope": scope,
+        raw, token = _issue_token(token_row.application, user, scope)
+    return {"access_token": raw, "token_type": "Bearer", "scope": scope,
             "created_at": int(token.created.timestamp())}
 
 

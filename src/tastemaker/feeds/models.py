@@ -18,7 +18,6 @@ class TimelineEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["viewer_id", "post"], name="feeds_entry_viewer_post")]
         indexes = [
-            models.Index(fields=["post"], name="feeds_entry_post"),
             models.Index(fields=["viewer_id", "author_id"], name="feeds_entry_viewer_author"),
         ]
 

@@ -11,8 +11,9 @@ User = settings.AUTH_USER_MODEL
 
 class Follow(models.Model):
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
-    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    # both lookups are served by the composite indexes below (no single-column FK indexes)
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set", db_index=False)
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -49,7 +50,7 @@ class Post(models.Model):
     """A status. A repost (reblog) is a Post with ``reblog_of`` set and no text of its own."""
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts", db_index=False)
     text = models.TextField(blank=True)
     in_reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
@@ -71,7 +72,6 @@ class Post(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["author", "-id"], name="social_post_author_id"),
-            models.Index(fields=["in_reply_to"], name="social_post_reply_to"),
         ]
         constraints = [
             models.UniqueConstraint(

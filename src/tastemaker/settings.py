@@ -107,7 +107,7 @@ WSGI_APPLICATION = "tastemaker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # project-wide overrides (e.g. the OAuth consent page)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -13,6 +13,23 @@ from oauth2_provider import views as dot
 from tastemaker.core.errors import RateLimited
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+class AuthorizationView(dot.AuthorizationView):
+    """The consent page; for the out-of-band redirect URI it shows the code instead of redirecting."""
+
+    def redirect(self, redirect_to, application):
+        if redirect_to.startswith(OOB):
+            from urllib.parse import parse_qs, urlparse
+
+            from django.shortcuts import render
+
+            code = parse_qs(urlparse(redirect_to).query).get("code", [""])[0]
+            return render(self.request, "oauth2_provider/oob_code.html", {"code": code, "application": application})
+        return super().redirect(redirect_to, application)
+
+
 _token_view = dot.TokenView.as_view()
 _revoke_view = dot.RevokeTokenView.as_view()
 
@@ -87,8 +104,8 @@ def authorization_server_metadata(request):
 
 
 urlpatterns = [
-    path("oauth/authorize", dot.AuthorizationView.as_view(), name="oauth-authorize"),
-    path("oauth/authorize/", dot.AuthorizationView.as_view()),
+    path("oauth/authorize", AuthorizationView.as_view(), name="oauth-authorize"),
+    path("oauth/authorize/", AuthorizationView.as_view()),
     path("oauth/token", token, name="oauth-token"),
     path("oauth/revoke", revoke, name="oauth-revoke"),
     path(".well-known/oauth-authorization-server", authorization_server_metadata, name="oauth-metadata"),

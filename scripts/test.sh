@@ -33,9 +33,10 @@ echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
 
 status=0
 echo "== test suite on SQLite"
-$BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1
+# each run is bounded, so a hung test cannot eat CI's whole budget
+timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1
 echo "== test suite on PostgreSQL"
 TASTEMAKER_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/tastemaker" \
-  $BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1
+  timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1
 if [ $status -eq 0 ]; then echo "== all suites passed (SQLite and PostgreSQL)"; else echo "== FAILED"; fi
 exit $status

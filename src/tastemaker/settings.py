@@ -224,7 +224,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-    "loggers": {"huey": {"level": "INFO"}},
+    # the huey consumer installs its own handler: don't print its lines twice
+    "loggers": {"huey": {"level": "INFO", "handlers": [], "propagate": False}},
 }
 
 # --- product rules --------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext as _
+
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 
@@ -30,9 +32,9 @@ def parse_int(value, name: str) -> int | None:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed(f"{name} must be an integer id", field=name) from None
+        raise ValidationFailed(_("%(name)s must be an integer id") % {"name": name}, field=name) from None
     if number < 0 or number > 2**63 - 1:
-        raise ValidationFailed(f"{name} is out of range", field=name)
+        raise ValidationFailed(_("%(name)s is out of range") % {"name": name}, field=name)
     return number
 
 
@@ -43,7 +45,7 @@ def page_from(params, max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_L
     if limit is None:
         limit = default_limit
     if limit < 1:
-        raise ValidationFailed("limit must be at least 1", field="limit")
+        raise ValidationFailed(_("limit must be at least 1"), field="limit")
     return Page(
         max_id=parse_int(params.get("max_id"), "max_id"),
         since_id=parse_int(params.get("since_id"), "since_id"),

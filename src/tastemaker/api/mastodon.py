@@ -306,8 +306,8 @@ def update_credentials(request: HttpRequest):
             raise ValidationFailed(f"{key}: must be a string", field=key)
     if language is not None and not isinstance(language, str):
         raise ValidationFailed("source[language]: must be a string", field="language")
-    avatar = files.get("avatar").read() if files.get("avatar") else None
-    header = files.get("header").read() if files.get("header") else None
+    avatar = files.get("avatar").read(settings.MEDIA_MAX_BYTES + 1) if files.get("avatar") else None
+    header = files.get("header").read(settings.MEDIA_MAX_BYTES + 1) if files.get("header") else None
     user = account_services.update_profile(
         request.user, display_name=data.get("display_name"), bio=data.get("note"), language=language,
         interests=interests, avatar=avatar, header=header,

@@ -201,8 +201,8 @@ def settings_profile(request):
                 with transaction.atomic():
                     accounts.update_profile(
                         user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
-                        interests=data["interests"], avatar=avatar.read() if avatar else None,
-                        header=header.read() if header else None)
+                        interests=data["interests"], avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
+                        header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None)
             except ValidationFailed as exc:
                 user.refresh_from_db()
                 _form_error(form, exc, {"note": "bio", "file": "avatar" if avatar else "header"})
@@ -361,7 +361,7 @@ def compose(request):
         try:
             # one transaction: if any image or the post is refused, no media row is left behind
             with transaction.atomic():
-                media = [social.do_upload_media(request.user, f.read()) for f in files]
+                media = [social.do_upload_media(request.user, f.read(settings.MEDIA_MAX_BYTES + 1)) for f in files]
                 post = social.do_create_post(
                     request.user, text=data["text"], media_ids=[m.pk for m in media],
                     in_reply_to_id=reply_to, visibility=data.get("visibility") or "public")

@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "tastemaker.social",
     "tastemaker.feeds",
     "tastemaker.trust",
+    "tastemaker.analytics",
+    "tastemaker.experts",
+    "tastemaker.discovery",
     "tastemaker.api",
     "tastemaker.web",
 ]
@@ -244,3 +247,22 @@ RATE_LOGIN_IP = env_str("RATE_LOGIN_IP", "30/300")
 RATE_REGISTER_IP = env_str("RATE_REGISTER_IP", "20/3600")
 RATE_INTERACT = env_str("RATE_INTERACT", "1000/3600")
 AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"]
+
+# --- experts and discovery (issue 5) ----------------------------------------------------------
+LABEL_WINDOW_DAYS = env_int("LABEL_WINDOW_DAYS", 90)  # "recent output" for ability labels
+LABEL_MAX_POSTS = env_int("LABEL_MAX_POSTS", 300)  # newest posts looked at per creator
+LABEL_MIN_CONFIDENCE = float(env_str("LABEL_MIN_CONFIDENCE", "0.35"))  # a post below it counts for no vertical
+LABEL_MIN_SCORE = env_int("LABEL_MIN_SCORE", 20)  # a label shown on the profile needs at least this (0-100)
+LABEL_SHOWN = env_int("LABEL_SHOWN", 3)  # labels shown on a profile
+EXPERT_MIN_SCORE = env_int("EXPERT_MIN_SCORE", 50)  # to apply for expert status in a vertical
+EXPERT_MIN_FOLLOWERS = env_int("EXPERT_MIN_FOLLOWERS", 50)
+EXPERT_MIN_ACCOUNT_DAYS = env_int("EXPERT_MIN_ACCOUNT_DAYS", 7)
+SUGGESTIONS_MAX = env_int("SUGGESTIONS_MAX", 40)
+
+# --- analytics (events and reports) ----------------------------------------------------------
+ANALYTICS_DEDUP_SECONDS = env_int("ANALYTICS_DEDUP_SECONDS", 1800)  # repeats by a viewer inside it are invalid
+ANALYTICS_RAW_RETENTION_DAYS = env_int("ANALYTICS_RAW_RETENTION_DAYS", 90)  # raw events; counters are kept
+ANALYTICS_MIN_VIEWERS = env_int("ANALYTICS_MIN_VIEWERS", 5)  # a breakdown cell below it shows as "<5"
+ANALYTICS_MAX_BATCH = env_int("ANALYTICS_MAX_BATCH", 500)  # events per ingest request
+ANALYTICS_EXTRA_BOTS_FILE = env_str("ANALYTICS_EXTRA_BOTS_FILE")  # more user-agent patterns, one per line
+RATE_EVENTS = env_str("RATE_EVENTS", "600/60")  # ingest requests per viewer (or IP)

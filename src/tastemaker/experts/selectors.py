@@ -1,0 +1,150 @@
+"""Reads for verticals, ability labels, badges, the expert directory and expert eligibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tastemaker.accounts.models import User
+
+from .models import AbilityLabel, ExpertApplication, ExpertBadge, LabelAppeal, Status, Vertical
+
+
+def verticals(active_only: bool = True) -> list[Vertical]:
+    qs = Vertical.objects.all()
+    if active_only:
+        qs = qs.filter(active=True)
+    return list(qs)
+
+
+def vertical_by_slug(slug: str) -> Vertical | None:
+    if not isinstance(slug, str) or len(slug) > 32:
+        return None
+    return Vertical.objects.filter(slug=slug.strip().lower(), active=True).first()
+
+
+def verticals_by_slug(slugs) -> list[Vertical]:
+    slugs = [s.strip().lower() for s in slugs if isinstance(s, str) and 0 < len(s.strip()) <= 32]
+    return list(Vertical.objects.filter(slug__in=slugs, active=True)) if slugs else []
+
+
+def visible_labels(user_or_id, limit: int | None = None, min_score: float | None = None) -> list[AbilityLabel]:
+    """The labels shown on a profile: strongest first, above the display threshold, not removed on appeal."""
+    uid = getattr(user_or_id, "pk", user_or_id)
+    min_score = settings.LABEL_MIN_SCORE if min_score is None else min_score
+    qs = (AbilityLabel.objects.filter(user_id=uid, suppressed=False, score__gte=min_score, vertical__active=True)
+          .select_related("vertical").order_by("-score"))
+    return list(qs[: limit or settings.LABEL_SHOWN])
+
+
+def all_labels(user) -> list[AbilityLabel]:
+    """Every label of a creator, including weak and removed ones (the creator's own view)."""
+    return list(AbilityLabel.objects.filter(user=user).select_related("vertical").order_by("-score"))
+
+
+def badges(user_or_id) -> list[ExpertBadge]:
+    uid = getattr(user_or_id, "pk", user_or_id)
+    return list(ExpertBadge.objects.filter(user_id=uid, vertical__active=True).select_related("vertical"))
+
+
+def badge_map(user_ids) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for uid, slug in ExpertBadge.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "vertical__slug"):
+        out.setdefault(uid, []).append(slug)
+    return out
+
+
+def directory(vertical: Vertical, *, limit: int = 20, offset: int = 0, exclude_ids=()) -> list[AbilityLabel]:
+    """Creators in a vertical ranked by ability (badged experts first at equal score)."""
+    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE,
+                                      user__is_suspended=False, user__is_active=True)
+          .select_related("user").order_by("-score", "user_id"))
+    if exclude_ids:
+        qs = qs.exclude(user_id__in=list(exclude_ids))
+    return list(qs[offset: offset + limit])
+
+
+def reason_text(label: AbilityLabel) -> str:
+    """A label's reason for people: what share of recent posts, what terms, how consistently."""
+    parts = [_("%(n)d of recent posts are about %(v)s (%(p)d%%)")
+             % {"n": label.post_count, "v": label.vertical.name, "p": round(label.share * 100)}]
+    if label.terms:
+        parts.append(_("often mentions %(terms)s") % {"terms": ", ".join(label.terms[:5])})
+    parts.append(_("posted about it in %(p)d%% of recent weeks") % {"p": round(label.consistency * 100)})
+    return "; ".join(parts)
+
+
+# --- engagement hook ------------------------------------------------------------------------
+
+def impressions_for(post_ids: list[int]) -> dict[int, int]:
+    """Impressions per post, from the events/analytics app (issue 3) when it is installed.
+
+    The hook: if ``tastemaker.analytics`` provides ``selectors.impressions_by_post(post_ids) -> {id: n}``,
+    ability labels use engagement *per impression*; until then (or for posts without events) they use
+    interactions per post. Nothing else needs to change when analytics lands.
+    """
+    if not post_ids or not apps.is_installed("tastemaker.analytics"):
+        return {}
+    try:
+        from tastemaker.analytics.selectors import impressions_by_post  # type: ignore[import-not-found]
+    except ImportError:
+        return {}
+    try:
+        return dict(impressions_by_post(post_ids))
+    except Exception:  # analytics must never break labelling
+        return {}
+
+
+# --- expert status --------------------------------------------------------------------------
+
+@dataclass
+class Requirement:
+    name: str
+    met: bool
+    detail: str
+
+
+def eligibility(user: User, vertical: Vertical) -> list[Requirement]:
+    label = AbilityLabel.objects.filter(user=user, vertical=vertical).first()
+    score = label.score if label and not label.suppressed else 0.0
+    age_days = (timezone.now() - user.date_joined).days
+    return [
+        Requirement("score", score >= settings.EXPERT_MIN_SCORE,
+                    _("Ability score in %(v)s: %(s)d (needs %(m)d)")
+                    % {"v": vertical.name, "s": round(score), "m": settings.EXPERT_MIN_SCORE}),
+        Requirement("followers", user.followers_count >= settings.EXPERT_MIN_FOLLOWERS,
+                    _("Followers: %(n)d (needs %(m)d)")
+                    % {"n": user.followers_count, "m": settings.EXPERT_MIN_FOLLOWERS}),
+        Requirement("standing", user.is_active and not user.is_suspended
+                    and age_days >= settings.EXPERT_MIN_ACCOUNT_DAYS,
+                    _("Account in good standing and at least %(d)d days old") % {"d": settings.EXPERT_MIN_ACCOUNT_DAYS}),
+    ]
+
+
+def pending_appeals(user) -> list[LabelAppeal]:
+    return list(LabelAppeal.objects.filter(user=user).select_related("vertical").order_by("-id")[:20])
+
+
+def applications(user) -> list[ExpertApplication]:
+    return list(ExpertApplication.objects.filter(user=user).select_related("vertical").order_by("-id")[:20])
+
+
+def creators_posted_since(since) -> list[int]:
+    return list(User.objects.filter(last_status_at__gt=since, is_suspended=False)
+                .values_list("pk", flat=True))
+
+
+def recent_creator_ids(days: int | None = None) -> list[int]:
+    since = timezone.now() - timedelta(days=days or settings.LABEL_WINDOW_DAYS)
+    return list(User.objects.filter(Q(last_status_at__gte=since) | Q(ability_labels__isnull=False))
+                .values_list("pk", flat=True).distinct().order_by("pk"))
+
+
+def has_pending(model, user, vertical) -> bool:
+    return model.objects.filter(user=user, vertical=vertical, status=Status.PENDING).exists()

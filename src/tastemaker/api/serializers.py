@@ -111,20 +111,20 @@ def status(post: Post, ctx: Ctx) -> dict:
         })
         return shell
     data = _status_shell(post, ctx)
-    mentions = list(post.mentions.all())
+    mentions = sorted(post.mentions.all(), key=lambda m: m.pk)  # in the order they were made
     known = {m.user.username.lower() for m in mentions}
     data.update({
         "content": render_html(post.text, ctx.base, known),
         "text": post.text,
         "sensitive": post.sensitive,
         "spoiler_text": post.spoiler_text,
-        "media_attachments": [media(m, ctx) for m in sorted(post.media.all(), key=lambda m: m.position)],
+        "media_attachments": [media(m, ctx) for m in sorted(post.media.all(), key=lambda m: (m.position, m.pk))],
         "mentions": [
             {"id": str(m.user.pk), "username": m.user.username, "acct": m.user.username,
              "url": f"{ctx.base}/@{m.user.username}"}
             for m in mentions
         ],
-        "tags": [{"name": t.hashtag.name, "url": f"{ctx.base}/tags/{t.hashtag.name}"} for t in post.post_tags.all()],
+        "tags": [{"name": t.hashtag.name, "url": f"{ctx.base}/tags/{t.hashtag.name}"} for t in sorted(post.post_tags.all(), key=lambda t: t.pk)],
         "replies_count": post.replies_count,
         "reblogs_count": post.reblogs_count,
         "favourites_count": post.favourites_count,

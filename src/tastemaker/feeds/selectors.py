@@ -1,51 +1,123 @@
-"""Home timeline read: stored entries (push) merged with big accounts' posts (pull)."""
+"""Home timeline read: stored entries (push) merged with big accounts' posts (pull).
+
+The read is id-first (Stream-Framework style): one query for who the viewer hides and which
+followed accounts are pulled, one query that picks the page's post ids from index scans (the
+timeline's unique ``(viewer_id, post_id)`` index for pushed entries, ``social_post (author_id, id)``
+for pulled accounts), and only then are those ≤ ``limit`` posts loaded (``home_timeline``) or
+rendered straight from rows (``api.render``). Raw SQL with bound parameters: the ORM's query
+building and model instantiation were most of the cost of this hot path (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import connection
 
-from tastemaker.core.pagination import Page, apply_keyset
-from tastemaker.social.models import Follow, Post
-from tastemaker.social.selectors import hidden_author_ids
+from tastemaker.core.pagination import Page
+from tastemaker.social.models import Post
+
+# (post id, reblog_of id or None)
+PostRef = tuple[int, "int | None"]
 
 
 def pulled_author_ids(viewer_id: int) -> list[int]:
     """Followed accounts above the fan-out threshold: their posts are merged in at read time."""
-    return list(
-        Follow.objects.filter(follower_id=viewer_id, target__followers_count__gt=settings.FANOUT_THRESHOLD)
-        .values_list("target_id", flat=True)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT f.target_id FROM social_follow f JOIN accounts_user u ON u.id = f.target_id"
+            " WHERE f.follower_id = %s AND u.followers_count > %s",
+            [viewer_id, settings.FANOUT_THRESHOLD],
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+def viewer_filters(viewer_id: int) -> tuple[set[int], list[int]]:
+    """(hidden author ids, pulled author ids not hidden) in one round trip.
+
+    Hidden = blocked either way or muted (as ``social.selectors.hidden_author_ids``)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT 0, target_id FROM social_block WHERE account_id = %s"
+            " UNION ALL SELECT 0, account_id FROM social_block WHERE target_id = %s"
+            " UNION ALL SELECT 0, target_id FROM social_mute WHERE account_id = %s"
+            " UNION ALL SELECT 1, f.target_id FROM social_follow f JOIN accounts_user u ON u.id = f.target_id"
+            " WHERE f.follower_id = %s AND u.followers_count > %s",
+            [viewer_id, viewer_id, viewer_id, viewer_id, settings.FANOUT_THRESHOLD],
+        )
+        rows = cur.fetchall()
+    hidden = {a for kind, a in rows if kind == 0}
+    big = [a for kind, a in rows if kind == 1 and a not in hidden]
+    return hidden, big
+
+
+def _in(ids) -> tuple[str, list[int]]:
+    ids = list(ids)
+    return ", ".join(["%s"] * len(ids)), ids
+
+
+def _keyset(column: str, page: Page) -> tuple[str, list[int], str]:
+    where, params = "", []
+    if page.max_id is not None:
+        where += f" AND {column} < %s"
+        params.append(page.max_id)
+    if page.since_id is not None:
+        where += f" AND {column} > %s"
+        params.append(page.since_id)
+    if page.min_id is not None:
+        where += f" AND {column} > %s"
+        params.append(page.min_id)
+    order = "ASC" if page.min_id is not None else "DESC"
+    return where, params, order
+
+
+def home_timeline_refs(viewer_id: int, page: Page) -> list[PostRef]:
+    """The page's ``(post id, reblog_of id)`` pairs, newest first, without loading the posts."""
+    hidden, big = viewer_filters(viewer_id)
+    key_sql, key_params, order = _keyset("e.post_id", page)
+    hidden_sql, hidden_params = _in(hidden)
+    # pushed: the viewer's stored entries (author not suspended, nothing from or reposted from a hidden account)
+    sql = (
+        "SELECT e.post_id, p.reblog_of_id FROM feeds_timelineentry e"
+        " JOIN social_post p ON p.id = e.post_id JOIN accounts_user u ON u.id = p.author_id"
+        + (" LEFT JOIN social_post o ON o.id = p.reblog_of_id" if hidden else "")
+        + " WHERE e.viewer_id = %s AND u.is_suspended = %s"
+        + (f" AND p.author_id NOT IN ({hidden_sql})"
+           f" AND (o.author_id IS NULL OR o.author_id NOT IN ({hidden_sql}))" if hidden else "")
+        + key_sql + f" ORDER BY e.post_id {order} LIMIT %s"
     )
+    params: list = [viewer_id, False, *hidden_params, *hidden_params, *key_params, page.limit]
+    if big:
+        # pulled: replies only when the viewer follows the account replied to (as for push). The filters
+        # are in the query, before the LIMIT: filtering after it would drop valid older posts from the
+        # page while the cursor moves past them, so they would never be shown.
+        big_sql, big_params = _in(big)
+        key_sql, key_params, order = _keyset("p.id", page)
+        pulled = (
+            "SELECT p.id, p.reblog_of_id FROM social_post p JOIN accounts_user u ON u.id = p.author_id"
+            + (" LEFT JOIN social_post o ON o.id = p.reblog_of_id" if hidden else "")
+            + f" WHERE p.author_id IN ({big_sql}) AND u.is_suspended = %s"
+            " AND (p.in_reply_to_account_id IS NULL OR p.in_reply_to_account_id = p.author_id"
+            " OR p.in_reply_to_account_id = %s OR p.in_reply_to_account_id IN"
+            " (SELECT target_id FROM social_follow WHERE follower_id = %s))"
+            + (f" AND (o.author_id IS NULL OR o.author_id NOT IN ({hidden_sql}))" if hidden else "")
+            + key_sql + f" ORDER BY p.id {order} LIMIT %s"
+        )
+        # each arm keeps its own ORDER BY/LIMIT (index scans); the merge below is done in Python
+        sql = f"SELECT * FROM ({sql}) pushed UNION ALL SELECT * FROM ({pulled}) pulled"
+        params += [*big_params, False, viewer_id, viewer_id, *hidden_params, *key_params, page.limit]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    merged = dict(rows)  # a post both pushed and pulled appears once
+    ids = sorted(merged, reverse=page.min_id is None)[: page.limit]
+    if page.min_id is not None:
+        ids.reverse()  # min_id pages are the oldest ``limit`` above min_id, returned newest first
+    return [(i, merged[i]) for i in ids]
 
 
 def home_timeline(viewer, page: Page) -> list[Post]:
-    hidden = hidden_author_ids(viewer)
-    pushed = Post.objects.filter(timeline_entries__viewer_id=viewer.pk, author__is_suspended=False)
-    if hidden:
-        pushed = pushed.exclude(author_id__in=hidden).exclude(reblog_of__author_id__in=hidden)
-    posts = apply_keyset(pushed.select_related("author"), page)
-    big = [a for a in pulled_author_ids(viewer.pk) if a not in hidden]
-    if big:
-        # replies from pulled accounts only when the viewer follows the account replied to (as for push).
-        # The filters are in the query, before the LIMIT: filtering after it would drop valid older
-        # posts from the page while the cursor moves past them, so they would never be shown.
-        pulled_qs = Post.objects.filter(author_id__in=big, author__is_suspended=False).filter(
-            Q(in_reply_to_account_id__isnull=True)
-            | Q(in_reply_to_account_id=F("author_id"))
-            | Q(in_reply_to_account_id=viewer.pk)
-            | Q(in_reply_to_account_id__in=Follow.objects.filter(follower_id=viewer.pk).values("target_id"))
-        )
-        if hidden:
-            pulled_qs = pulled_qs.exclude(reblog_of__author_id__in=hidden)
-        pulled = apply_keyset(pulled_qs.select_related("author", "reblog_of"), page)
-        merged = {p.pk: p for p in posts}
-        for p in pulled:
-            merged.setdefault(p.pk, p)
-        ordered = sorted(merged.values(), key=lambda p: p.pk, reverse=True)
-        if page.min_id is not None:
-            # min_id pages are the oldest ``limit`` above min_id
-            ordered = sorted(ordered, key=lambda p: p.pk)[: page.limit]
-            ordered.reverse()
-            return ordered
-        return ordered[: page.limit]
-    return posts
+    refs = home_timeline_refs(viewer.pk, page)
+    if not refs:
+        return []
+    found = Post.objects.select_related("author", "reblog_of__author").in_bulk([r[0] for r in refs])
+    return [found[i] for i, _ in refs if i in found]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
+from tastemaker.analytics import services as analytics
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tastemaker.core.pagination import parse_int
 from tastemaker.core.text import extract_hashtags, extract_mentions, search_text
@@ -71,6 +72,7 @@ def do_follow(user: User, target: User) -> Follow:
     except IntegrityError:  # a concurrent identical follow won the race
         return Follow.objects.get(follower=user, target=target)
     transaction.on_commit(lambda: feeds.enqueue_backfill(user.pk, target.pk))
+    analytics.after_commit("follow_gained", "account", target.pk, user.pk, owner_id=target.pk)
     return follow
 
 
@@ -82,6 +84,7 @@ def do_unfollow(user: User, target: User) -> bool:
         User.objects.filter(pk=user.pk, following_count__gt=0).update(following_count=F("following_count") - 1)
         User.objects.filter(pk=target.pk, followers_count__gt=0).update(followers_count=F("followers_count") - 1)
         feeds.remove_author_from_timeline(user.pk, target.pk)
+        analytics.after_commit("follow_lost", "account", target.pk, user.pk, owner_id=target.pk)
     return True
 
 
@@ -224,6 +227,8 @@ def do_create_post(
         search.index_post(post.pk, post.search_text)
         feeds.insert_own_entry(post)
         transaction.on_commit(lambda: feeds.enqueue_fanout(post.pk))
+        if parent is not None:
+            analytics.after_commit("reply", "post", parent.pk, author.pk, owner_id=parent.author_id)
     return post
 
 
@@ -270,6 +275,7 @@ def do_reblog(user: User, post: Post) -> Post:
             _notify(post.author_id, user.pk, NotificationType.REBLOG, post.pk)
             feeds.insert_own_entry(reblog)
             transaction.on_commit(lambda: feeds.enqueue_fanout(reblog.pk))
+            analytics.after_commit("repost", "post", post.pk, user.pk, owner_id=post.author_id)
     except IntegrityError:
         return Post.objects.get(author=user, reblog_of=post)
     return reblog
@@ -297,6 +303,7 @@ def do_favourite(user: User, post: Post) -> None:
             Favourite.objects.create(user=user, post=post)
             Post.objects.filter(pk=post.pk).update(favourites_count=F("favourites_count") + 1)
             _notify(post.author_id, user.pk, NotificationType.FAVOURITE, post.pk)
+            analytics.after_commit("like", "post", post.pk, user.pk, owner_id=post.author_id)
     except IntegrityError:
         pass
 

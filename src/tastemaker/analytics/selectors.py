@@ -1,0 +1,181 @@
+"""Report reads: totals, series and breakdowns from the counters (never from the raw events, so a
+report costs the same for a post with ten events or ten million), and the access rule."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Max, Sum
+from django.utils.translation import gettext as _
+
+from tastemaker.core.errors import NotFound, ValidationFailed
+
+from .models import InvalidReason, Metric, Stat, SubjectType
+from .services import DIMENSIONS
+
+POST_METRICS = (Metric.IMPRESSION, Metric.READ, Metric.LIKE, Metric.REPOST, Metric.REPLY, Metric.LINK_CLICK,
+                Metric.CLICK_OUT, Metric.FOLLOW_GAINED)
+ACCOUNT_METRICS = (Metric.FOLLOW_GAINED, Metric.FOLLOW_LOST)
+GRANULARITIES = {"minute": ("m", 60, 60), "hour": ("h", 3600, 48), "day": ("d", 86400, 30)}  # code, size, default n
+MAX_BUCKETS = 1440
+SUPPRESSED = "<5"
+
+
+def can_read_report(user, owner_id: int) -> bool:
+    return bool(user and user.is_authenticated and (user.pk == owner_id or user.is_staff))
+
+
+def post_for_report(user, post_id):
+    """The post whose report ``user`` may read; NotFound for anyone else (no existence leak)."""
+    from tastemaker.social.models import Post
+
+    try:
+        post_id = int(post_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Post not found.")) from None
+    post = Post.objects.select_related("author").filter(pk=post_id, reblog_of__isnull=True).first()
+    if post is None or not can_read_report(user, post.author_id):
+        raise NotFound(_("Post not found."))
+    return post
+
+
+def account_for_report(user, account_id):
+    from tastemaker.accounts.models import User
+
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Account not found.")) from None
+    account = User.objects.filter(pk=account_id).first()
+    if account is None or not can_read_report(user, account.pk):
+        raise NotFound(_("Account not found."))
+    return account
+
+
+@dataclass
+class Series:
+    granularity: str
+    buckets: list[int]  # bucket starts, epoch seconds
+    values: dict[str, list[int]] = field(default_factory=dict)
+
+
+def window(granularity: str, points: int | None = None, until: int | None = None) -> tuple[str, int, int, int]:
+    if granularity not in GRANULARITIES:
+        raise ValidationFailed(_("granularity must be minute, hour or day."), field="granularity")
+    code, size, default = GRANULARITIES[granularity]
+    n = default if points is None else points
+    if n < 1 or n > MAX_BUCKETS:
+        raise ValidationFailed(_("points must be between 1 and %(n)d.") % {"n": MAX_BUCKETS}, field="points")
+    end = int(time.time() if until is None else until)
+    last = end - end % size
+    return code, size, last - (n - 1) * size, last
+
+
+def totals(subject_type: str, subject_id: int) -> dict[str, int]:
+    rows = Stat.objects.filter(subject_type=subject_type, subject_id=subject_id, granularity="t", dimension="",
+                               value="", bucket=0).values_list("metric", "count")
+    return dict(rows)
+
+
+def invalid_totals(subject_type: str, subject_id: int) -> dict[str, int]:
+    rows = (Stat.objects.filter(subject_type=subject_type, subject_id=subject_id, granularity="t",
+                                dimension="invalid", bucket=0)
+            .values("value").annotate(n=Sum("count")).values_list("value", "n"))
+    out = {reason: 0 for reason in InvalidReason.values}
+    out.update(dict(rows))
+    return out
+
+
+def series(subject_type: str, subject_id: int, metrics, granularity: str = "hour", points: int | None = None,
+           until: int | None = None) -> Series:
+    code, size, first, last = window(granularity, points, until)
+    buckets = list(range(first, last + 1, size))
+    values = {m: [0] * len(buckets) for m in metrics}
+    rows = Stat.objects.filter(subject_type=subject_type, subject_id=subject_id, granularity=code, dimension="",
+                               value="", metric__in=list(metrics), bucket__gte=first, bucket__lte=last
+                               ).values_list("metric", "bucket", "count")
+    for metric, bucket, count in rows:
+        values[metric][(bucket - first) // size] = count
+    return Series(granularity, buckets, values)
+
+
+def _cell(count: int, viewers: int) -> dict:
+    shown = viewers >= settings.ANALYTICS_MIN_VIEWERS
+    return {"count": count if shown else None, "display": f"{count:,}" if shown else SUPPRESSED}
+
+
+def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> dict[str, dict[str, list[dict]]]:
+    """{metric: {dimension: [{value, count|None, display}]}}, lifetime or over the last ``days`` days.
+
+    A cell with fewer distinct viewers than ANALYTICS_MIN_VIEWERS shows as "<5". Over a range of days
+    a cell is shown only when one day alone reached the threshold (distinct viewers of several days do
+    not add up, so this errs on the side of privacy).
+    """
+    qs = Stat.objects.filter(subject_type=subject_type, subject_id=subject_id, dimension__in=DIMENSIONS)
+    if days is None:
+        rows = qs.filter(granularity="t", bucket=0).values_list("metric", "dimension", "value", "count", "viewers")
+    else:
+        if days < 1 or days > 3660:
+            raise ValidationFailed(_("days must be between 1 and 3660."), field="days")
+        now = int(time.time())
+        first = now - now % 86400 - (days - 1) * 86400
+        rows = (qs.filter(granularity="d", bucket__gte=first).values("metric", "dimension", "value")
+                .annotate(n=Sum("count"), v=Max("viewers"))
+                .values_list("metric", "dimension", "value", "n", "v"))
+    out: dict[str, dict[str, list[dict]]] = {}
+    for metric, dimension, value, count, viewers in rows:
+        out.setdefault(metric, {}).setdefault(dimension, []).append({"value": value, **_cell(count, viewers)})
+    for dims in out.values():
+        for cells in dims.values():
+            cells.sort(key=lambda c: (c["count"] is None, -(c["count"] or 0), c["value"]))
+    return out
+
+
+def post_report(post, granularity: str = "hour", points: int | None = None, days: int | None = None) -> dict:
+    subject = (SubjectType.POST, post.pk)
+    return {
+        "subject_type": "post", "subject_id": post.pk, "owner_id": post.author_id,
+        "totals": {m: totals(*subject).get(m, 0) for m in POST_METRICS},
+        "invalid": invalid_totals(*subject),
+        "series": series(*subject, POST_METRICS, granularity, points),
+        "breakdowns": breakdowns(*subject, days=days),
+    }
+
+
+def account_report(account, granularity: str = "day", points: int | None = None, days: int | None = None,
+                   top: int = 10) -> dict:
+    from tastemaker.social.models import Post
+
+    subject = (SubjectType.ACCOUNT, account.pk)
+    follow_totals = totals(*subject)
+    gained, lost = follow_totals.get(Metric.FOLLOW_GAINED, 0), follow_totals.get(Metric.FOLLOW_LOST, 0)
+    follow_series = series(*subject, ACCOUNT_METRICS, granularity, points)
+    # every post of the account, summed (the counters carry the owner: one grouped scan)
+    post_totals = dict(Stat.objects.filter(owner_id=account.pk, subject_type=SubjectType.POST, granularity="t",
+                                           dimension="", bucket=0).values("metric").annotate(n=Sum("count"))
+                       .values_list("metric", "n"))
+    code, size, first, last = window(granularity, points)
+    post_series = Series(granularity, follow_series.buckets, {m: [0] * len(follow_series.buckets)
+                                                              for m in POST_METRICS})
+    for metric, bucket, n in (Stat.objects.filter(owner_id=account.pk, subject_type=SubjectType.POST,
+                                                  granularity=code, dimension="", metric__in=POST_METRICS,
+                                                  bucket__gte=first, bucket__lte=last)
+                              .values("metric", "bucket").annotate(n=Sum("count"))
+                              .values_list("metric", "bucket", "n")):
+        post_series.values[metric][(bucket - first) // size] = n
+    ranked = list(Stat.objects.filter(owner_id=account.pk, subject_type=SubjectType.POST, granularity="t",
+                                      dimension="", metric=Metric.IMPRESSION, bucket=0)
+                  .order_by("-count", "-subject_id").values_list("subject_id", "count")[:top])
+    posts = Post.objects.in_bulk([pid for pid, _n in ranked])
+    top_posts = [{"id": pid, "impressions": n, "text": posts[pid].text[:140], "created_at": posts[pid].created_at}
+                 for pid, n in ranked if pid in posts]
+    return {
+        "account_id": account.pk, "followers_count": account.followers_count,
+        "follows_gained": gained, "follows_lost": lost, "net_follows": gained - lost,
+        "follow_series": follow_series, "post_totals": {m: post_totals.get(m, 0) for m in POST_METRICS},
+        "post_series": post_series, "top_posts": top_posts,
+        "breakdowns": breakdowns(*subject, days=days),
+        "invalid": invalid_totals(*subject),
+    }

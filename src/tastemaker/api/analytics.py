@@ -1,0 +1,158 @@
+"""Tastemaker's events and reports API: batch ingest for apps, and the JSON reports behind the
+web report pages. Thin: validate, call analytics services/selectors, serialize."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from django.conf import settings
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from tastemaker.analytics import selectors as reports
+from tastemaker.analytics.filters import device_class, request_reason
+from tastemaker.analytics.models import SubjectType
+from tastemaker.analytics.services import EventIn, do_record_events
+from tastemaker.trust.ratelimit import check_and_hit
+
+from .auth import BearerAuth, require_scope
+from .errors import READ, responses
+
+router = Router(tags=["reports"])
+user_auth = BearerAuth()
+MAX_ID = 2**63 - 1
+
+ClientMetric = Literal["impression", "read", "link_click"]
+ClientSubject = Literal["post", "account"]
+SurfaceName = Literal["home", "public", "profile", "search", "tag", "thread", "promoted", "notifications", "other",
+                      "unknown"]
+
+
+class EventItemIn(Schema):
+    type: ClientMetric = Field(description="impression: the subject was on screen (at least half of it, for "
+                                           "a second); read: the post was opened; link_click: a link in it")
+    subject_type: ClientSubject = "post"
+    subject_id: str = Field(pattern=r"^[0-9]{1,19}$", description="The post's (or account's) id")
+    surface: SurfaceName = Field("unknown", description="Where it was shown")
+
+
+class EventBatchIn(Schema):
+    events: list[EventItemIn] = Field(min_length=1, max_length=500)
+
+
+class IngestOut(Schema):
+    accepted: int = Field(description="Events stored (valid and invalid)")
+    valid: int = Field(description="Events that count in reports")
+    invalid: int = Field(description="Events filtered as invalid traffic (bots, prefetch, own, repeats)")
+    rejected: int = Field(description="Events about unknown subjects; not stored")
+
+
+class SeriesOut(Schema):
+    granularity: str
+    buckets: list[str] = Field(description="Start of each bucket (UTC, ISO 8601)")
+    values: dict[str, list[int]]
+
+
+class CellOut(Schema):
+    value: str
+    count: int | None = Field(description="null when fewer than the privacy threshold of distinct viewers")
+    display: str = Field(description='The count, or "<5"')
+
+
+class PostReportOut(Schema):
+    subject_type: str
+    subject_id: str
+    totals: dict[str, int]
+    invalid: dict[str, int] = Field(description="Filtered traffic by reason (never in totals)")
+    series: SeriesOut
+    breakdowns: dict[str, dict[str, list[CellOut]]] = Field(
+        description="metric → dimension (surface, audience, device, language, region) → cells")
+
+
+class TopPostOut(Schema):
+    id: str
+    impressions: int
+    text: str
+    created_at: str
+
+
+class AccountReportOut(Schema):
+    account_id: str
+    followers_count: int
+    follows_gained: int
+    follows_lost: int
+    net_follows: int
+    follow_series: SeriesOut
+    post_totals: dict[str, int]
+    post_series: SeriesOut
+    top_posts: list[TopPostOut]
+    breakdowns: dict[str, dict[str, list[CellOut]]]
+    invalid: dict[str, int]
+
+
+def _series(s: reports.Series) -> dict:
+    return {"granularity": s.granularity,
+            "buckets": [datetime.fromtimestamp(b, tz=UTC).isoformat().replace("+00:00", "Z") for b in s.buckets],
+            "values": s.values}
+
+
+@router.post("/v1/tastemaker/events", auth=user_auth, response=responses({200: IngestOut}, (400, 401, 422, 429)),
+             summary="Report a batch of events (impressions, reads, link clicks)",
+             description=(
+                 "What the app actually showed to the signed-in user, batched (up to 500 per request; send every "
+                 "few seconds). Likes, reposts, replies and follows are recorded by the server itself. "
+                 "Invalid traffic is stored apart and never counted: bots and non-browser agents, prefetch, "
+                 "the author's own views, and repeats by the same viewer within "
+                 f"`ANALYTICS_DEDUP_SECONDS` (default {settings.ANALYTICS_DEDUP_SECONDS} s)."))
+def report_events(request, payload: EventBatchIn):
+    user = request.user
+    check_and_hit("events", user.pk, "RATE_EVENTS")
+    reason = request_reason(request)
+    device = device_class(request.META.get("HTTP_USER_AGENT", ""))
+    batch, too_big = [], 0
+    for item in payload.events[: settings.ANALYTICS_MAX_BATCH]:
+        sid = int(item.subject_id)
+        if sid > MAX_ID:
+            too_big += 1
+            continue
+        batch.append(EventIn(metric=item.type, subject_type=item.subject_type, subject_id=sid, surface=item.surface,
+                             viewer_id=user.pk, reason=reason, device=device))
+    result = do_record_events(batch)
+    result.rejected += too_big + max(0, len(payload.events) - settings.ANALYTICS_MAX_BATCH)
+    return result.as_dict()
+
+
+@router.get("/v1/tastemaker/reports/posts/{post_id}", auth=user_auth, response=responses({200: PostReportOut}, READ),
+            summary="A post's report (its author and operators only)")
+def post_report(request, post_id: str, granularity: Literal["minute", "hour", "day"] = "hour",
+                points: int | None = Query(None, ge=1, le=reports.MAX_BUCKETS),
+                days: int | None = Query(None, ge=1, le=3660, description="breakdowns over the last days; "
+                                                                          "default lifetime")):
+    require_scope(request, "read:statuses")
+    post = reports.post_for_report(request.user, post_id if post_id.isdigit() and len(post_id) <= 19 else "x")
+    data = reports.post_report(post, granularity, points, days)
+    data["subject_id"] = str(post.pk)
+    data["series"] = _series(data["series"])
+    return data
+
+
+@router.get("/v1/tastemaker/reports/accounts/{account_id}", auth=user_auth,
+            response=responses({200: AccountReportOut}, READ),
+            summary="An account's report: follower growth, its posts' totals, top posts")
+def account_report(request, account_id: str, granularity: Literal["minute", "hour", "day"] = "day",
+                   points: int | None = Query(None, ge=1, le=reports.MAX_BUCKETS),
+                   days: int | None = Query(None, ge=1, le=3660)):
+    require_scope(request, "read:accounts")
+    account = reports.account_for_report(
+        request.user, account_id if account_id.isdigit() and len(account_id) <= 19 else "x")
+    data = reports.account_report(account, granularity, points, days)
+    data["account_id"] = str(account.pk)
+    data["follow_series"] = _series(data["follow_series"])
+    data["post_series"] = _series(data["post_series"])
+    data["top_posts"] = [{**p, "id": str(p["id"]), "created_at": p["created_at"].isoformat()}
+                         for p in data["top_posts"]]
+    return data
+
+
+__all__ = ["router", "SubjectType"]

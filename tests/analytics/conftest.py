@@ -26,3 +26,44 @@ def impression():
                        viewer_id=viewer.pk if viewer else None, visitor=visitor, **kw)
 
     return make
+
+
+# the API fixtures (as in tests/api/conftest.py, which is not visible from this directory)
+@pytest.fixture
+def oauth_app(db):
+    from oauth2_provider.models import get_application_model
+
+    return get_application_model().objects.create(
+        name="reports app", client_type="confidential", authorization_grant_type="authorization-code",
+        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push")
+
+
+@pytest.fixture
+def api(oauth_app):
+    import secrets
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
+
+    class ApiClient:
+        def __init__(self, token):
+            self.client = Client()
+            self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+        def get(self, path, data=None, **kw):
+            return self.client.get(path, data, **self.headers, **kw)
+
+        def post(self, path, data=None, **kw):
+            return self.client.post(path, data or {}, content_type="application/json", **self.headers, **kw)
+
+    def make(user=None, scope="read write follow push"):
+        if user is None:
+            return ApiClient(None)
+        token = get_access_token_model().objects.create(
+            user=user, application=oauth_app, token=secrets.token_urlsafe(24), scope=scope,
+            expires=timezone.now() + timedelta(days=1)).token
+        return ApiClient(token)
+
+    return make

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import path, register_converter
 
 from . import views
+from . import views_reports
 
 app_name = "web"
 
@@ -31,7 +32,14 @@ urlpatterns = [
     path("bookmarks", views.bookmarks, name="bookmarks"),
     path("search", views.search, name="search"),
     path("compose", views.compose, name="compose"),
-    path("posts/<int:post_id>", views.post_detail, name="post"),
+    path("posts/<int:post_id>", views_reports.counted_read(views.post_detail), name="post"),
+    path("posts/<int:post_id>/report", views_reports.post_report, name="post_report"),
+    path("posts/<int:post_id>/report.csv", views_reports.post_report_csv, name="post_report_csv"),
+    path("events", views_reports.events, name="events"),
+    path("reports", views_reports.account_report, name="account_report"),
+    path("reports.csv", views_reports.account_report_csv, name="account_report_csv"),
+    path("reports/@<username:username>", views_reports.account_report, name="account_report_for"),
+    path("reports/@<username:username>.csv", views_reports.account_report_csv, name="account_report_csv_for"),
     path("posts/<int:post_id>/delete", views.delete_post, name="delete_post"),
     path("posts/<int:post_id>/<str:action>", views.post_action, name="post_action"),
     path("@<username:username>", views.profile, name="profile"),

@@ -53,6 +53,8 @@ def sign_up(page, base: str, username: str, display_name: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=display_name]", display_name)
     page.click("form[action='/signup'] button[type=submit]")
+    page.wait_for_url(f"{base}/onboarding")  # interest onboarding; skipped here
+    page.click("a.skip-onboarding")
     page.wait_for_url(f"{base}/")
     assert page.locator("text=No posts yet — follow people to fill your home feed.").is_visible()
 

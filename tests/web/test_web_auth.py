@@ -30,7 +30,7 @@ def test_signup_page_renders(client):
 def test_signup_creates_account_logs_in_and_sets_language(client):
     response = client.post(reverse("web:signup"), signup_data(language="zh-hans"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("web:home")
+    assert response["Location"] == reverse("web:onboarding")  # interest onboarding comes first
     user = User.objects.get(username="alice")
     assert user.display_name == "Alice" and user.language == "zh-hans"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"

@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from tastemaker import __version__
 
 from . import errors, oauth
+from .discovery import router as discovery_router
 from .analytics import router as analytics_router
 from .mastodon import router as mastodon_router
 from .parser import MastodonParser
@@ -21,6 +22,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", mastodon_router)
+api.add_router("/", discovery_router)
 api.add_router("/", analytics_router)
 
 urlpatterns = [

@@ -26,7 +26,7 @@ class AbilityLabelAdmin(admin.ModelAdmin):
     ordering = ("-score",)
 
 
-def _review(model_services_fn, accept: bool, label):
+def _review(model_services_fn, accept: bool, label, name: str):
     def action(modeladmin, request, queryset):
         done = 0
         for obj in queryset.filter(status=Status.PENDING):
@@ -35,7 +35,7 @@ def _review(model_services_fn, accept: bool, label):
         modeladmin.message_user(request, _("%(n)d reviewed.") % {"n": done}, messages.SUCCESS)
 
     action.short_description = label
-    action.__name__ = f"{'accept' if accept else 'reject'}_{model_services_fn.__name__}"
+    action.__name__ = name
     return action
 
 
@@ -54,7 +54,8 @@ class LabelAppealAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "message")
     raw_id_fields = ("user", "label", "reviewed_by")
     readonly_fields = ("user", "vertical", "label", "kind", "message", "created_at", "reviewed_at", "reviewed_by")
-    actions = [_review(_appeal, True, _("Accept: remove the label")), _review(_appeal, False, _("Reject"))]
+    actions = [_review(_appeal, True, _("Accept: remove the label"), "accept_appeal"),
+               _review(_appeal, False, _("Reject"), "reject_appeal")]
 
 
 @admin.register(ExpertApplication)
@@ -64,8 +65,8 @@ class ExpertApplicationAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "statement")
     readonly_fields = ("user", "vertical", "statement", "score", "followers", "created_at", "reviewed_at",
                        "reviewed_by")
-    actions = [_review(_application, True, _("Approve: grant the expert badge")),
-               _review(_application, False, _("Reject"))]
+    actions = [_review(_application, True, _("Approve: grant the expert badge"), "approve_application"),
+               _review(_application, False, _("Reject"), "reject_application")]
 
 
 @admin.register(ExpertBadge)

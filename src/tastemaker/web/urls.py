@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views
+from . import views, views_discovery
 from . import views_reports
 
 app_name = "web"
@@ -42,6 +42,16 @@ urlpatterns = [
     path("reports/@<username:username>.csv", views_reports.account_report_csv, name="account_report_csv_for"),
     path("posts/<int:post_id>/delete", views.delete_post, name="delete_post"),
     path("posts/<int:post_id>/<str:action>", views.post_action, name="post_action"),
+    path("onboarding", views_discovery.onboarding, name="onboarding"),
+    path("onboarding/experts", views_discovery.onboarding_experts, name="onboarding_experts"),
+    path("suggestions", views_discovery.suggestions, name="suggestions"),
+    path("suggestions/<int:account_id>/dismiss", views_discovery.dismiss_suggestion, name="dismiss_suggestion"),
+    path("experts", views_discovery.experts_index, name="experts"),
+    path("experts/<slug:slug>", views_discovery.expert_directory, name="expert_directory"),
+    path("discover/<slug:slug>", views_discovery.discover, name="discover"),
+    path("settings/interests", views_discovery.interests, name="interests"),
+    path("settings/labels", views_discovery.my_labels, name="labels"),
+    path("settings/labels/<str:action>", views_discovery.label_action, name="label_action"),
     path("@<username:username>", views.profile, name="profile"),
     path("@<username:username>/followers", views.follow_list, {"which": "followers"}, name="followers"),
     path("@<username:username>/following", views.follow_list, {"which": "following"}, name="following"),

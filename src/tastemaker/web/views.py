@@ -150,7 +150,7 @@ def signup(request):
                 login(request, user)
                 messages.success(request, _("Welcome, %(name)s! Follow some people to fill your home feed.")
                                  % {"name": user.name})
-                response = redirect("web:home")
+                response = redirect("web:onboarding")  # pick interests, follow experts (discovery)
                 _remember_language(response, user.language)
                 return response
         status = 422

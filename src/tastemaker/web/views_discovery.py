@@ -1,0 +1,191 @@
+"""Pages for interest onboarding, who-to-follow, the expert directory, discovery by vertical, a user's
+interests and a creator's ability labels (appeals, expert applications). Thin: selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tastemaker.accounts.models import User
+from tastemaker.core.errors import NotFound, ValidationFailed
+from tastemaker.discovery import selectors as discovery
+from tastemaker.discovery import services as discovery_services
+from tastemaker.experts import selectors as experts
+from tastemaker.experts import services as experts_services
+from tastemaker.experts.models import ExpertApplication, LabelAppeal
+from tastemaker.social import selectors as social
+from tastemaker.trust.ratelimit import check_and_hit
+
+from .views import _safe_next, _timeline_page, domain_errors
+
+EXPERTS_PER_VERTICAL = 4
+
+
+def _vertical_or_404(slug: str):
+    vertical = experts.vertical_by_slug(slug)
+    if vertical is None:
+        raise NotFound(_("There is no such vertical."))
+    return vertical
+
+
+def _picked_from_post(request):
+    return experts.verticals_by_slug(request.POST.getlist("verticals"))
+
+
+# --- onboarding -----------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def onboarding(request):
+    """Step 1: pick the verticals you care about."""
+    if request.method == "POST":
+        picked = _picked_from_post(request)
+        if not picked:
+            messages.error(request, _("Pick at least one vertical, or skip this step."))
+        else:
+            discovery_services.do_set_interests(request.user, picked)
+            return redirect("web:onboarding_experts")
+    chosen = {i.vertical.slug for i in discovery.interests(request.user) if i.picked}
+    return render(request, "web/onboarding.html", {"verticals": experts.verticals(), "chosen": chosen},
+                  status=422 if request.method == "POST" else 200)
+
+
+@login_required
+@domain_errors
+def onboarding_experts(request):
+    """Step 2: experts to follow for each picked vertical, each with the reason; follow in one go."""
+    picked = [i.vertical for i in discovery.interests(request.user) if i.picked]
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("follow") if i.isdigit() and len(i) <= 19]
+        targets = list(User.objects.filter(pk__in=ids, is_active=True, is_suspended=False))
+        followed, errors = discovery_services.do_follow_many(request.user, targets)
+        for error in errors:
+            messages.warning(request, error)
+        if followed:
+            messages.success(request, _("You follow %(n)d new accounts: their recent posts are in your home feed.")
+                             % {"n": followed})
+        return redirect("web:home")
+    if not picked:
+        return redirect("web:onboarding")
+    sections = [(v, discovery.experts_for_onboarding(request.user, v, EXPERTS_PER_VERTICAL)) for v in picked]
+    following = set(request.user.following_set.values_list("target_id", flat=True))
+    return render(request, "web/onboarding_experts.html", {
+        "sections": sections, "following": following,
+        "reason": experts.reason_text,
+    })
+
+
+# --- who to follow --------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def suggestions(request):
+    rows = discovery.suggestions(request.user, limit=30)
+    return render(request, "web/suggestions.html", {"suggestions": rows})
+
+
+@login_required
+@require_POST
+@domain_errors
+def dismiss_suggestion(request, account_id: int):
+    discovery_services.do_dismiss_suggestion(request.user, account_id)
+    if request.htmx:
+        from django.http import HttpResponse
+
+        return HttpResponse("")
+    return redirect(_safe_next(request, reverse("web:suggestions")))
+
+
+# --- experts and discovery by vertical ------------------------------------------------------
+
+@domain_errors
+def experts_index(request):
+    return render(request, "web/experts_index.html", {"verticals": experts.verticals()})
+
+
+@domain_errors
+def expert_directory(request, slug: str):
+    vertical = _vertical_or_404(slug)
+    viewer = request.user if request.user.is_authenticated else None
+    labels = experts.directory(vertical, limit=40, exclude_ids=social.hidden_author_ids(viewer))
+    badge_map = experts.badge_map([lab.user_id for lab in labels])
+    rows = [(lab, vertical.slug in badge_map.get(lab.user_id, []), experts.reason_text(lab)) for lab in labels]
+    return render(request, "web/expert_directory.html", {"vertical": vertical, "rows": rows,
+                                                          "verticals": experts.verticals()})
+
+
+@domain_errors
+def discover(request, slug: str):
+    vertical = _vertical_or_404(slug)
+    viewer = request.user if request.user.is_authenticated else None
+    posts = discovery.vertical_posts(viewer, vertical, limit=40)
+    return _timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals()},
+                          posts, limit=10_000)  # one ranked page: no keyset pager
+
+
+# --- your interests -------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def interests(request):
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        if action == "remove":
+            discovery_services.do_remove_interest(request.user, _vertical_or_404(request.POST.get("vertical", "")))
+            messages.success(request, _("Removed. We will not suggest accounts for it unless you add it again."))
+        else:
+            discovery_services.do_set_interests(request.user, _picked_from_post(request))
+            messages.success(request, _("Your interests are saved."))
+        return redirect("web:interests")
+    discovery_services.do_recompute_learned_interests(request.user)
+    rows = discovery.interests(request.user)
+    return render(request, "web/interests.html", {
+        "rows": rows, "verticals": experts.verticals(),
+        "picked": {i.vertical.slug for i in rows if i.picked},
+    })
+
+
+# --- your ability labels --------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def my_labels(request):
+    user = request.user
+    labels = experts.all_labels(user)
+    badges = {b.vertical.slug for b in experts.badges(user)}
+    rows = [(lab, experts.reason_text(lab), lab.vertical.slug in badges,
+             experts.eligibility(user, lab.vertical)) for lab in labels]
+    return render(request, "web/labels.html", {
+        "rows": rows, "appeals": experts.pending_appeals(user), "applications": experts.applications(user),
+        "verticals": experts.verticals(),
+    })
+
+
+@login_required
+@require_POST
+@domain_errors
+def label_action(request, action: str):
+    user = request.user
+    if action == "refresh":
+        check_and_hit("labels", user.pk, "RATE_POST")
+        experts_services.do_recompute_labels(user)
+        messages.success(request, _("Your labels are up to date."))
+    elif action == "appeal":
+        vertical = _vertical_or_404(request.POST.get("vertical", ""))
+        experts_services.do_appeal_label(user, vertical, request.POST.get("message", ""),
+                                         request.POST.get("kind", "remove"))
+        messages.success(request, _("Your appeal is sent; an operator will review it."))
+    elif action == "apply":
+        vertical = _vertical_or_404(request.POST.get("vertical", ""))
+        experts_services.do_apply_for_expert(user, vertical, request.POST.get("statement", ""))
+        messages.success(request, _("Your application is sent; an operator will review it."))
+    else:
+        raise NotFound(_("Unknown action."))
+    return redirect("web:labels")
+
+
+__all__ = ["ExpertApplication", "LabelAppeal", "ValidationFailed"]

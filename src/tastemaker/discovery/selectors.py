@@ -183,7 +183,8 @@ class _Candidates:
 def _top_in_vertical(vertical_id: int, n: int, *, rising: bool = False) -> list[tuple[int, float]]:
     qs = AbilityLabel.objects.filter(vertical_id=vertical_id, suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
     if rising:
-        qs = qs.filter(changed_at__gte=timezone.now() - timedelta(days=7),
+        # rose by 10+ points in the last week from an earlier score (a first label is not "rising")
+        qs = qs.filter(changed_at__gte=timezone.now() - timedelta(days=7), previous_score__gt=0,
                        score__gte=models_F_previous_plus(10))
     return list(qs.order_by("-score").values_list("user_id", "score")[:n])
 
@@ -243,7 +244,7 @@ def suggestions(user, limit: int = 20) -> list[Suggestion]:
         top = (AbilityLabel.objects.filter(suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
                .order_by("-score").values_list("user_id", "vertical_id")[: widen + 20])
         for uid, vid in top:
-            if vid in verticals:
+            if vid in verticals and uid not in cands.rows:
                 cands.add(uid, 0.05, "most_followed", "popular",
                           _("Top expert in %(v)s") % {"v": verticals[vid].name}, vid)
     if not cands.rows:

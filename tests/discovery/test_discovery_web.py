@@ -1,0 +1,108 @@
+"""Web pages: sign-up leads to onboarding, picking verticals shows experts with reasons, following them
+fills the home feed; who-to-follow, directory, discovery, interests and labels pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tastemaker.experts.models import ExpertApplication, LabelAppeal
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_onboarding_follow_and_home_feed(client, make_creator, django_capture_on_commit_callbacks):
+    b = make_creator("beautyqueen", "beauty")
+    t = make_creator("techguy", "tech", lang="zh")
+    make_creator("chef", "food")
+    response = client.post(reverse("web:signup"), {"username": "newbie", "email": "n@example.org",
+                                                   "password": "Corr3ct-Horse-Battery", "language": "en",
+                                                   "agreement": "on"})
+    assert response["Location"] == reverse("web:onboarding")
+    page = client.get(reverse("web:onboarding")).content.decode()
+    assert "Beauty" in page and "Gaming" in page
+    response = client.post(reverse("web:onboarding"), {"verticals": ["beauty", "tech"]})
+    assert response["Location"] == reverse("web:onboarding_experts")
+    page = client.get(reverse("web:onboarding_experts")).content.decode()
+    assert "@beautyqueen" in page and "@techguy" in page and "@chef" not in page
+    assert "of recent posts are about" in page  # the reason
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("web:onboarding_experts"), {"follow": [str(b.pk), str(t.pk)]})
+    assert response["Location"] == reverse("web:home")
+    home = client.get(reverse("web:home")).content.decode()
+    assert "No posts yet" not in home and "@beautyqueen" in home
+
+
+def test_onboarding_needs_a_pick(client, make_user):
+    client.force_login(make_user("u1"))
+    assert client.post(reverse("web:onboarding"), {}).status_code == 422
+    assert client.get(reverse("web:onboarding_experts"))["Location"] == reverse("web:onboarding")
+
+
+def test_profile_shows_labels_with_reason_and_badge(client, make_creator, make_user):
+    from tastemaker.experts.models import ExpertBadge, Vertical
+
+    creator = make_creator("petpro", "pets")
+    ExpertBadge.objects.create(user=creator, vertical=Vertical.objects.get(slug="pets"))
+    page = client.get(reverse("web:profile", args=["petpro"])).content.decode()
+    assert "Pets expert" in page and "ability-label" in page and "of recent posts are about Pets" in page
+
+
+def test_profile_labels_in_chinese(client, make_creator):
+    make_creator("chinese", "food", lang="zh")
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("web:profile", args=["chinese"])).content.decode()
+    assert "美食" in page
+
+
+def test_who_to_follow_box_and_page_and_dismiss(client, make_user, make_creator):
+    from tastemaker.discovery.services import do_set_interests
+    from tastemaker.experts.models import Vertical
+
+    expert = make_creator("fitpro", "fitness")
+    fan = make_user("fan")
+    do_set_interests(fan, [Vertical.objects.get(slug="fitness")])
+    client.force_login(fan)
+    assert "@fitpro" in client.get(reverse("web:home")).content.decode()
+    assert "Expert in Fitness" in client.get(reverse("web:suggestions")).content.decode()
+    response = client.post(reverse("web:dismiss_suggestion", args=[expert.pk]))
+    assert response.status_code == 302
+    assert "@fitpro" not in client.get(reverse("web:suggestions")).content.decode()
+
+
+def test_directory_and_discover_pages(client, make_creator):
+    make_creator("reader", "books")
+    assert "@reader" in client.get(reverse("web:expert_directory", args=["books"])).content.decode()
+    assert "reader" in client.get(reverse("web:discover", args=["books"])).content.decode()
+    assert client.get(reverse("web:experts")).status_code == 200
+    assert client.get(reverse("web:expert_directory", args=["nope"])).status_code == 404
+
+
+def test_interests_page_shows_learned_and_edits(client, make_user, make_creator):
+    from tastemaker.social.services import do_favourite
+
+    user = make_user("liker")
+    creator = make_creator("traveller", "travel")
+    for post in creator.posts.all():
+        do_favourite(user, post)
+    client.force_login(user)
+    page = client.get(reverse("web:interests")).content.decode()
+    assert "Travel" in page and "learned" in page
+    client.post(reverse("web:interests"), {"action": "remove", "vertical": "travel"})
+    client.post(reverse("web:interests"), {"action": "save", "verticals": ["home"]})
+    user.refresh_from_db()
+    assert user.interests == ["home"]
+
+
+def test_labels_page_appeal_and_apply(client, make_creator):
+    creator = make_creator("carguy", "auto")
+    client.force_login(creator)
+    page = client.get(reverse("web:labels")).content.decode()
+    assert "Auto" in page and "Apply for expert status" in page
+    client.post(reverse("web:label_action", args=["appeal"]), {"vertical": "auto", "message": "wrong"})
+    assert LabelAppeal.objects.filter(user=creator, status="pending").count() == 1
+    response = client.post(reverse("web:label_action", args=["apply"]), {"vertical": "auto"})
+    assert response.status_code == 422  # not enough followers yet: a clear message, not a 500
+    assert not ExpertApplication.objects.exists()
+    assert client.post(reverse("web:label_action", args=["refresh"])).status_code == 302
+    assert client.post(reverse("web:label_action", args=["bogus"])).status_code == 404

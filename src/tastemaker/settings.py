@@ -266,3 +266,7 @@ ANALYTICS_MIN_VIEWERS = env_int("ANALYTICS_MIN_VIEWERS", 5)  # a breakdown cell 
 ANALYTICS_MAX_BATCH = env_int("ANALYTICS_MAX_BATCH", 500)  # events per ingest request
 ANALYTICS_EXTRA_BOTS_FILE = env_str("ANALYTICS_EXTRA_BOTS_FILE")  # more user-agent patterns, one per line
 RATE_EVENTS = env_str("RATE_EVENTS", "600/60")  # ingest requests per viewer (or IP)
+# counters are rolled up from stored events: "thread" (a background thread per process, default),
+# "inline" (right after each ingest: the tests), "off" (a dedicated `tastemaker rollup-stats` process)
+ANALYTICS_ROLLUP = env_str("ANALYTICS_ROLLUP", "inline" if HUEY_IMMEDIATE else "thread")
+ANALYTICS_ROLLUP_INTERVAL_MS = env_int("ANALYTICS_ROLLUP_INTERVAL_MS", 100)  # coalesce what arrives meanwhile

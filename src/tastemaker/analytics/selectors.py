@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import NotFound, ValidationFailed
@@ -101,17 +101,21 @@ def series(subject_type: str, subject_id: int, metrics, granularity: str = "hour
     return Series(granularity, buckets, values)
 
 
-def _cell(count: int, viewers: int) -> dict:
-    shown = viewers >= settings.ANALYTICS_MIN_VIEWERS
+def distinct_at_least(sketch: int) -> int:
+    """A lower bound of a cell's distinct viewers: the bits set in its sketch (see models.Stat)."""
+    return int(sketch).bit_count()
+
+
+def _cell(count: int, sketch: int) -> dict:
+    shown = distinct_at_least(sketch) >= settings.ANALYTICS_MIN_VIEWERS
     return {"count": count if shown else None, "display": f"{count:,}" if shown else SUPPRESSED}
 
 
 def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> dict[str, dict[str, list[dict]]]:
-    """{metric: {dimension: [{value, count|None, display}]}}, lifetime or over the last ``days`` days.
+    """{metric: {dimension: [{value, count|None, display}]}}, lifetime or over the last ``days`` days
+    (day sketches OR-ed together, so a viewer seen on several days counts once).
 
-    A cell with fewer distinct viewers than ANALYTICS_MIN_VIEWERS shows as "<5". Over a range of days
-    a cell is shown only when one day alone reached the threshold (distinct viewers of several days do
-    not add up, so this errs on the side of privacy).
+    A cell with fewer distinct viewers than ANALYTICS_MIN_VIEWERS shows as "<5".
     """
     qs = Stat.objects.filter(subject_type=subject_type, subject_id=subject_id, dimension__in=DIMENSIONS)
     if days is None:
@@ -121,12 +125,16 @@ def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> d
             raise ValidationFailed(_("days must be between 1 and 3660."), field="days")
         now = int(time.time())
         first = now - now % 86400 - (days - 1) * 86400
-        rows = (qs.filter(granularity="d", bucket__gte=first).values("metric", "dimension", "value")
-                .annotate(n=Sum("count"), v=Max("viewers"))
-                .values_list("metric", "dimension", "value", "n", "v"))
+        merged: dict[tuple, list[int]] = {}
+        for metric, dimension, value, count, sketch in qs.filter(granularity="d", bucket__gte=first).values_list(
+                "metric", "dimension", "value", "count", "viewers"):
+            cell = merged.setdefault((metric, dimension, value), [0, 0])
+            cell[0] += count
+            cell[1] |= sketch
+        rows = [(*key, count, sketch) for key, (count, sketch) in merged.items()]
     out: dict[str, dict[str, list[dict]]] = {}
-    for metric, dimension, value, count, viewers in rows:
-        out.setdefault(metric, {}).setdefault(dimension, []).append({"value": value, **_cell(count, viewers)})
+    for metric, dimension, value, count, sketch in rows:
+        out.setdefault(metric, {}).setdefault(dimension, []).append({"value": value, **_cell(count, sketch)})
     for dims in out.values():
         for cells in dims.values():
             cells.sort(key=lambda c: (c["count"] is None, -(c["count"] or 0), c["value"]))

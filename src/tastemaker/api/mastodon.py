@@ -18,7 +18,6 @@ from tastemaker import __version__
 from tastemaker.accounts import services as account_services
 from tastemaker.core.errors import NotFound, ValidationFailed
 from tastemaker.core.pagination import Page, link_header, page_from, parse_int
-from tastemaker.feeds.selectors import home_timeline_refs
 from tastemaker.social import selectors, services
 from tastemaker.social.models import Media, Notification
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
@@ -510,9 +509,9 @@ def timeline_home(request, response: HttpResponse):
     # declared list[Status], checked against the reference serializer in tests/perf). An HttpResponse is
     # passed through by ninja without re-validating 20 statuses through pydantic.
     require_scope(request, "read:statuses")
-    refs = home_timeline_refs(request.user.pk, _page(request))
-    out = HttpResponse(render.statuses_json(request, refs, request.user), content_type="application/json; charset=utf-8")
-    _set_links(request, out, refs[0][0] if refs else None, refs[-1][0] if refs else None)
+    body, first, last = render.home_json(request, request.user, _page(request))
+    out = HttpResponse(body, content_type="application/json; charset=utf-8")
+    _set_links(request, out, first, last)
     return out
 
 

@@ -2,18 +2,21 @@
 
 ``api.serializers.status`` over ORM objects hydrated by ``social.selectors.hydrate`` is the reference
 rendering (and what every other endpoint uses). This module produces the same JSON (a test compares
-them, ``tests/perf/test_home_render.py``) for a page of ``(post id, reblog_of id)`` pairs with a
-fixed number of queries and no model instances:
+them, ``tests/perf/test_home_render.py``) with a fixed number of queries and no model instances:
 
-1. the posts (page + reposted originals) joined with their authors, counters and account fields fresh;
-2. media of the shown posts (a description can change after posting), plus hashtags and mentions of
-   the posts not in the cache — one ``UNION ALL``;
-3. the viewer's favourited / reblogged / bookmarked flags — one ``UNION ALL``.
+* ``home_json``: the page's posts, their authors, and for reposts the original and its author, in one
+  statement on top of ``feeds.selectors.home_page_ids_sql``;
+* ``statuses_json``: the same for given ``(post id, reblog_of id)`` pairs;
+* then one ``UNION ALL`` for the media of the shown posts (a description can change after posting), the
+  hashtags and mentions of the posts not in the cache, and the viewer's favourited / reblogged /
+  bookmarked flags.
 
-Posts cannot be edited, so each post's rendered immutable parts (content HTML, tags, mentions) are
-kept in a process-local LRU keyed by (post id, base URL), checked against the author and text read in
-query 1. A deleted post simply no longer comes back from query 1. Accounts are rendered from their
-freshly read fields and memoised by those values, so any profile or counter change shows at once.
+Posts cannot be edited, so the JSON of each post's immutable fields (content HTML, tags, mentions, ids,
+dates, visibility) is kept in a process-local LRU keyed by (post id, base URL) and checked against the
+author, text and username read with the row; a deleted post simply no longer comes back from the query.
+Counters, media and the author's account are always read fresh; an account's JSON is memoised by the
+values read, so any profile or counter change shows at once. The response is assembled from these JSON
+fragments without building and re-encoding one big structure.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from tastemaker.social.formatting import render_html
 
 from . import serializers as ser
 
-POST_CACHE_SIZE = 20_000
+# entries are JSON fragments of ~1 kB: 50,000 posts is ~60 MB per worker at most
+POST_CACHE_SIZE = 50_000
 ACCOUNT_CACHE_SIZE = 20_000
 
 
@@ -87,17 +91,45 @@ def _dt(value) -> datetime | None:
     return value
 
 
+def _iso(value) -> str | None:
+    """``serializers.iso`` of a datetime column; SQLite's stored text is re-cut without parsing it."""
+    if isinstance(value, str) and len(value) in (19, 26) and value[10] == " " and value[19:20] in ("", "."):
+        return f"{value[:10]}T{value[11:19]}.{value[20:23] or '000'}Z"
+    return ser.iso(_dt(value))
+
+
+def _date(value) -> str | None:
+    if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+        return value[:10]
+    value = _dt(value)
+    return value.date().isoformat() if value else None
+
+
 def _in(ids) -> str:
     return ", ".join(["%s"] * len(ids))
 
 
-_POST_COLUMNS = (
-    "p.id, p.author_id, p.reblog_of_id, p.text, p.in_reply_to_id, p.in_reply_to_account_id, p.visibility,"
-    " p.language, p.sensitive, p.spoiler_text, p.created_at, p.replies_count, p.reblogs_count,"
-    " p.favourites_count,"
-    " u.username, u.display_name, u.locked, u.bot, u.date_joined, u.bio, u.avatar, u.header,"
-    " u.followers_count, u.following_count, u.statuses_count, u.last_status_at, u.interests, u.language"
-)
+def _columns(p: str, u: str, as_text: bool = False) -> str:
+    """A post's columns then its author's (``row[14]`` is the author's username). ``as_text`` reads the
+    datetimes as SQLite stores them (text), instead of parsing them for every row, cached or not."""
+
+    def dt(column: str) -> str:
+        return f"CAST({column} AS TEXT)" if as_text else column
+
+    return (
+        f"{p}.id, {p}.author_id, {p}.reblog_of_id, {p}.text, {p}.in_reply_to_id, {p}.in_reply_to_account_id,"
+        f" {p}.visibility, {p}.language, {p}.sensitive, {p}.spoiler_text, {dt(p + '.created_at')},"
+        f" {p}.replies_count, {p}.reblogs_count, {p}.favourites_count, {u}.username, {u}.display_name,"
+        f" {u}.locked, {u}.bot, {dt(u + '.date_joined')}, {u}.bio, {u}.avatar, {u}.header, {u}.followers_count,"
+        f" {u}.following_count, {u}.statuses_count, {dt(u + '.last_status_at')}, {u}.interests, {u}.language"
+    )
+
+
+def _post_columns() -> str:
+    return _columns("p", "u", connection.vendor == "sqlite")
+
+
+_WIDTH = 28
 _ACCOUNT_SLICE = slice(14, None)
 
 
@@ -113,7 +145,6 @@ def _account(author_id: int, row: tuple, ctx: ser.Ctx) -> dict:
     avatar_url = ctx.media_url(avatar) if avatar else ctx.static("api/avatar.png")
     header_url = ctx.media_url(header) if header else ctx.static("api/header.png")
     url = f"{ctx.base}/@{username}"
-    last = _dt(last_status_at)
     data = {
         "id": str(author_id),
         "username": username,
@@ -124,7 +155,7 @@ def _account(author_id: int, row: tuple, ctx: ser.Ctx) -> dict:
         "discoverable": True,
         "group": False,
         "indexable": True,
-        "created_at": ser.iso(_dt(date_joined)),
+        "created_at": _iso(date_joined),
         "note": render_html(bio, ctx.base),
         "url": url,
         "uri": url,
@@ -135,7 +166,7 @@ def _account(author_id: int, row: tuple, ctx: ser.Ctx) -> dict:
         "followers_count": followers,
         "following_count": following,
         "statuses_count": statuses,
-        "last_status_at": last.date().isoformat() if last else None,
+        "last_status_at": _date(last_status_at),
         "emojis": [],
         "fields": [],
         "tastemaker": {"interests": list(interests or []), "language": language},
@@ -165,178 +196,222 @@ def _media(row: tuple, ctx: ser.Ctx) -> dict:
     }
 
 
-def statuses(request, refs: list[tuple[int, int | None]], viewer) -> list[dict]:
-    """Mastodon ``Status`` dicts for ``refs`` (page order kept; posts deleted meanwhile are left out).
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    The dicts may share nested (cached) parts: serialise them, do not mutate them."""
+
+_SHELL = {  # what a status has when it is only a repost (api.serializers._status_shell)
+    "edited_at": None, "content": "", "text": None, "sensitive": False, "spoiler_text": "",
+    "media_attachments": [], "application": None, "mentions": [], "tags": [], "emojis": [],
+    "reblogs_count": 0, "favourites_count": 0, "replies_count": 0, "in_reply_to_id": None,
+    "in_reply_to_account_id": None, "reblog": None, "poll": None, "card": None, "language": None,
+    "favourited": None, "reblogged": None, "muted": None, "bookmarked": None, "pinned": None, "filtered": [],
+}
+_TRUE_FALSE = ("false", "true")
+
+
+def _static_head(row: tuple, base: str, content: str | None = None, post_mentions=(), post_tags=()) -> str:
+    """The JSON of a status's immutable fields, without its closing brace (the fresh fields follow).
+
+    For a repost (``content`` None) that is all of the shell but account, reblog and viewer flags."""
+    pid = row[0]
+    url = f"{base}/@{row[14]}/{pid}"
+    data = {"id": str(pid), "uri": url, "url": url, "created_at": _iso(row[10]), "visibility": row[6]}
+    if content is None:
+        data.update(_SHELL)
+        for fresh in ("reblog", "favourited", "reblogged", "bookmarked"):
+            del data[fresh]
+    else:
+        data.update({
+            "edited_at": None, "content": content, "text": row[3], "sensitive": bool(row[8]),
+            "spoiler_text": row[9], "application": None, "mentions": list(post_mentions),
+            "tags": list(post_tags), "emojis": [],
+            "in_reply_to_id": str(row[4]) if row[4] else None,
+            "in_reply_to_account_id": str(row[5]) if row[5] else None,
+            "reblog": None, "poll": None, "card": None, "language": row[7] or None, "filtered": [],
+        })
+    return _dumps(data)[:-1]
+
+
+def _account_json(author_id: int, row: tuple, ctx: ser.Ctx) -> str:
+    key = (ctx.base, author_id, row)
+    text = accounts.get(key)
+    if text is None:
+        text = _dumps(_account(author_id, row, ctx))
+        accounts.put(key, text)
+    return text
+
+
+def statuses_json(request, refs: list[tuple[int, int | None]], viewer) -> bytes:
+    """The JSON array of Mastodon ``Status`` for ``refs`` (page order kept; posts deleted meanwhile are
+    left out). Three queries: the posts with their authors, then ``_render``'s one."""
     if not refs:
-        return []
-    ctx = ser.Ctx(request)
-    base = ctx.base
-    wanted = {pid for pid, _ in refs} | {orig for _, orig in refs if orig}
-    ids = list(wanted)
+        return b"[]"
+    ids = list({pid for pid, _ in refs} | {orig for _, orig in refs if orig})
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT {_POST_COLUMNS} FROM social_post p JOIN accounts_user u ON u.id = p.author_id"
+            f"SELECT {_post_columns()} FROM social_post p JOIN accounts_user u ON u.id = p.author_id"
             f" WHERE p.id IN ({_in(ids)})",
             ids,
         )
         rows = {row[0]: row for row in cur.fetchall()}
-        shown = [orig if orig else pid for pid, orig in refs if pid in rows and (not orig or orig in rows)]
-        shown = list(dict.fromkeys(shown))
-        parts: dict[int, tuple] = {}
-        missing: list[int] = []
-        for pid in shown:
-            row = rows[pid]
-            cached = post_parts.get((pid, base))
-            if cached is not None and cached[0] == (row[1], row[3]):
-                parts[pid] = cached
-            else:
-                missing.append(pid)
-        media: dict[int, list[tuple]] = {}
-        tags: dict[int, list[tuple[int, str]]] = {}
-        mentions: dict[int, list[tuple[int, int, str]]] = {}
-        if shown:
-            sql = (
-                "SELECT 'm', post_id, id, position, width, height, file, preview, description"
-                f" FROM social_media WHERE post_id IN ({_in(shown)})"
-            )
-            params: list = list(shown)
-            if missing:
-                sql += (
-                    " UNION ALL SELECT 't', pt.post_id, pt.id, 0, 0, 0, h.name, '', ''"
-                    " FROM social_posttag pt JOIN social_hashtag h ON h.id = pt.hashtag_id"
-                    f" WHERE pt.post_id IN ({_in(missing)})"
-                    " UNION ALL SELECT 'u', mn.post_id, mn.id, mu.id, 0, 0, mu.username, '', ''"
-                    " FROM social_mention mn JOIN accounts_user mu ON mu.id = mn.user_id"
-                    f" WHERE mn.post_id IN ({_in(missing)})"
-                )
-                params += missing + missing
-            cur.execute(sql, params)
-            for row in cur.fetchall():
-                kind = row[0]
-                if kind == "m":
-                    media.setdefault(row[1], []).append(row)
-                elif kind == "t":
-                    tags.setdefault(row[1], []).append((row[2], row[6]))
-                else:
-                    mentions.setdefault(row[1], []).append((row[2], row[3], row[6]))
-        favourited: set[int] = set()
-        reblogged: set[int] = set()
-        bookmarked: set[int] = set()
-        if viewer is not None and shown:
-            marks = _in(shown)
-            cur.execute(
-                f"SELECT 'f', post_id FROM social_favourite WHERE user_id = %s AND post_id IN ({marks})"
-                f" UNION ALL SELECT 'r', reblog_of_id FROM social_post WHERE author_id = %s AND reblog_of_id IN ({marks})"
-                f" UNION ALL SELECT 'b', post_id FROM social_bookmark WHERE user_id = %s AND post_id IN ({marks})",
-                [viewer.pk, *shown, viewer.pk, *shown, viewer.pk, *shown],
-            )
-            flags = {"f": favourited, "r": reblogged, "b": bookmarked}
-            for kind, pid in cur.fetchall():
-                flags[kind].add(pid)
+    return _render(request, viewer, refs, rows)
+
+
+def home_json(request, viewer, page) -> tuple[bytes, int | None, int | None]:
+    """The viewer's home page as JSON, with the first and last post ids (for the Link header).
+
+    Two queries before ``_render``'s one: who is hidden / pulled (``feeds.selectors.viewer_filters``),
+    then the page's ids (``feeds.selectors.home_page_ids_sql``) joined with the posts, their authors,
+    and for reposts the original and its author, in one statement."""
+    from tastemaker.feeds.selectors import home_page_ids_sql
+
+    ids_sql, params = home_page_ids_sql(viewer.pk, page)
+    order = "ASC" if page.min_id is not None else "DESC"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {_post_columns()}, {_columns('o', 'ou', connection.vendor == 'sqlite')} FROM ({ids_sql}) page"
+            " JOIN social_post p ON p.id = page.id JOIN accounts_user u ON u.id = p.author_id"
+            " LEFT JOIN social_post o ON o.id = p.reblog_of_id LEFT JOIN accounts_user ou ON ou.id = o.author_id"
+            f" ORDER BY p.id {order}",
+            params,
+        )
+        fetched = cur.fetchall()
+    if page.min_id is not None:
+        fetched.reverse()  # min_id pages are the oldest ``limit`` above min_id, returned newest first
+    if not fetched:
+        return b"[]", None, None
+    rows: dict[int, tuple] = {}
+    refs: list[tuple[int, int | None]] = []
+    for row in fetched:
+        post = row[:_WIDTH]
+        rows[post[0]] = post
+        if post[2]:
+            original = row[_WIDTH:]
+            if original[0] is not None:
+                rows[original[0]] = original
+        refs.append((post[0], post[2]))
+    return _render(request, viewer, refs, rows), fetched[0][0], fetched[-1][0]
+
+
+def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int, tuple]) -> bytes:
+    """JSON for ``refs`` from post+author ``rows``, built from cached fragments of the immutable parts
+    and the fresh fields; one query for media, hashtags and mentions (of posts not cached) and the
+    viewer's flags."""
+    ctx = ser.Ctx(request)
+    base = ctx.base
+    refs = [(pid, orig) for pid, orig in refs if pid in rows and (not orig or orig in rows)]
+    if not refs:
+        return b"[]"
+    shown = list(dict.fromkeys(orig or pid for pid, orig in refs))
+    heads: dict[int, str] = {}
+    missing: list[int] = []
+    for pid in shown:
+        row = rows[pid]
+        cached = post_parts.get((pid, base))
+        if cached is not None and cached[0] == (row[1], row[3], row[14]):
+            heads[pid] = cached[1]
+        else:
+            missing.append(pid)
+    media: dict[int, list[tuple]] = {}
+    tags: dict[int, list[tuple[int, str]]] = {}
+    mentions: dict[int, list[tuple[int, int, str]]] = {}
+    favourited: set[int] = set()
+    reblogged: set[int] = set()
+    bookmarked: set[int] = set()
+    marks = _in(shown)
+    sql = (
+        "SELECT 'm', post_id, id, position, width, height, file, preview, description"
+        f" FROM social_media WHERE post_id IN ({marks})"
+    )
+    params: list = list(shown)
+    if missing:
+        sql += (
+            " UNION ALL SELECT 't', pt.post_id, pt.id, 0, 0, 0, h.name, '', ''"
+            " FROM social_posttag pt JOIN social_hashtag h ON h.id = pt.hashtag_id"
+            f" WHERE pt.post_id IN ({_in(missing)})"
+            " UNION ALL SELECT 'u', mn.post_id, mn.id, mu.id, 0, 0, mu.username, '', ''"
+            " FROM social_mention mn JOIN accounts_user mu ON mu.id = mn.user_id"
+            f" WHERE mn.post_id IN ({_in(missing)})"
+        )
+        params += missing + missing
+    if viewer is not None:
+        sql += (
+            " UNION ALL SELECT 'f', post_id, 0, 0, 0, 0, '', '', ''"
+            f" FROM social_favourite WHERE user_id = %s AND post_id IN ({marks})"
+            " UNION ALL SELECT 'r', reblog_of_id, 0, 0, 0, 0, '', '', ''"
+            f" FROM social_post WHERE author_id = %s AND reblog_of_id IN ({marks})"
+            " UNION ALL SELECT 'b', post_id, 0, 0, 0, 0, '', '', ''"
+            f" FROM social_bookmark WHERE user_id = %s AND post_id IN ({marks})"
+        )
+        params += [viewer.pk, *shown, viewer.pk, *shown, viewer.pk, *shown]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        extra = cur.fetchall()
+    for row in extra:
+        kind = row[0]
+        if kind == "m":
+            media.setdefault(row[1], []).append(row)
+        elif kind == "t":
+            tags.setdefault(row[1], []).append((row[2], row[6]))
+        elif kind == "u":
+            mentions.setdefault(row[1], []).append((row[2], row[3], row[6]))
+        elif kind == "f":
+            favourited.add(row[1])
+        elif kind == "r":
+            reblogged.add(row[1])
+        else:
+            bookmarked.add(row[1])
 
     for pid in missing:
         row = rows[pid]
         post_mentions = sorted(mentions.get(pid, ()))  # in the order they were made (as the reference)
         known = {name.lower() for _id, _uid, name in post_mentions}
-        entry = (
-            (row[1], row[3]),
-            render_html(row[3], base, known),
+        head = _static_head(
+            row, base, render_html(row[3], base, known),
             [{"id": str(uid), "username": name, "acct": name, "url": f"{base}/@{name}"}
              for _id, uid, name in post_mentions],
             [{"name": name, "url": f"{base}/tags/{name}"} for _id, name in sorted(tags.get(pid, ()))],
         )
-        post_parts.put((pid, base), entry)
-        parts[pid] = entry
+        post_parts.put((pid, base), ((row[1], row[3], row[14]), head))
+        heads[pid] = head
 
     authenticated = viewer is not None
-    rendered: dict[int, dict] = {}
+    rendered: dict[int, tuple[str, str]] = {}
 
-    def shell(row: tuple) -> dict:
-        pid = row[0]
-        url = f"{base}/@{row[14]}/{pid}"
-        return {
-            "id": str(pid),
-            "uri": url,
-            "url": url,
-            "created_at": ser.iso(_dt(row[10])),
-            "edited_at": None,
-            "account": _account(row[1], row[_ACCOUNT_SLICE], ctx),
-            "content": "",
-            "text": None,
-            "visibility": row[6],
-            "sensitive": False,
-            "spoiler_text": "",
-            "media_attachments": [],
-            "application": None,
-            "mentions": [],
-            "tags": [],
-            "emojis": [],
-            "reblogs_count": 0,
-            "favourites_count": 0,
-            "replies_count": 0,
-            "in_reply_to_id": None,
-            "in_reply_to_account_id": None,
-            "reblog": None,
-            "poll": None,
-            "card": None,
-            "language": None,
-            "favourited": None,
-            "reblogged": None,
-            "muted": None,
-            "bookmarked": None,
-            "pinned": None,
-            "filtered": [],
-        }
-
-    def status(pid: int) -> dict:
-        data = rendered.get(pid)
-        if data is not None:
-            return data
+    def status(pid: int) -> tuple[str, str]:
+        """(JSON, viewer flags JSON fragment) of an original post."""
+        done = rendered.get(pid)
+        if done is not None:
+            return done
         row = rows[pid]
-        _fingerprint, content, post_mentions, post_tags = parts[pid]
-        data = shell(row)
-        data.update({
-            "content": content,
-            "text": row[3],
-            "sensitive": bool(row[8]),
-            "spoiler_text": row[9],
-            "media_attachments": [_media(m, ctx) for m in sorted(media.get(pid, ()), key=lambda m: (m[3], m[2]))],
-            "mentions": post_mentions,
-            "tags": post_tags,
-            "replies_count": row[11],
-            "reblogs_count": row[12],
-            "favourites_count": row[13],
-            "in_reply_to_id": str(row[4]) if row[4] else None,
-            "in_reply_to_account_id": str(row[5]) if row[5] else None,
-            "language": row[7] or None,
-        })
+        items = media.get(pid)
+        media_json = _dumps([_media(m, ctx) for m in sorted(items, key=lambda m: (m[3], m[2]))]) if items else "[]"
         if authenticated:
-            data.update({
-                "favourited": pid in favourited,
-                "reblogged": pid in reblogged,
-                "bookmarked": pid in bookmarked,
-                "muted": False,
-                "pinned": False,
-            })
-        rendered[pid] = data
-        return data
+            marks = (f',"favourited":{_TRUE_FALSE[pid in favourited]},"reblogged":{_TRUE_FALSE[pid in reblogged]}'
+                     f',"bookmarked":{_TRUE_FALSE[pid in bookmarked]}')
+            tail = ',"muted":false,"pinned":false}'
+        else:
+            marks = ',"favourited":null,"reblogged":null,"bookmarked":null'
+            tail = ',"muted":null,"pinned":null}'
+        text = (f'{heads[pid]},"account":{_account_json(row[1], row[_ACCOUNT_SLICE], ctx)}'
+                f',"media_attachments":{media_json},"replies_count":{int(row[11])},"reblogs_count":{int(row[12])}'
+                f',"favourites_count":{int(row[13])}{marks}{tail}')
+        rendered[pid] = done = (text, marks)
+        return done
 
     out = []
     for pid, orig in refs:
-        if pid not in rows or (orig and orig not in rows):
-            continue
         if orig:
-            inner = status(orig)
-            data = shell(rows[pid])
-            data.update({"reblog": inner, "favourited": inner["favourited"], "reblogged": inner["reblogged"],
-                         "bookmarked": inner["bookmarked"]})
+            inner, marks = status(orig)
+            row = rows[pid]
+            cached = post_parts.get((pid, base))
+            if cached is not None and cached[0] == (row[1], orig, row[14]):
+                head = cached[1]
+            else:
+                head = _static_head(row, base)
+                post_parts.put((pid, base), ((row[1], orig, row[14]), head))
+            out.append(f'{head},"account":{_account_json(row[1], row[_ACCOUNT_SLICE], ctx)},"reblog":{inner}{marks}}}')
         else:
-            data = status(pid)
-        out.append(data)
-    return out
-
-
-def statuses_json(request, refs: list[tuple[int, int | None]], viewer) -> bytes:
-    return json.dumps(statuses(request, refs, viewer), ensure_ascii=False, separators=(",", ":")).encode()
+            out.append(status(pid)[0])
+    return ("[" + ",".join(out) + "]").encode()

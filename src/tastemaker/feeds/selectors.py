@@ -32,17 +32,18 @@ def pulled_author_ids(viewer_id: int) -> list[int]:
 
 
 def viewer_filters(viewer_id: int) -> tuple[set[int], list[int]]:
-    """(hidden author ids, pulled author ids not hidden) in one round trip.
+    """(hidden author ids, pulled author ids) in one round trip.
 
-    Hidden = blocked either way or muted (as ``social.selectors.hidden_author_ids``)."""
+    Hidden = blocked either way or muted (as ``social.selectors.hidden_author_ids``); pulled = followed
+    accounts above the fan-out threshold, not suspended and not hidden."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT 0, target_id FROM social_block WHERE account_id = %s"
             " UNION ALL SELECT 0, account_id FROM social_block WHERE target_id = %s"
             " UNION ALL SELECT 0, target_id FROM social_mute WHERE account_id = %s"
             " UNION ALL SELECT 1, f.target_id FROM social_follow f JOIN accounts_user u ON u.id = f.target_id"
-            " WHERE f.follower_id = %s AND u.followers_count > %s",
-            [viewer_id, viewer_id, viewer_id, viewer_id, settings.FANOUT_THRESHOLD],
+            " WHERE f.follower_id = %s AND u.followers_count > %s AND u.is_suspended = %s",
+            [viewer_id, viewer_id, viewer_id, viewer_id, settings.FANOUT_THRESHOLD, False],
         )
         rows = cur.fetchall()
     hidden = {a for kind, a in rows if kind == 0}
@@ -70,49 +71,68 @@ def _keyset(column: str, page: Page) -> tuple[str, list[int], str]:
     return where, params, order
 
 
-def home_timeline_refs(viewer_id: int, page: Page) -> list[PostRef]:
-    """The page's ``(post id, reblog_of id)`` pairs, newest first, without loading the posts."""
+def home_page_ids_sql(viewer_id: int, page: Page) -> tuple[str, list]:
+    """SQL selecting the ids (column ``id``) of the viewer's home page, with its parameters.
+
+    Pushed and pulled posts are merged, de-duplicated, ordered and cut to ``page.limit`` in SQL, so a
+    caller can join whatever it needs for exactly the page's posts in the same statement. The rows come
+    in no particular order: order by id (descending, or ascending for a ``min_id`` page)."""
     hidden, big = viewer_filters(viewer_id)
     key_sql, key_params, order = _keyset("e.post_id", page)
     hidden_sql, hidden_params = _in(hidden)
     # pushed: the viewer's stored entries (author not suspended, nothing from or reposted from a hidden account)
-    sql = (
-        "SELECT e.post_id, p.reblog_of_id FROM feeds_timelineentry e"
-        " JOIN social_post p ON p.id = e.post_id JOIN accounts_user u ON u.id = p.author_id"
-        + (" LEFT JOIN social_post o ON o.id = p.reblog_of_id" if hidden else "")
+    # (an entry's author_id is its post's author: the post itself is only read to check a repost's original)
+    arms = [
+        "SELECT e.post_id AS id FROM feeds_timelineentry e JOIN accounts_user u ON u.id = e.author_id"
+        + (" JOIN social_post p ON p.id = e.post_id LEFT JOIN social_post o ON o.id = p.reblog_of_id"
+           if hidden else "")
         + " WHERE e.viewer_id = %s AND u.is_suspended = %s"
-        + (f" AND p.author_id NOT IN ({hidden_sql})"
+        + (f" AND e.author_id NOT IN ({hidden_sql})"
            f" AND (o.author_id IS NULL OR o.author_id NOT IN ({hidden_sql}))" if hidden else "")
         + key_sql + f" ORDER BY e.post_id {order} LIMIT %s"
-    )
+    ]
     params: list = [viewer_id, False, *hidden_params, *hidden_params, *key_params, page.limit]
     if big:
-        # pulled: replies only when the viewer follows the account replied to (as for push). The filters
-        # are in the query, before the LIMIT: filtering after it would drop valid older posts from the
-        # page while the cursor moves past them, so they would never be shown.
-        big_sql, big_params = _in(big)
+        # pulled: one arm per big account, each an index scan of social_post (author_id, id) cut at the
+        # page size, so the cost does not grow with how much those accounts have posted. Replies only
+        # when the viewer follows the account replied to (as for push). The filters are in the query,
+        # before the LIMIT: filtering after it would drop valid older posts from the page while the
+        # cursor moves past them, so they would never be shown.
         key_sql, key_params, order = _keyset("p.id", page)
-        pulled = (
-            "SELECT p.id, p.reblog_of_id FROM social_post p JOIN accounts_user u ON u.id = p.author_id"
+        arm = (
+            "SELECT p.id AS id FROM social_post p"
             + (" LEFT JOIN social_post o ON o.id = p.reblog_of_id" if hidden else "")
-            + f" WHERE p.author_id IN ({big_sql}) AND u.is_suspended = %s"
+            + " WHERE p.author_id = %s"
             " AND (p.in_reply_to_account_id IS NULL OR p.in_reply_to_account_id = p.author_id"
             " OR p.in_reply_to_account_id = %s OR p.in_reply_to_account_id IN"
             " (SELECT target_id FROM social_follow WHERE follower_id = %s))"
             + (f" AND (o.author_id IS NULL OR o.author_id NOT IN ({hidden_sql}))" if hidden else "")
             + key_sql + f" ORDER BY p.id {order} LIMIT %s"
         )
-        # each arm keeps its own ORDER BY/LIMIT (index scans); the merge below is done in Python
-        sql = f"SELECT * FROM ({sql}) pushed UNION ALL SELECT * FROM ({pulled}) pulled"
-        params += [*big_params, False, viewer_id, viewer_id, *hidden_params, *key_params, page.limit]
+        for author_id in big:
+            arms.append(arm)
+            params += [author_id, viewer_id, viewer_id, *hidden_params, *key_params, page.limit]
+    if len(arms) == 1:
+        return arms[0], params
+    # each arm keeps its own ORDER BY/LIMIT (an index scan); UNION de-duplicates a post both pushed and pulled
+    merged = " UNION ".join(f"SELECT id FROM ({a}) arm{n}" for n, a in enumerate(arms))
+    return f"SELECT id FROM ({merged}) merged ORDER BY id {order} LIMIT %s", [*params, page.limit]
+
+
+def home_timeline_refs(viewer_id: int, page: Page) -> list[PostRef]:
+    """The page's ``(post id, reblog_of id)`` pairs, newest first, without loading the posts."""
+    ids_sql, params = home_page_ids_sql(viewer_id, page)
+    order = "ASC" if page.min_id is not None else "DESC"
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(
+            f"SELECT p.id, p.reblog_of_id FROM ({ids_sql}) page JOIN social_post p ON p.id = page.id"
+            f" ORDER BY p.id {order}",
+            params,
+        )
         rows = cur.fetchall()
-    merged = dict(rows)  # a post both pushed and pulled appears once
-    ids = sorted(merged, reverse=page.min_id is None)[: page.limit]
     if page.min_id is not None:
-        ids.reverse()  # min_id pages are the oldest ``limit`` above min_id, returned newest first
-    return [(i, merged[i]) for i in ids]
+        rows.reverse()  # min_id pages are the oldest ``limit`` above min_id, returned newest first
+    return rows
 
 
 def home_timeline(viewer, page: Page) -> list[Post]:

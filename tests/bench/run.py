@@ -9,6 +9,9 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   c) a post by an account above FANOUT_THRESHOLD (followed by everyone): time from
      do_create_post until it is on a follower's home page (absolute goal ≤ 1 s); reference:
      the same home-page read without the new post
+  g) labeler top-1 accuracy on the held-out corpus, overall and per language     goal ≥ 0.9
+     (and posts labelled per second on one core)
+  h) GET /api/v2/suggestions p50 ÷ /api/health p50 (one connection, same server) goal ≤ 5
 
 The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
 """
@@ -38,7 +41,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abc", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcgh", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -90,6 +93,17 @@ def main(argv=None) -> int:
     if "c" in args.only:
         print("\n[c] pull path: a post by the celebrity reaching a follower's home page (in-process)")
         results["pull"] = bench_feeds.pull_path(info, token_rows[0][0])
+    if "g" in args.only:
+        import bench_discovery
+
+        print("\n[g] labeler: held-out accuracy and throughput")
+        results["labeler"] = bench_discovery.labeler_figures()
+    if "h" in args.only:
+        import bench_discovery
+
+        print("\n[h] HTTP: GET /api/v2/suggestions vs /api/health (p50, one connection)")
+        results["suggestions"] = bench_discovery.suggestions_figures(data_dir, args.workers, token_rows, info,
+                                                                     threshold)
     if "a" in args.only or "c" in args.only:
         from django.db import connections
 
@@ -206,6 +220,18 @@ def print_table(res: dict) -> None:
     if ph:
         add("c) same, over HTTP", f"{ph['visible_s'] * 1000:.1f} ms", f"{ph['read_s'] * 1000:.1f} ms (GET home)",
             f"{ph['ratio']:.2f}", "≤ 1 s", ph["visible_s"] <= 1)
+    lab = res.get("labeler")
+    if lab:
+        langs = ", ".join(f"{k} {v:.3f}" for k, v in lab["per_language"].items())
+        add("g) labeler held-out top-1 accuracy", f"{lab['accuracy']:.3f} ({langs})", f"n={lab['n']}", "—",
+            "≥ 0.9", lab["accuracy"] >= 0.9 and all(v >= 0.9 for v in lab["per_language"].values()))
+        add("g) posts labelled per second", f"{lab['posts_per_s']:,.0f}/s", "one process", "—", "—", None)
+    sg = res.get("suggestions")
+    if sg:
+        add("h) GET /api/v2/suggestions p50", f"{sg['suggestions_p50_ms']:.2f} ms",
+            f"{sg['health_p50_ms']:.2f} ms (/api/health)", f"{sg['ratio']:.2f}", "≤ 5", sg["ratio"] <= 5)
+        add("h) same, limit=20", f"{sg['suggestions20_p50_ms']:.2f} ms",
+            f"{sg['health_p50_ms']:.2f} ms (/api/health)", f"{sg['ratio20']:.2f}", "≤ 5", sg["ratio20"] <= 5)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

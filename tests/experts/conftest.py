@@ -20,6 +20,16 @@ def vertical_text(vertical: str, lang: str = "en", rng: random.Random | None = N
     return template.format(i=rng.choice(items), d=rng.choice(descs), c=rng.choice(ctxs))
 
 
+@pytest.fixture(autouse=True)
+def fresh_rankings():
+    """Per-vertical rankings are cached for a minute per process: each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(name="vertical_text")
 def vertical_text_fixture():
     return vertical_text

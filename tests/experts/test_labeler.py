@@ -138,3 +138,12 @@ def test_eval_missing_file_is_a_clear_error(tmp_path):
 
     with pytest.raises(CommandError, match="cannot read"):
         call_command("labels", "eval", str(tmp_path / "nope.jsonl"))
+
+
+def test_label_many_matches_predict_and_terms():
+    lab = labeler.get_labeler()
+    texts = ["The best sunscreen for oily skin, non-greasy", "我家猫咪超爱这款冻干零食", "running shoes"]
+    for text, (pred, terms) in zip(texts, lab.label_many(texts), strict=True):
+        single = lab.predict(text)
+        assert pred.vertical == single.vertical and abs(pred.confidence - single.confidence) < 1e-9
+        assert terms == lab.terms(text, pred.vertical)

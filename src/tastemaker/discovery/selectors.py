@@ -8,16 +8,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.experts.models import AbilityLabel, PostLabel, Vertical
-from tastemaker.social.models import Block, Follow, Mute, Post, Visibility
+from tastemaker.social.models import Follow, Post, Visibility
 
-from .models import SuggestionDismissal, UserInterest
+from .models import UserInterest
 
 PICKED_WEIGHT = 1.0
 MAX_INTERESTS_USED = 3
@@ -50,9 +49,14 @@ def interests(user) -> list[Interest]:
 
 def active_interest_weights(user_id: int) -> dict[int, float]:
     """vertical id -> weight, for ranking (one query)."""
+    from django.db import connection
+
     out: dict[int, float] = {}
-    for vid, picked, learned, hidden in UserInterest.objects.filter(user_id=user_id, hidden=False).values_list(
-            "vertical_id", "picked", "learned_weight", "hidden"):
+    with connection.cursor() as cur:
+        cur.execute("SELECT vertical_id, picked, learned_weight FROM discovery_userinterest "
+                    "WHERE user_id = %s AND hidden = %s", [user_id, False])
+        rows = cur.fetchall()
+    for vid, picked, learned in rows:
         weight = max(PICKED_WEIGHT if picked else 0.0, learned)
         if weight > 0:
             out[vid] = weight
@@ -125,36 +129,79 @@ def learned_weights(user) -> dict[int, float]:
 
 # --- exclusions -----------------------------------------------------------------------------
 
+_HIDDEN_SQL = (
+    "SELECT target_id FROM social_block WHERE account_id = %s "
+    "UNION SELECT account_id FROM social_block WHERE target_id = %s "
+    "UNION SELECT target_id FROM social_mute WHERE account_id = %s "
+    "UNION SELECT account_id FROM social_mute WHERE target_id = %s "
+    "UNION SELECT target_id FROM discovery_suggestiondismissal WHERE user_id = %s"
+)
+
+
 def excluded_ids(user) -> set[int]:
     """Never suggested: yourself, whom you follow, block or mute (either way), or dismissed."""
-    uid = user.pk
-    ids = {uid}
-    ids |= set(Follow.objects.filter(follower_id=uid).values_list("target_id", flat=True))
-    for a, t in Block.objects.filter(Q(account_id=uid) | Q(target_id=uid)).values_list("account_id", "target_id"):
-        ids.add(a if t == uid else t)
-    for a, t in Mute.objects.filter(Q(account_id=uid) | Q(target_id=uid)).values_list("account_id", "target_id"):
-        ids.add(a if t == uid else t)
-    ids |= set(SuggestionDismissal.objects.filter(user_id=uid).values_list("target_id", flat=True))
-    return ids
+    exclude, _recent = _exclusions(user.pk)
+    return exclude
+
+
+def _exclusions(uid: int) -> tuple[set[int], list[int]]:
+    """(excluded ids, followed ids newest first) in two queries."""
+    from django.db import connection
+
+    with connection.cursor() as cur:  # raw SQL: this runs on every suggestions request
+        cur.execute("SELECT target_id FROM social_follow WHERE follower_id = %s ORDER BY id DESC", [uid])
+        following = [row[0] for row in cur.fetchall()]
+        cur.execute(_HIDDEN_SQL, [uid] * 5)
+        hidden = {row[0] for row in cur.fetchall()}
+    return {uid, *following, *hidden}, following
 
 
 # --- who to follow --------------------------------------------------------------------------
+
+# what the account entity (api.serializers.account) and the web rows read: no password hashes etc.
+ACCOUNT_FIELDS = ("id", "username", "display_name", "locked", "bot", "date_joined", "bio", "avatar", "header",
+                  "followers_count", "following_count", "statuses_count", "last_status_at", "interests",
+                  "language", "is_active", "is_suspended", "is_staff")
+
+
+class AccountRow:
+    """The account fields of a suggested user, read without building a model instance (this is a hot
+    list). Quacks like ``User`` for ``api.serializers.account`` and the web templates."""
+
+    __slots__ = ACCOUNT_FIELDS
+
+    def __init__(self, values):
+        for name, value in zip(ACCOUNT_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def __str__(self) -> str:
+        return f"@{self.username}"
+
+
+TOP_CACHE_SECONDS = 60  # per-vertical rankings change when labels are recomputed (every few minutes)
+TOP_PER_VERTICAL = 300
+
 
 @dataclass
 class Suggestion:
     account: User
     score: float = 0.0
     sources: list[str] = field(default_factory=list)
-    reasons: list[tuple[float, str, str]] = field(default_factory=list)  # (weight, kind, text)
+    reasons: list[tuple[float, str, tuple]] = field(default_factory=list)  # (weight, kind, params)
     vertical: Vertical | None = None
-
-    @property
-    def reason(self) -> str:
-        return max(self.reasons)[2] if self.reasons else ""
+    reason: str = ""
 
     @property
     def kind(self) -> str:
-        return max(self.reasons)[1] if self.reasons else ""
+        return max(self.reasons, key=lambda r: r[0])[1] if self.reasons else ""
 
     @property
     def source(self) -> str:
@@ -163,130 +210,199 @@ class Suggestion:
             self.sources) else "global"
 
 
+def _active_verticals() -> dict[int, Vertical]:
+    from django.core.cache import cache
+
+    found = cache.get("discovery:verticals")
+    if found is None:
+        found = {v.pk: v for v in Vertical.objects.filter(active=True)}
+        cache.set("discovery:verticals", found, TOP_CACHE_SECONDS)
+    return found
+
+
+def _ranked(vertical_ids: list[int], rising: bool = False) -> dict[int, list[tuple[int, float]]]:
+    """Top creators (user id, score) of each vertical, best first; shared by all users, cached briefly.
+    Missing verticals are read in one UNION ALL query (one LIMITed index scan per vertical)."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    key = "discovery:rising:%d" if rising else "discovery:top:%d"
+    found = cache.get_many([key % vid for vid in vertical_ids])
+    out = {vid: found[key % vid] for vid in vertical_ids if key % vid in found}
+    missing = [vid for vid in vertical_ids if vid not in out]
+    if missing:
+        week_ago = timezone.now() - timedelta(days=7)
+        extra = " AND changed_at >= %s AND previous_score > 0 AND score >= previous_score + 10" if rising else ""
+        part = ("SELECT * FROM (SELECT vertical_id, user_id, score FROM experts_abilitylabel "
+                f"WHERE vertical_id = %s AND suppressed = %s AND score >= %s{extra} ORDER BY score DESC LIMIT %s) t%s")
+        sql, params = [], []
+        for n, vid in enumerate(missing):
+            sql.append(part.replace("t%s", f"t{n}"))
+            params += [vid, False, settings.LABEL_MIN_SCORE] + ([week_ago] if rising else []) + [TOP_PER_VERTICAL]
+        fresh: dict[int, list[tuple[int, float]]] = {vid: [] for vid in missing}
+        with connection.cursor() as cur:
+            cur.execute(" UNION ALL ".join(sql), params)
+            for vid, uid, score in cur.fetchall():
+                fresh[vid].append((uid, score))
+        for rows in fresh.values():
+            rows.sort(key=lambda r: -r[1])
+        cache.set_many({key % vid: rows for vid, rows in fresh.items()}, TOP_CACHE_SECONDS)
+        out.update(fresh)
+    return out
+
+
+def _follow_key(prefix: str, ids: list[int]) -> str:
+    import hashlib
+
+    return prefix + hashlib.blake2b(",".join(map(str, ids)).encode(), digest_size=12).hexdigest()
+
+
+FOF_CACHE_SECONDS = 300
+FOF_MAX = 200
+
+
+def _friends_of_friends(followed: list[int]) -> list[tuple[int, int]]:
+    """Accounts followed by the accounts you follow, most shared first. Cached by the exact list of
+    accounts you follow (a new follow recomputes it at once), for five minutes otherwise."""
+    if not followed:
+        return []
+    from django.core.cache import cache
+
+    key = _follow_key("discovery:fof:", followed)
+    found = cache.get(key)
+    if found is None:
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            marks = ",".join(["%s"] * len(followed))
+            cur.execute(f"SELECT target_id, COUNT(*) AS n FROM social_follow WHERE follower_id IN ({marks}) "
+                        "GROUP BY target_id ORDER BY n DESC, target_id LIMIT %s", [*followed, FOF_MAX])
+            found = [(t, n) for t, n in cur.fetchall()]
+        cache.set(key, found, FOF_CACHE_SECONDS)
+    return found
+
+
+def _seeds(recent: list[int], verticals: dict[int, Vertical]) -> list[tuple[int, str]]:
+    """(strongest vertical, username) of the accounts followed most recently; cached like fof."""
+    if not recent:
+        return []
+    from django.core.cache import cache
+
+    key = _follow_key("discovery:seeds:", recent)
+    found = cache.get(key)
+    if found is None:
+        found, seen = [], set()
+        for seed_uid, vid, username in (AbilityLabel.objects.filter(
+                user_id__in=recent, suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
+                .order_by("user_id", "-score").values_list("user_id", "vertical_id", "user__username")):
+            if seed_uid not in seen:
+                seen.add(seed_uid)
+                found.append((vid, username))
+        cache.set(key, found, FOF_CACHE_SECONDS)
+    return [(vid, username) for vid, username in found if vid in verticals]
+
+
 class _Candidates:
     def __init__(self, exclude: set[int]):
         self.exclude = exclude
         self.rows: dict[int, dict] = {}
 
-    def add(self, uid: int, weight: float, source: str, kind: str, reason, vertical_id: int | None = None):
+    def add(self, uid: int, weight: float, source: str, kind: str, params: tuple, vertical_id: int | None = None):
         if uid in self.exclude or weight <= 0:
             return
-        row = self.rows.setdefault(uid, {"score": 0.0, "sources": [], "reasons": [], "vertical_id": None})
+        row = self.rows.get(uid)
+        if row is None:
+            row = self.rows[uid] = {"score": 0.0, "sources": [], "reasons": [], "vertical_id": vertical_id}
         row["score"] += weight
         if source not in row["sources"]:
             row["sources"].append(source)
-        row["reasons"].append((weight, kind, reason))
-        if vertical_id and row["vertical_id"] is None:
-            row["vertical_id"] = vertical_id
-
-
-def _top_in_vertical(vertical_id: int, n: int, *, rising: bool = False) -> list[tuple[int, float]]:
-    qs = AbilityLabel.objects.filter(vertical_id=vertical_id, suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
-    if rising:
-        # rose by 10+ points in the last week from an earlier score (a first label is not "rising")
-        qs = qs.filter(changed_at__gte=timezone.now() - timedelta(days=7), previous_score__gt=0,
-                       score__gte=models_F_previous_plus(10))
-    return list(qs.order_by("-score").values_list("user_id", "score")[:n])
-
-
-def models_F_previous_plus(points: float):
-    from django.db.models import F
-
-    return F("previous_score") + points
+        row["reasons"].append((weight, kind, params))
 
 
 def suggestions(user, limit: int = 20) -> list[Suggestion]:
     """Who to follow, each with the reason: your interests, people you follow, accounts similar to the
-    ones you followed recently, accounts rising in your verticals (and popular experts as a fallback)."""
-    limit = max(1, min(limit, settings.SUGGESTIONS_MAX))
-    exclude = excluded_ids(user)
-    cands = _Candidates(exclude)
-    verticals = {v.pk: v for v in Vertical.objects.filter(active=True)}
-    widen = limit * 2 + min(len(exclude), 200)  # fetch past the excluded ones, bounded
+    ones you followed recently, accounts rising in your verticals (and top experts as a fallback).
 
+    Ranks by ability in a vertical, never by follower count alone (the source platform's lesson)."""
+    limit = max(1, min(limit, settings.SUGGESTIONS_MAX))
+    exclude, following = _exclusions(user.pk)
+    cands = _Candidates(exclude)
+    verticals = _active_verticals()
     weights = active_interest_weights(user.pk)
     top_interests = sorted(((w, vid) for vid, w in weights.items() if vid in verticals), reverse=True)
     top_interests = top_interests[:MAX_INTERESTS_USED]
+    seeds = _seeds(following[:5], verticals)  # (vertical, username) of accounts followed recently
+    wanted = list(dict.fromkeys([vid for _w, vid in top_interests] + [vid for vid, _u in seeds]))
+    ranked = _ranked(wanted) if wanted else {}
+    depth = limit + len(exclude)  # enough to fill ``limit`` from a ranked list after exclusions
+
     # 1. experts in your interests, by ability
     for w, vid in top_interests:
-        for uid, score in _top_in_vertical(vid, widen):
-            cands.add(uid, 1.0 * w * score / 100, "featured", "interest",
-                      _("Expert in %(v)s, one of your interests") % {"v": verticals[vid].name}, vid)
+        for uid, score in ranked[vid][:depth]:
+            cands.add(uid, w * score / 100, "featured", "interest", (vid,), vid)
     # 2. followed by people you follow
-    recent_follows = list(Follow.objects.filter(follower=user).order_by("-id").values_list("target_id", flat=True)[:200])
-    if recent_follows:
-        fof = (Follow.objects.filter(follower_id__in=recent_follows).values("target_id")
-               .annotate(n=Count("id")).order_by("-n")[: widen + 20])
-        for row in fof:
-            n = row["n"]
-            cands.add(row["target_id"], 0.7 * min(1.0, n / 3), "friends_of_friends", "fof",
-                      ("fof", n))
+    for target_id, n in _friends_of_friends(following[:200])[: limit + len(exclude)]:
+        cands.add(target_id, 0.7 * min(1.0, n / 3), "friends_of_friends", "fof", (n,))
     # 3. similar to accounts you followed recently (their strongest vertical)
-    if recent_follows:
-        seed_labels = (AbilityLabel.objects.filter(user_id__in=recent_follows[:5], suppressed=False,
-                                                   score__gte=settings.LABEL_MIN_SCORE)
-                       .order_by("user_id", "-score").values_list("user_id", "vertical_id", "user__username"))
-        seen_seed: set[int] = set()
-        for seed_uid, vid, username in seed_labels:
-            if seed_uid in seen_seed or vid not in verticals:
-                continue
-            seen_seed.add(seed_uid)
-            for uid, score in _top_in_vertical(vid, limit + min(len(exclude), 100)):
-                cands.add(uid, 0.5 * score / 100, "similar_to_recently_followed", "similar",
-                          _("Similar to @%(u)s, whom you followed recently") % {"u": username}, vid)
+    for vid, username in seeds:
+        for uid, score in ranked[vid][:depth]:
+            cands.add(uid, 0.5 * score / 100, "similar_to_recently_followed", "similar", (username,), vid)
     # 4. rising in your verticals
-    for _w, vid in top_interests:
-        for uid, _score in _top_in_vertical(vid, limit, rising=True):
-            cands.add(uid, 0.4, "most_interactions", "rising",
-                      _("Rising in %(v)s") % {"v": verticals[vid].name}, vid)
-    # 5. fallback: the strongest experts anywhere (not big accounts: ability, not follower count)
+    if top_interests:
+        rising = _ranked([vid for _w, vid in top_interests], rising=True)
+        for _w, vid in top_interests:
+            for uid, _score in rising[vid][:depth]:
+                cands.add(uid, 0.4, "most_interactions", "rising", (vid,), vid)
+    # 5. fallback: the strongest experts anywhere (ability, not follower count)
     if len(cands.rows) < limit:
-        top = (AbilityLabel.objects.filter(suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
-               .order_by("-score").values_list("user_id", "vertical_id")[: widen + 20])
-        for uid, vid in top:
-            if vid in verticals and uid not in cands.rows:
-                cands.add(uid, 0.05, "most_followed", "popular",
-                          _("Top expert in %(v)s") % {"v": verticals[vid].name}, vid)
+        everywhere = _ranked(list(verticals))
+        for rank in range(limit + len(exclude)):
+            for vid, rows in everywhere.items():
+                if rank < len(rows) and rows[rank][0] not in cands.rows:
+                    cands.add(rows[rank][0], 0.05 * rows[rank][1] / 100, "most_followed", "popular", (vid,), vid)
+            if len(cands.rows) >= limit * 2:
+                break
     if not cands.rows:
         return []
-    ranked = sorted(cands.rows.items(), key=lambda kv: (-kv[1]["score"], kv[0]))
-    ids = [uid for uid, _row in ranked[: limit * 2]]
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True, is_suspended=False)}
+    order = sorted(cands.rows.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[: limit + 10]
+    users = {row.pk: row for row in (AccountRow(values) for values in User.objects.filter(
+        pk__in=[uid for uid, _r in order], is_active=True, is_suspended=False).values_list(*ACCOUNT_FIELDS))}
     out: list[Suggestion] = []
-    for uid, row in ranked:
+    for uid, row in order:
         if uid in users:
             out.append(Suggestion(users[uid], row["score"], row["sources"], row["reasons"],
                                   verticals.get(row["vertical_id"])))
         if len(out) >= limit:
             break
-    _explain_fof(out, recent_follows)
+    _explain(out, following, verticals)
     return out
 
 
-def _explain_fof(out: list[Suggestion], recent_follows: list[int]) -> None:
-    """Turn ("fof", n) placeholders into "Followed by @a, @b and 3 others you follow" (one query)."""
-    need = [s for s in out if any(r[1] == "fof" for r in s.reasons)]
-    if not need:
-        return
+def _explain(out: list[Suggestion], following: list[int], verticals: dict[int, Vertical]) -> None:
+    """Each suggestion's main reason as a sentence (only for the suggestions returned)."""
+    need_names = [s.account.pk for s in out if s.kind == "fof"]
     names: dict[int, list[str]] = {}
-    for target_id, username in (Follow.objects.filter(follower_id__in=recent_follows,
-                                                      target_id__in=[s.account.pk for s in need])
-                                .order_by("-follower__followers_count").values_list("target_id",
-                                                                                    "follower__username")):
-        names.setdefault(target_id, []).append(username)
-    for s in need:
-        fixed = []
-        for weight, kind, reason in s.reasons:
-            if kind == "fof":
-                who = names.get(s.account.pk, [])
-                n = reason[1]
-                shown = ", ".join(f"@{u}" for u in who[:2])
-                if n > 2:
-                    reason = _("Followed by %(who)s and %(n)d others you follow") % {"who": shown, "n": n - 2}
-                else:
-                    reason = _("Followed by %(who)s, whom you follow") % {"who": shown}
-            fixed.append((weight, kind, reason))
-        s.reasons = fixed
+    if need_names:
+        for target_id, username in (Follow.objects.filter(follower_id__in=following[:200], target_id__in=need_names)
+                                    .order_by("-follower__followers_count")
+                                    .values_list("target_id", "follower__username")):
+            names.setdefault(target_id, []).append(username)
+    for s in out:
+        _w, kind, params = max(s.reasons, key=lambda r: r[0])
+        if kind == "interest":
+            s.reason = _("Expert in %(v)s, one of your interests") % {"v": verticals[params[0]].name}
+        elif kind == "fof":
+            who = ", ".join(f"@{u}" for u in names.get(s.account.pk, [])[:2])
+            if params[0] > 2:
+                s.reason = _("Followed by %(who)s and %(n)d others you follow") % {"who": who, "n": params[0] - 2}
+            else:
+                s.reason = _("Followed by %(who)s, whom you follow") % {"who": who}
+        elif kind == "similar":
+            s.reason = _("Similar to @%(u)s, whom you followed recently") % {"u": params[0]}
+        elif kind == "rising":
+            s.reason = _("Rising in %(v)s") % {"v": verticals[params[0]].name}
+        else:
+            s.reason = _("Top expert in %(v)s") % {"v": verticals[params[0]].name}
 
 
 # --- onboarding and directory ---------------------------------------------------------------

@@ -87,6 +87,32 @@ class Labeler:
                                   {c: round(float(p), 4) for c, p in zip(self.classes, row, strict=True)}))
         return out
 
+    def label_many(self, texts: list[str], n_terms: int = 5) -> list[tuple[Prediction, list[str]]]:
+        """Predictions with their reason terms, from one feature transform of the batch."""
+        if not texts:
+            return []
+        features = self.pipeline.named_steps["features"].transform([normalise(t) for t in texts]).tocsr()
+        probs = self.pipeline.named_steps["clf"].predict_proba(features)
+        n_char = features.shape[1] - self._word_coef.shape[1]
+        out = []
+        for i, row in enumerate(probs):
+            best = int(row.argmax())
+            pred = Prediction(self.classes[best], float(row[best]),
+                              {c: round(float(p), 4) for c, p in zip(self.classes, row, strict=True)})
+            start, end = features.indptr[i], features.indptr[i + 1]
+            coef = self._word_coef[best]
+            contributions = []
+            for idx, value in zip(features.indices[start:end], features.data[start:end], strict=True):
+                if idx < n_char:
+                    continue
+                weight = float(coef[idx - n_char]) * float(value)
+                name = self._word_names[idx - n_char]
+                if weight > 0 and not _is_stop(name):
+                    contributions.append((weight, name))
+            contributions.sort(reverse=True)
+            out.append((pred, [name for _w, name in contributions[:n_terms]]))
+        return out
+
     def predict(self, text: str) -> Prediction:
         return self.predict_many([text])[0]
 

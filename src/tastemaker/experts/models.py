@@ -23,13 +23,13 @@ class Vertical(models.Model):
         verbose_name = _("vertical")
         verbose_name_plural = _("verticals")
 
+    def __str__(self) -> str:
+        return self.name_en
+
     @property
     def name(self) -> str:
         lang = (get_language() or "en").lower()
         return self.name_zh if lang.startswith("zh") and self.name_zh else self.name_en
-
-    def __str__(self) -> str:
-        return self.name_en
 
 
 class PostLabel(models.Model):

@@ -46,11 +46,10 @@ def label_posts(rows: list[dict]) -> dict[int, PostLabel]:
     todo = [r for r in rows if r["id"] not in existing]
     if todo:
         by_slug = {v.slug: v for v in Vertical.objects.all()}
-        preds = lab.predict_many([r["text"] for r in todo])
         fresh = []
-        for row, pred in zip(todo, preds, strict=True):
+        for row, (pred, terms) in zip(todo, lab.label_many([r["text"] for r in todo]), strict=True):
             vertical = by_slug.get(pred.vertical) if pred.confidence >= settings.LABEL_MIN_CONFIDENCE else None
-            terms = lab.terms(row["text"], pred.vertical) if vertical else []
+            terms = terms if vertical else []
             fresh.append(PostLabel(post_id=row["id"], author_id=row["author_id"], vertical=vertical,
                                    confidence=pred.confidence, terms=terms, model=model))
         PostLabel.objects.filter(post_id__in=[p.post_id for p in fresh]).delete()  # stale model versions

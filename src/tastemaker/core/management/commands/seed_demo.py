@@ -202,15 +202,29 @@ class Command(BaseCommand):
         from tastemaker.feeds.management.commands.rebuild_feeds import rebuild_viewers
 
         entries = rebuild_viewers([a.id for a in accounts], progress=not self.quiet, desc="home timelines")
+        labelled = self._label_creators(accounts)
         admin_note = self._ensure_admin()
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Demo community loaded in {elapsed:.1f} s: {len(accounts)} accounts ({experts} experts), "
             f"{len(follows)} follows, {len(rows)} posts, {len(likes)} likes, {entries} timeline entries, "
-            f"{self.n_media} images attached ({len(pool)} distinct pictures)."))
+            f"{self.n_media} images attached ({len(pool)} distinct pictures), ability labels for {labelled} creators."))
         self.stdout.write(f"Log in as  {DEMO_USERNAME} / {DEMO_PASSWORD}")
         if admin_note:
             self.stdout.write(admin_note)
+
+    def _label_creators(self, accounts) -> int:
+        """Ability labels for everyone who posted (as the nightly job would), and each account's picked
+        verticals as discovery interests, so experts, who-to-follow and onboarding work at once."""
+        from tastemaker.discovery.models import UserInterest
+        from tastemaker.experts.models import Vertical
+        from tastemaker.experts.tasks import recompute_all
+
+        by_slug = {v.slug: v.pk for v in Vertical.objects.all()}
+        UserInterest.objects.bulk_create(
+            [UserInterest(user_id=a.id, vertical_id=by_slug[v], picked=True)
+             for a in accounts for v in a.verticals if v in by_slug], ignore_conflicts=True)
+        return recompute_all()
 
     # --- helpers ---------------------------------------------------------------------------------
     def _bar(self, iterable=None, **kw):

@@ -8,11 +8,18 @@ from collections import Counter, defaultdict
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tastemaker.analytics.models import Event, PruneMark, Stat
-from tastemaker.analytics.services import (DIMENSIONS, SEQUENCE_BITS, EventIn, do_prune_events, do_record_events,
-                                           viewer_bit)
+from tastemaker.analytics.services import (
+    DIMENSIONS,
+    SEQUENCE_BITS,
+    EventIn,
+    do_prune_events,
+    do_record_events,
+    viewer_bit,
+)
 
 pytestmark = pytest.mark.django_db
 BASE_MS = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000 + 3_000  # a UTC day start, plus a little

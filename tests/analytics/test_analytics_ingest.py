@@ -190,3 +190,22 @@ def test_counters_by_granularity(make_user, author_post, impression):
     assert set(rows) == {"m", "h", "d", "t"}
     assert Stat.objects.get(subject_id=post.pk, dimension="", granularity="t").count == 3
     assert Stat.objects.get(subject_id=post.pk, dimension="", granularity="d", metric="impression").count == 3
+
+
+def test_id_collision_is_retried_with_fresh_ids(make_user, author_post, impression, monkeypatch):
+    from tastemaker.analytics import services
+
+    author, post = author_post
+    fan = make_user()
+    first = do_record_events([impression(post, fan)])
+    taken = Event.objects.get().pk
+    calls = []
+    real = services.new_id
+
+    def colliding(at_ms=None):
+        calls.append(at_ms)
+        return taken if len(calls) == 1 else real(at_ms)  # the first id made collides with a stored one
+
+    monkeypatch.setattr(services, "new_id", colliding)
+    res = do_record_events([impression(post, make_user())])
+    assert first.valid == 1 and res.valid == 1 and Event.objects.count() == 2

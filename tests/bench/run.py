@@ -41,7 +41,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcgh", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefgh", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -110,6 +110,8 @@ def main(argv=None) -> int:
         connections.close_all()
         results.update(http_phase(args, data_dir, token_rows, threshold, info))
 
+    if set("def") & set(args.only):
+        results.update(events_phase(args, data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -194,6 +196,20 @@ def pull_over_http(server, viewer_token, info: dict) -> dict:
     return {"visible_s": vis, "read_s": ref, "ratio": vis / ref}
 
 
+def events_phase(args, data_dir: Path) -> dict:
+    """d, e, f: events and reports (tests/bench/bench_events.py), in a subprocess with its own data dir."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-events") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    only = "".join(c for c in args.only if c in "def")
+    cmd = [sys.executable, str(HERE / "bench_events.py"), "--only", only, "--data-dir", str(out_file.parent),
+           "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=True, env=env, timeout=3600)
+    return {"events": json.loads(out_file.read_text())}
+
+
 def print_table(res: dict) -> None:
     rows = []
 
@@ -232,6 +248,19 @@ def print_table(res: dict) -> None:
             f"{sg['health_p50_ms']:.2f} ms (/api/health)", f"{sg['ratio']:.2f}", "≤ 5", sg["ratio"] <= 5)
         add("h) same, limit=20", f"{sg['suggestions20_p50_ms']:.2f} ms",
             f"{sg['health_p50_ms']:.2f} ms (/api/health)", f"{sg['ratio20']:.2f}", "≤ 5", sg["ratio20"] <= 5)
+    ev = res.get("events") or {}
+    if ev.get("ingest"):
+        g = ev["ingest"]
+        add("d) batched ingest, events/s", f"{g['events_per_s']:,.0f}/s", f"{g['raw_rows_per_s']:,.0f}/s (raw insert)",
+            f"{g['ratio']:.2f}", "≥ 0.3 and ≥ 20,000/s", g["ratio"] >= 0.3 and g["events_per_s"] >= 20_000)
+    if ev.get("freshness"):
+        f = ev["freshness"]
+        add("e) freshness p99 (accepted → report API)", f"{f['p99_s'] * 1000:.0f} ms",
+            f"{f['background_rate']:,.0f} events/s ingest", "—", "≤ 1 s", f["p99_s"] <= 1)
+    if ev.get("report"):
+        r = ev["report"]
+        add(f"f) report API p50, post with {r['post_events']:,} events", f"{r['report']['p50_ms']:.2f} ms",
+            f"{r['health']['p50_ms']:.2f} ms (/api/health)", f"{r['ratio']:.2f}", "≤ 5", r["ratio"] <= 5)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sqlite3
 import threading
 import time
 import zlib
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from tastemaker.core.ids import SEQUENCE_BITS, new_id, now_ms
 
@@ -168,6 +169,24 @@ def _chunks(seq: list, size: int) -> Iterable[list]:
         yield seq[i:i + size]
 
 
+_sqlite_writer = threading.Lock()
+
+
+class _one_writer:
+    """On SQLite, threads of one process (a request and the rollup thread) take turns here rather
+    than in SQLite's busy handler, whose retry sleeps (up to 100 ms) would stall both. Not taken
+    inside an outer transaction (it may already hold SQLite's lock: that would be a deadlock)."""
+
+    def __enter__(self):
+        self.held = connection.vendor == "sqlite" and not connection.in_atomic_block
+        if self.held:
+            _sqlite_writer.acquire()
+
+    def __exit__(self, *exc):
+        if self.held:
+            _sqlite_writer.release()
+
+
 def _run(cursor, sql: str, params, many: bool = False):
     """Execute with ``%s`` placeholders; on SQLite straight on the sqlite3 connection (``?``), which
     skips Django's per-call placeholder rewriting — measurable at tens of thousands of rows a second."""
@@ -266,6 +285,25 @@ def _cells_for(rows: Iterable[tuple], cells: dict[tuple, list]) -> None:
 
 # --- ingest ---------------------------------------------------------------------------------
 
+def _store(candidates: list[tuple], invalid: list[list]) -> tuple[list[tuple], list[tuple]]:
+    """One transaction: valid candidates (repeats become invalid ``duplicate`` rows), invalid rows,
+    and a pending row for each."""
+    invalid = list(invalid)
+    with _one_writer(), transaction.atomic(), connection.cursor() as cursor:
+        stored = _insert_events(cursor, candidates, returning=True) if candidates else set()
+        valid_rows = [r for r in candidates if r[0] in stored]
+        for r in candidates:
+            if r[0] not in stored:  # a repeat inside the window (or inside this batch)
+                invalid.append([*r[:11], False, InvalidReason.DUPLICATE, None])
+        invalid_rows = [tuple(r) for r in invalid]
+        if invalid_rows:
+            _insert_events(cursor, invalid_rows, returning=False)
+        ids = [(r[0],) for r in valid_rows] + [(r[0],) for r in invalid_rows]
+        if ids:
+            _run(cursor, f"INSERT INTO {Pending._meta.db_table} (event_id) VALUES (%s)", ids, many=True)
+    return valid_rows, invalid_rows
+
+
 def do_record_events(events: list[EventIn]) -> IngestResult:
     """Filter, store and count a batch of events in one transaction. Unknown subjects are rejected."""
     result = IngestResult()
@@ -314,19 +352,18 @@ def do_record_events(events: list[EventIn]) -> IngestResult:
             invalid.append(row)
         else:
             candidates.append(tuple(row))
-    with transaction.atomic(), connection.cursor() as cursor:
-        stored = _insert_events(cursor, candidates, returning=True) if candidates else set()
-        valid_rows = [r for r in candidates if r[0] in stored]
-        for r in candidates:
-            if r[0] not in stored:  # a repeat inside the window (or inside this batch)
-                invalid.append([*r[:11], False, InvalidReason.DUPLICATE, None])
-        invalid_rows = [tuple(r) for r in invalid]
-        if invalid_rows:
-            _insert_events(cursor, invalid_rows, returning=False)
-        ids = [(r[0],) for r in valid_rows] + [(r[0],) for r in invalid_rows]
-        if ids:
-            _run(cursor, f"INSERT INTO {Pending._meta.db_table} (event_id) VALUES (%s)", ids, many=True)
-    if ids:
+    for attempt in range(4):
+        try:
+            valid_rows, invalid_rows = _store(candidates, invalid)
+            break
+        except (IntegrityError, sqlite3.IntegrityError):
+            # two ids made in the same millisecond by two processes can collide (16 random bits):
+            # the whole batch was rolled back; give every row a fresh id of the same millisecond
+            if attempt == 3:
+                raise
+            candidates = [(new_id(r[0] >> SEQUENCE_BITS), *r[1:]) for r in candidates]
+            invalid = [[new_id(r[0] >> SEQUENCE_BITS), *r[1:]] for r in invalid]
+    if valid_rows or invalid_rows:
         schedule_rollup()
     result.valid = len(valid_rows)
     result.invalid = len(invalid_rows)
@@ -344,7 +381,7 @@ def do_rollup(limit: int = 100_000, chunk: int = 20_000) -> int:
     cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
     ptable, etable = Pending._meta.db_table, Event._meta.db_table
     while done < limit:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with _one_writer(), transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(7714001)")
             cursor.execute(f"SELECT {cols} FROM {ptable} p JOIN {etable} e ON e.id = p.event_id "
@@ -400,14 +437,48 @@ class _Roller:
             time.sleep(interval)
             self.wake.clear()
             try:
-                while do_rollup() >= 100_000:
-                    pass
+                with _rollup_lock() as mine:
+                    if not mine:  # another process is rolling up: come back, in case it just finished
+                        self.wake.set()
+                        continue
+                    if do_rollup() >= 100_000:  # more than one go's worth: come back at once
+                        self.wake.set()
             except Exception:  # noqa: BLE001 - logged; the pending rows stay for the next run
                 log.exception("analytics rollup failed")
                 time.sleep(1)
                 self.wake.set()
             finally:
                 close_old_connections()
+
+
+class _rollup_lock:
+    """On SQLite, one roller at a time across the processes of this machine (a non-blocking file
+    lock): rollers never queue on the database's write lock, whose busy-wait sleeps are coarse.
+    PostgreSQL serialises rollups with an advisory lock inside ``do_rollup``."""
+
+    def __enter__(self) -> bool:
+        self.fd = None
+        if connection.vendor != "sqlite":
+            return True
+        import fcntl
+        import os
+
+        self.fd = os.open(str(settings.DATA_DIR / "analytics-rollup.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            os.close(self.fd)
+            self.fd = None
+            return False
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            import fcntl
+            import os
+
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
 
 
 _roller = _Roller()

@@ -16,13 +16,21 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import get_language, gettext as _, gettext_lazy as _lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tastemaker.analytics import selectors as reports
 from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.analytics.models import Metric, Surface
-from tastemaker.analytics.services import CLIENT_METRICS, CLIENT_SUBJECTS, DIMENSIONS, EventIn, do_record_events
+from tastemaker.analytics.services import (
+    CLIENT_METRICS,
+    CLIENT_SUBJECTS,
+    DIMENSIONS,
+    EventIn,
+    do_record_events,
+)
 from tastemaker.core.errors import DomainError, NotFound, RateLimited
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 

@@ -21,6 +21,17 @@ def vertical_text(vertical: str, lang: str = "en", rng: random.Random | None = N
 
 
 @pytest.fixture(autouse=True)
+def default_verticals(request):
+    """The default verticals come from a data migration; a transactional test elsewhere on this worker
+    may have flushed them."""
+    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        from tastemaker.experts.services import ensure_default_verticals
+
+        request.getfixturevalue("db")
+        ensure_default_verticals()
+
+
+@pytest.fixture(autouse=True)
 def fresh_rankings():
     """Per-vertical rankings are cached for a minute per process: each test starts without them."""
     from django.core.cache import cache

@@ -188,25 +188,35 @@ def model_path() -> Path:
 @lru_cache(maxsize=1)
 def get_labeler() -> Labeler:
     """The trained labeler: loaded from the cache under DATA_DIR, or trained (and cached) once."""
+    import fcntl
+    import os
+    import secrets
+
     import joblib
 
     with _lock:
         path = model_path()
-        pipeline = None
-        if path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # one process trains, the others (gunicorn workers, test workers) wait for it and load its file
+        with open(path.parent / "labeler.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                pipeline = joblib.load(path)
-            except Exception:  # a corrupt or incompatible cache (e.g. scikit-learn upgraded): retrain
-                log.warning("labeler cache %s unusable; retraining", path)
-        if pipeline is None:
-            pipeline = train()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            joblib.dump(pipeline, tmp)
-            tmp.replace(path)  # atomic: a concurrent reader never sees half a file
-            for old in path.parent.glob("labeler-*.joblib"):
-                if old != path:
-                    old.unlink(missing_ok=True)
+                pipeline = None
+                if path.exists():
+                    try:
+                        pipeline = joblib.load(path)
+                    except Exception:  # a corrupt or incompatible cache (e.g. scikit-learn upgraded)
+                        log.warning("labeler cache %s unusable; retraining", path)
+                if pipeline is None:
+                    pipeline = train()
+                    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+                    joblib.dump(pipeline, tmp)
+                    tmp.replace(path)  # atomic: a reader never sees half a file
+                    for old in path.parent.glob("labeler-*.joblib"):
+                        if old != path:
+                            old.unlink(missing_ok=True)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         return Labeler(pipeline)
 
 

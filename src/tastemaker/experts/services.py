@@ -138,6 +138,19 @@ def do_recompute_labels(user: User) -> list[AbilityLabel]:
     return kept
 
 
+def ensure_default_verticals() -> int:
+    """Create any missing default vertical (the data migration does this on a new database; a test
+    database flushed by a transactional test case needs it again). Never changes existing ones."""
+    import importlib
+
+    defaults = importlib.import_module("tastemaker.experts.migrations.0002_default_verticals").DEFAULTS
+    created = 0
+    for position, (slug, en, zh) in enumerate(defaults):
+        created += Vertical.objects.get_or_create(slug=slug, defaults={"name_en": en, "name_zh": zh,
+                                                                       "position": position})[1]
+    return created
+
+
 # --- appeals --------------------------------------------------------------------------------
 
 def do_appeal_label(user: User, vertical: Vertical, message: str, kind: str = "remove") -> LabelAppeal:

@@ -45,6 +45,7 @@ urlpatterns = [
     path("onboarding", views_discovery.onboarding, name="onboarding"),
     path("onboarding/experts", views_discovery.onboarding_experts, name="onboarding_experts"),
     path("suggestions", views_discovery.suggestions, name="suggestions"),
+    path("suggestions/box", views_discovery.who_to_follow_box, name="who_to_follow_box"),
     path("suggestions/<int:account_id>/dismiss", views_discovery.dismiss_suggestion, name="dismiss_suggestion"),
     path("experts", views_discovery.experts_index, name="experts"),
     path("experts/<slug:slug>", views_discovery.expert_directory, name="expert_directory"),

@@ -89,6 +89,14 @@ def suggestions(request):
 
 
 @login_required
+@domain_errors
+def who_to_follow_box(request):
+    """The home page's who-to-follow box, loaded by htmx after the page (keeps the home page fast)."""
+    return render(request, "web/_who_to_follow.html",
+                  {"suggestions": discovery.suggestions(request.user, limit=3), "here": reverse("web:home")})
+
+
+@login_required
 @require_POST
 @domain_errors
 def dismiss_suggestion(request, account_id: int):

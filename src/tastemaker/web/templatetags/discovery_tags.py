@@ -20,15 +20,3 @@ def profile_labels(context, account):
     labels = experts.visible_labels(account)
     return {"labels": [(lab, experts.reason_text(lab)) for lab in labels], "badges": experts.badges(account),
             "own": bool(user and user.is_authenticated and user.pk == account.pk)}
-
-
-@register.inclusion_tag("web/_who_to_follow.html", takes_context=True)
-def who_to_follow(context, limit: int = 3):
-    from tastemaker.discovery.selectors import suggestions
-
-    request = context.get("request")
-    user = context.get("user")
-    if user is None or not user.is_authenticated:
-        return {"suggestions": []}
-    return {"suggestions": suggestions(user, limit=limit), "here": context.get("here", "/"),
-            "csrf_token": context.get("csrf_token"), "request": request}

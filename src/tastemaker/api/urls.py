@@ -4,8 +4,8 @@ from ninja import NinjaAPI
 from tastemaker import __version__
 
 from . import errors, oauth
-from .discovery import router as discovery_router
 from .analytics import router as analytics_router
+from .discovery import router as discovery_router
 from .mastodon import router as mastodon_router
 from .parser import MastodonParser
 

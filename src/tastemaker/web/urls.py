@@ -1,8 +1,7 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views, views_discovery
-from . import views_reports
+from . import views, views_discovery, views_reports
 
 app_name = "web"
 

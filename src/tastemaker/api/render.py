@@ -13,7 +13,7 @@ them, ``tests/perf/test_home_render.py``) with a fixed number of queries and no 
 
 Posts cannot be edited, so the JSON of each post's immutable fields (content HTML, tags, mentions, ids,
 dates, visibility) is kept in a process-local LRU keyed by (post id, base URL) and checked against the
-author, text and username read with the row; a deleted post simply no longer comes back from the query.
+author, text (its hash) and username read with the row; a deleted post simply no longer comes back from the query.
 Counters, media and the author's account are always read fresh; an account's JSON is memoised by the
 values read, so any profile or counter change shows at once. The response is assembled from these JSON
 fragments without building and re-encoding one big structure.
@@ -309,7 +309,7 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
     for pid in shown:
         row = rows[pid]
         cached = post_parts.get((pid, base))
-        if cached is not None and cached[0] == (row[1], row[3], row[14]):
+        if cached is not None and cached[0] == (row[1], hash(row[3]), row[14]):
             heads[pid] = cached[1]
         else:
             missing.append(pid)
@@ -373,7 +373,7 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
              for _id, uid, name in post_mentions],
             [{"name": name, "url": f"{base}/tags/{name}"} for _id, name in sorted(tags.get(pid, ()))],
         )
-        post_parts.put((pid, base), ((row[1], row[3], row[14]), head))
+        post_parts.put((pid, base), ((row[1], hash(row[3]), row[14]), head))
         heads[pid] = head
 
     authenticated = viewer is not None

@@ -188,3 +188,24 @@ def test_admin_pages_for_operators(client, make_user, make_creator):
     assert response.status_code == 302
     assert lee.label_appeals.get().status == "accepted"
     assert selectors.visible_labels(lee) == []
+
+
+def test_engagement_per_impression_when_analytics_counts_them(make_creator, make_user):
+    from tastemaker.analytics.models import Stat
+    from tastemaker.experts.selectors import impressions_for
+
+    seen = make_creator("seen", "food", n=5)
+    ids = list(seen.posts.values_list("pk", flat=True))
+    fan = make_user("fanx")
+    for pid in ids:
+        do_favourite(fan, seen.posts.get(pk=pid))
+    before = AbilityLabel.objects.get(user=seen, vertical__slug="food")
+    services.do_recompute_labels(seen)
+    per_post = AbilityLabel.objects.get(user=seen, vertical__slug="food").engagement
+    for pid in ids:  # 1 like per 1,000 impressions: poorly received
+        Stat.objects.create(subject_type="post", subject_id=pid, owner_id=seen.pk, granularity="t", dimension="",
+                            value="", metric="impression", bucket=0, count=1000)
+    assert impressions_for(ids) == dict.fromkeys(ids, 1000)
+    services.do_recompute_labels(seen)
+    per_impression = AbilityLabel.objects.get(user=seen, vertical__slug="food").engagement
+    assert per_impression < per_post and before.pk

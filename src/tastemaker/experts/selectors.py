@@ -85,18 +85,23 @@ def reason_text(label: AbilityLabel) -> str:
 def impressions_for(post_ids: list[int]) -> dict[int, int]:
     """Impressions per post, from the events/analytics app (issue 3) when it is installed.
 
-    The hook: if ``tastemaker.analytics`` provides ``selectors.impressions_by_post(post_ids) -> {id: n}``,
-    ability labels use engagement *per impression*; until then (or for posts without events) they use
-    interactions per post. Nothing else needs to change when analytics lands.
+    Ability labels use engagement *per impression* for posts with impressions (the analytics app's
+    all-time ``Stat`` counters, or ``analytics.selectors.impressions_by_post`` if it provides one), and
+    interactions per post for the others.
     """
     if not post_ids or not apps.is_installed("tastemaker.analytics"):
         return {}
     try:
-        from tastemaker.analytics.selectors import impressions_by_post  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
-    try:
-        return dict(impressions_by_post(post_ids))
+        from tastemaker.analytics import selectors as analytics
+
+        if hasattr(analytics, "impressions_by_post"):
+            return dict(analytics.impressions_by_post(post_ids))
+        # the analytics app's all-time counters: one row per post and metric (valid events only)
+        from tastemaker.analytics.models import Stat
+
+        rows = Stat.objects.filter(subject_type="post", subject_id__in=list(post_ids), granularity="t",
+                                   dimension="", value="", bucket=0, metric="impression")
+        return {sid: n for sid, n in rows.values_list("subject_id", "count") if n > 0}
     except Exception:  # analytics must never break labelling
         return {}
 

@@ -122,3 +122,14 @@ def test_browser_agent_counts(api, make_user, author_post):
     author, post = author_post
     r = post_events(api(make_user()), [{"type": "impression", "subject_id": str(post.pk)}], HTTP_USER_AGENT=BROWSER_UA)
     assert r.json()["valid"] == 1
+
+
+def test_post_report_matches_its_published_schema(api, make_user, author_post):
+    from tastemaker.api.analytics import PostReportOut
+
+    author, post = author_post
+    post_events(api(make_user()), [{"type": "impression", "subject_id": str(post.pk)}])
+    for granularity in ("minute", "hour", "day"):
+        data = api(author).get(f"/api/v1/tastemaker/reports/posts/{post.pk}",
+                               {"granularity": granularity, "days": 7}).json()
+        assert PostReportOut.model_validate(data).model_dump() == data

@@ -209,3 +209,13 @@ def test_id_collision_is_retried_with_fresh_ids(make_user, author_post, impressi
     monkeypatch.setattr(services, "new_id", colliding)
     res = do_record_events([impression(post, make_user())])
     assert first.valid == 1 and res.valid == 1 and Event.objects.count() == 2
+
+
+def test_follow_events_in_one_batch_are_all_kept(make_user, author_post):
+    from tastemaker.analytics.services import EventIn
+
+    author, post = author_post
+    fans = [make_user() for _ in range(3)]
+    res = do_record_events([EventIn(metric=m, subject_type="account", subject_id=author.pk, viewer_id=f.pk)
+                            for f in fans for m in ("follow_gained", "follow_lost")])
+    assert (res.valid, res.invalid) == (6, 0)

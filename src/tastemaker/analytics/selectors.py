@@ -21,7 +21,7 @@ POST_METRICS = (Metric.IMPRESSION, Metric.READ, Metric.LIKE, Metric.REPOST, Metr
 ACCOUNT_METRICS = (Metric.FOLLOW_GAINED, Metric.FOLLOW_LOST)
 GRANULARITIES = {"minute": ("m", 60, 60), "hour": ("h", 3600, 48), "day": ("d", 86400, 30)}  # code, size, default n
 MAX_BUCKETS = 1440
-SUPPRESSED = "<5"
+SUPPRESSED = "<5"  # with the default ANALYTICS_MIN_VIEWERS
 
 
 def can_read_report(user, owner_id: int) -> bool:
@@ -110,8 +110,9 @@ def distinct_at_least(sketch: int) -> int:
 
 
 def _cell(count: int, sketch: int) -> dict:
-    shown = distinct_at_least(sketch) >= settings.ANALYTICS_MIN_VIEWERS
-    return {"count": count if shown else None, "display": f"{count:,}" if shown else SUPPRESSED}
+    limit = settings.ANALYTICS_MIN_VIEWERS
+    shown = distinct_at_least(sketch) >= limit
+    return {"count": count if shown else None, "display": f"{count:,}" if shown else f"<{limit}"}
 
 
 def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> dict[str, dict[str, list[dict]]]:

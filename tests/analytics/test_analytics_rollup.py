@@ -9,7 +9,7 @@ import pytest
 
 from tastemaker.analytics import selectors
 from tastemaker.analytics.models import AudienceProfile, Pending
-from tastemaker.analytics.services import EventIn, do_record_events
+from tastemaker.analytics.services import IDLE_CLOSE_SECONDS, EventIn, do_record_events
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,6 +31,7 @@ def test_background_thread_counts_within_a_second(make_user, settings):
     while Pending.objects.exists() and time.perf_counter() < deadline:
         time.sleep(0.01)
     assert not Pending.objects.exists()
+    time.sleep(IDLE_CLOSE_SECONDS + 0.3)  # the idle thread closes its connection (the test DB can be dropped)
 
 
 @pytest.mark.django_db

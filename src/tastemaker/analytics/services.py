@@ -407,6 +407,9 @@ def do_rollup(limit: int = 100_000, chunk: int = 20_000) -> int:
     return done
 
 
+IDLE_CLOSE_SECONDS = 1.0
+
+
 class _Roller:
     """One background thread per process: after an ingest it waits a little (so that what arrives
     meanwhile is counted together), then rolls up everything pending."""
@@ -433,7 +436,9 @@ class _Roller:
 
         interval = settings.ANALYTICS_ROLLUP_INTERVAL_MS / 1000
         while True:
-            self.wake.wait()
+            if not self.wake.wait(timeout=IDLE_CLOSE_SECONDS):
+                connection.close()  # idle: give the database connection back
+                self.wake.wait()
             time.sleep(interval)
             self.wake.clear()
             try:

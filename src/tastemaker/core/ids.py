@@ -12,7 +12,10 @@ import threading
 import time
 from datetime import datetime
 
-SEQUENCE_BITS = 16
+SEQUENCE_BITS = 16  # low 16 bits: 6 bits of process (worker) id, then a 10-bit per-millisecond counter
+WORKER_BITS = 6
+COUNTER_BITS = SEQUENCE_BITS - WORKER_BITS
+COUNTER_MAX = (1 << COUNTER_BITS) - 1
 _lock = threading.Lock()
 _last_ms = 0
 _seq = 0
@@ -22,23 +25,35 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _worker() -> int:
+    """This process's slot. Web workers and job consumers are started one after another, so their
+    pids differ in the low bits: two live processes never draw from the same id space unless 64+
+    processes run at once (read after fork, so every forked worker gets its own)."""
+    return os.getpid() & ((1 << WORKER_BITS) - 1)
+
+
 def new_id(at_ms: int | None = None) -> int:
-    """A unique, time-ordered id. Unique across processes thanks to a random sequence start."""
+    """A unique, time-ordered id: milliseconds << 16 | worker << 10 | counter.
+
+    Strictly increasing within a process (1,024 ids per millisecond, then it borrows the next one,
+    and a clock stepping back never makes it reuse or go back). ``at_ms`` makes a back-dated id for
+    bulk loads (demo data, benchmarks), with a random low part.
+    """
     global _last_ms, _seq
+    if at_ms is not None:
+        return (at_ms << SEQUENCE_BITS) | random.randrange(0, 1 << SEQUENCE_BITS)
     with _lock:
-        ms = at_ms if at_ms is not None else now_ms()
-        if at_ms is None and ms <= _last_ms:
+        ms = now_ms()
+        if ms <= _last_ms:
             ms = _last_ms
-            _seq = (_seq + 1) & 0xFFFF
-            if _seq == 0:  # 65,536 ids in one millisecond: borrow the next one
+            _seq += 1
+            if _seq > COUNTER_MAX:  # 1,024 ids in one millisecond: borrow the next one
                 ms += 1
-        elif at_ms is None:
-            _seq = random.SystemRandom().randrange(0, 0xFFFF) ^ (os.getpid() & 0xFF)
+                _seq = 0
         else:
-            _seq = random.randrange(0, 0xFFFF)
-        if at_ms is None:
-            _last_ms = ms
-        return (ms << SEQUENCE_BITS) | _seq
+            _seq = 0
+        _last_ms = ms
+        return (ms << SEQUENCE_BITS) | (_worker() << COUNTER_BITS) | _seq
 
 
 def id_floor(at: datetime) -> int:

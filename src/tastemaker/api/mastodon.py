@@ -26,7 +26,7 @@ from . import render
 from . import schemas as S
 from . import serializers as ser
 from .auth import AppOrUserAuth, BearerAuth, OptionalAuth, require_scope, viewer
-from .errors import READ, WRITE, responses
+from .errors import READ, responses
 from .parser import form_to_dict
 
 router = Router()

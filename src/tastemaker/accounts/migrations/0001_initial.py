@@ -6,10 +6,11 @@ import django.db.models.functions.text
 import django.utils.timezone
 import oauth2_provider.generators
 import oauth2_provider.models
-import tastemaker.accounts.models
-import tastemaker.core.ids
 from django.conf import settings
 from django.db import migrations, models
+
+import tastemaker.accounts.models
+import tastemaker.core.ids
 
 
 class Migration(migrations.Migration):

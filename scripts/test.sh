@@ -32,6 +32,8 @@ echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
   cat "$PGDIR/log"; exit 1; }
 
 status=0
+echo "== lint (ruff)"
+$BIN/ruff check src tests || status=1
 echo "== test suite on SQLite"
 # each run is bounded, so a hung test cannot eat CI's whole budget
 timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1

@@ -135,3 +135,15 @@ def test_hidden_matches_do_not_cut_the_results_short(make_user):
         do_create_post(author, text=f"needle private {i}", visibility="private")
     assert ids(search_posts("needle", viewer, limit=5)) == [visible.pk]
     assert ids(search_posts("needle", author, limit=5)) != [visible.pk]  # the author sees their own first
+
+
+def test_unlisted_posts_stay_out_of_search_except_for_their_author(make_user):
+    from tastemaker.social.selectors import search_posts
+    from tastemaker.social.services import do_create_post
+
+    author, other = make_user(), make_user()
+    quiet = do_create_post(author, text="quietpost about serums", visibility="unlisted")
+    loud = do_create_post(author, text="loudpost about serums")
+    assert [p.pk for p in search_posts("serums", other)] == [loud.pk]
+    assert {p.pk for p in search_posts("serums", author)} == {loud.pk, quiet.pk}
+    assert [p.pk for p in search_posts("serums", None)] == [loud.pk]

@@ -313,7 +313,11 @@ def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | Non
         ids = matching_post_ids(q, limit * 3, max_id)
         if not ids:
             break
-        posts = {p.pk: p for p in _listable(viewer).select_related("author").filter(pk__in=ids, reblog_of__isnull=True)}
+        # unlisted posts stay out of search (except the viewer's own); followers-only ones are
+        # found by the followers who may read them (can_view below)
+        own = Q(author_id=viewer.pk) if viewer is not None and viewer.is_authenticated else Q(pk__in=[])
+        posts = {p.pk: p for p in _listable(viewer).select_related("author")
+                 .filter(~Q(visibility=Visibility.UNLISTED) | own, pk__in=ids, reblog_of__isnull=True)}
         for pid in ids:
             post = posts.get(pid)
             if post is not None and can_view(viewer, post):

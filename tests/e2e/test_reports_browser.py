@@ -93,7 +93,7 @@ def test_report_updates_live_after_an_impression(browser, live_server, make_user
                              ".trim() === '1'", timeout=8000)
     assert report.locator("#report-live svg.chart").get_attribute("data-total") == "1"
     assert report.locator("#report-live svg.chart rect.bar").count() == 60
-    assert "mobile" in report.locator("table.breakdown[data-dimension=device]").inner_text()
+    assert "Mobile" in report.locator("table.breakdown[data-dimension=device]").inner_text()
     report.context.close()
     viewer.context.close()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tastemaker.core.ids import new_id
 
@@ -41,7 +42,7 @@ class Metric(models.TextChoices):
 
 
 class SubjectType(models.TextChoices):
-    POST = "post", _("Post")
+    POST = "post", pgettext_lazy("analytics subject", "Post")
     ACCOUNT = "account", _("Account")
     PRODUCT = "product", _("Product")
     CAMPAIGN = "campaign", _("Campaign")

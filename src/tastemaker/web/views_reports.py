@@ -16,14 +16,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tastemaker.analytics import selectors as reports
 from tastemaker.analytics.filters import device_class, request_reason
-from tastemaker.analytics.models import Metric, Surface
+from tastemaker.analytics.models import Device, InvalidReason, Metric, Surface
 from tastemaker.analytics.services import (
     CLIENT_METRICS,
     CLIENT_SUBJECTS,
@@ -40,9 +39,25 @@ from .views import domain_errors
 VISITOR_COOKIE = "tm_vid"
 VISITOR_MAX_AGE = 365 * 24 * 3600
 GRANULARITY_CHOICES = ("minute", "hour", "day")
-DIMENSION_LABELS = {"surface": _lazy("Surface"), "audience": _lazy("Follower or not"), "device": _lazy("Device"),
-                    "language": _lazy("Language"), "region": _lazy("Region")}
-GRANULARITY_LABELS = {"minute": _lazy("By minute"), "hour": _lazy("By hour"), "day": _lazy("By day")}
+DIMENSION_LABELS = {"surface": gettext_lazy("Surface"), "audience": gettext_lazy("Follower or not"),
+                    "device": gettext_lazy("Device"), "language": gettext_lazy("Language"),
+                    "region": gettext_lazy("Region")}
+GRANULARITY_LABELS = {"minute": gettext_lazy("By minute"), "hour": gettext_lazy("By hour"),
+                      "day": gettext_lazy("By day")}
+AUDIENCE_LABELS = {"follower": gettext_lazy("Followers"), "non_follower": gettext_lazy("Non-followers")}
+LANGUAGE_LABELS = {"en": gettext_lazy("English"), "zh-hans": gettext_lazy("Simplified Chinese")}
+
+
+def _value_label(dimension: str, value: str) -> str:
+    """A breakdown row's code (``home``, ``mobile``, ``non_follower``…) as words for people."""
+    choices = {"surface": Surface, "device": Device}.get(dimension)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    if dimension == "audience":
+        return str(AUDIENCE_LABELS.get(value, value))
+    if dimension == "language":
+        return str(LANGUAGE_LABELS.get(value, value))
+    return value
 
 
 # --- event reporting --------------------------------------------------------------------------
@@ -158,7 +173,12 @@ def _params(request, default_granularity: str) -> tuple[str, str, int | None]:
 
 def _breakdown_tables(breakdowns: dict, metric: str) -> list[dict]:
     cells = breakdowns.get(metric, {})
-    return [{"dimension": d, "label": DIMENSION_LABELS[d], "cells": cells.get(d, [])} for d in DIMENSIONS]
+    return [{"dimension": d, "label": DIMENSION_LABELS[d],
+             "cells": [{**c, "label": _value_label(d, c["value"])} for c in cells.get(d, [])]} for d in DIMENSIONS]
+
+
+def _invalid_labels(invalid: dict) -> dict:
+    return {str(InvalidReason(r).label) if r in InvalidReason.values else r: n for r, n in invalid.items()}
 
 
 def _post_context(request, post) -> dict:
@@ -173,7 +193,7 @@ def _post_context(request, post) -> dict:
         "totals": [{"metric": m, "label": Metric(m).label, "value": data["totals"][m]} for m in reports.POST_METRICS],
         "chart": bar_chart(s.buckets, s.values[metric], granularity, f"{metric_label} · {GRANULARITY_LABELS[granularity]}"),
         "tables": _breakdown_tables(data["breakdowns"], metric),
-        "invalid_total": sum(data["invalid"].values()), "invalid": data["invalid"],
+        "invalid_total": sum(data["invalid"].values()), "invalid": _invalid_labels(data["invalid"]),
         "granularities": list(GRANULARITY_LABELS.items()), "metrics": [(m, Metric(m).label) for m in reports.POST_METRICS],
         "query": request.GET.urlencode(),
     }
@@ -243,7 +263,7 @@ def _account_context(request, account) -> dict:
         "follow_chart": bar_chart(fs.buckets, fs.values[Metric.FOLLOW_GAINED], granularity, _("Follows gained")),
         "net_in_window": sum(net),
         "posts_chart": bar_chart(ps.buckets, ps.values[metric], granularity,
-                                 f"{Metric(metric).label} · {_('all posts')}"),
+                                 "{} · {}".format(Metric(metric).label, _("all posts"))),
         "totals": [{"metric": m, "label": Metric(m).label, "value": data["post_totals"][m]}
                    for m in reports.POST_METRICS],
         "tables": _breakdown_tables(data["breakdowns"], Metric.FOLLOW_GAINED),

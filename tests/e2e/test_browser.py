@@ -14,26 +14,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "Corr3ct-Horse-Battery"
-PHONE = {"width": 390, "height": 844}
 SCREENSHOT_DIR = Path(os.environ.get("TASTEMAKER_SCREENSHOT_DIR", "/tmp/tastemaker-screenshots"))
 
+PHONE = {"width": 390, "height": 844}  # a phone-sized viewport
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def png(color=(217, 72, 15), size=(600, 400)) -> bytes:

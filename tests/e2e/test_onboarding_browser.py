@@ -3,32 +3,17 @@ follow the suggested experts, and see a non-empty home feed at once."""
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 
 from tastemaker.experts.corpus import VOCAB
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "Corr3ct-Horse-Battery"
-PHONE = {"width": 390, "height": 844}
+
+PHONE = {"width": 390, "height": 844}  # a phone-sized viewport
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _expert(username: str, vertical: str, lang: str):

@@ -83,7 +83,27 @@ class Status(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class LabelAppeal(models.Model):
+class Reviewed(models.Model):
+    """A request an operator decides once: pending, then accepted or rejected, with who and when."""
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    operator_note = models.TextField(_("operator note"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def decide(self, operator, accepted: bool, note: str = "") -> None:
+        self.status = Status.ACCEPTED if accepted else Status.REJECTED
+        self.operator_note = note or ""
+        self.reviewed_at = timezone.now()
+        self.reviewed_by = operator
+        self.save()
+
+
+class LabelAppeal(Reviewed):
     """A creator disputes a label (wrong vertical, or a missing one); an operator decides."""
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
@@ -93,11 +113,6 @@ class LabelAppeal(models.Model):
     kind = models.CharField(max_length=16, choices=[("remove", _("This label is wrong")),
                                                     ("missing", _("A label is missing"))], default="remove")
     message = models.TextField(_("message"), max_length=1000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    operator_note = models.TextField(_("operator note"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "vertical"], condition=models.Q(status="pending"),
@@ -105,18 +120,13 @@ class LabelAppeal(models.Model):
         verbose_name = _("label appeal")
 
 
-class ExpertApplication(models.Model):
+class ExpertApplication(Reviewed):
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="expert_applications")
     vertical = models.ForeignKey(Vertical, on_delete=models.CASCADE, related_name="+")
     statement = models.TextField(_("statement"), max_length=1000, blank=True)
     score = models.FloatField(default=0.0)  # at the time of applying
     followers = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    operator_note = models.TextField(_("operator note"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "vertical"], condition=models.Q(status="pending"),

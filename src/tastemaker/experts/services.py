@@ -180,11 +180,7 @@ def do_review_appeal(operator: User, appeal: LabelAppeal, *, accept: bool, note:
     appeal = LabelAppeal.objects.select_for_update().get(pk=appeal.pk)
     if appeal.status != Status.PENDING:
         return appeal
-    appeal.status = Status.ACCEPTED if accept else Status.REJECTED
-    appeal.operator_note = note or ""
-    appeal.reviewed_at = timezone.now()
-    appeal.reviewed_by = operator
-    appeal.save()
+    appeal.decide(operator, accept, note)
     if accept and appeal.kind == "remove":
         AbilityLabel.objects.filter(user_id=appeal.user_id, vertical_id=appeal.vertical_id).update(suppressed=True)
         ExpertBadge.objects.filter(user_id=appeal.user_id, vertical_id=appeal.vertical_id).delete()
@@ -228,11 +224,7 @@ def do_review_application(operator: User, application: ExpertApplication, *, app
     application = ExpertApplication.objects.select_for_update().get(pk=application.pk)
     if application.status != Status.PENDING:
         return application
-    application.status = Status.ACCEPTED if approve else Status.REJECTED
-    application.operator_note = note or ""
-    application.reviewed_at = timezone.now()
-    application.reviewed_by = operator
-    application.save()
+    application.decide(operator, approve, note)
     if approve:
         ExpertBadge.objects.get_or_create(user_id=application.user_id, vertical_id=application.vertical_id,
                                           defaults={"application": application})

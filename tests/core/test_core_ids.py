@@ -6,6 +6,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tastemaker.core import ids
 
 
@@ -80,3 +82,12 @@ def test_backdated_id_uses_the_given_time():
     value = ids.new_id(at_ms=at)
     assert ids.id_to_ms(value) == at
     assert value < ids.new_id()
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("117676977335347513", 117676977335347513), (12345, 12345), ("9223372036854775807", 2**63 - 1),
+    ("9223372036854775808", None), ("99999999999999999999", None), ("", None), ("-5", None), ("12a", None),
+    (" 12", None), ("１２", None),
+])
+def test_parse_id_accepts_only_ids_that_fit_the_column(raw, expected):
+    assert ids.parse_id(raw) == expected

@@ -16,6 +16,7 @@ from tastemaker.analytics import selectors as reports
 from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.analytics.models import SubjectType
 from tastemaker.analytics.services import EventIn, do_record_events
+from tastemaker.core.ids import parse_id
 from tastemaker.trust.ratelimit import check_and_hit
 
 from .auth import BearerAuth, require_scope
@@ -132,7 +133,7 @@ def post_report(request, post_id: str, granularity: Literal["minute", "hour", "d
                 days: int | None = Query(None, ge=1, le=3660, description="breakdowns over the last days; "
                                                                           "default lifetime")):
     require_scope(request, "read:statuses")
-    post = reports.post_for_report(request.user, post_id if post_id.isdigit() and len(post_id) <= 19 else "x",
+    post = reports.post_for_report(request.user, parse_id(post_id),
                                    light=True)
     data = reports.post_report(post, granularity, points, days)
     data["subject_id"] = str(post.pk)
@@ -151,7 +152,7 @@ def account_report(request, account_id: str, granularity: Literal["minute", "hou
                    days: int | None = Query(None, ge=1, le=3660)):
     require_scope(request, "read:accounts")
     account = reports.account_for_report(
-        request.user, account_id if account_id.isdigit() and len(account_id) <= 19 else "x")
+        request.user, parse_id(account_id))
     data = reports.account_report(account, granularity, points, days)
     data["account_id"] = str(account.pk)
     data["follow_series"] = _series(data["follow_series"])

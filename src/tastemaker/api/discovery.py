@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from tastemaker.core.errors import NotFound
+from tastemaker.core.ids import parse_id
 from tastemaker.discovery import selectors as discovery
 from tastemaker.discovery import services as discovery_services
 from tastemaker.experts import selectors as experts
@@ -158,9 +159,10 @@ def suggestions(request, limit: int = Query(40, ge=1, le=80)):
                tags=["discovery"], summary="Never suggest this account again")
 def dismiss_suggestion(request, account_id: str):
     require_scope(request, "read:accounts")
-    if not account_id.isdigit() or len(account_id) > 19 or int(account_id) > 2**63 - 1:
+    number = parse_id(account_id)
+    if number is None:
         raise NotFound("Record not found")
-    discovery_services.do_dismiss_suggestion(request.user, int(account_id))
+    discovery_services.do_dismiss_suggestion(request.user, number)
     return {}
 
 
@@ -201,8 +203,8 @@ def vertical_statuses(request, response: HttpResponse, slug: str, limit: int = Q
             response=responses({200: list[LabelOut]}, READ), tags=["experts"],
             summary="An account's ability labels, each with its reason")
 def account_labels(request, account_id: str):
-    ok = account_id.isdigit() and len(account_id) <= 19 and int(account_id) <= 2**63 - 1
-    account = social.get_account(account_id) if ok else None
+    number = parse_id(account_id)
+    account = social.get_account(number) if number is not None else None
     if account is None:
         raise NotFound("Record not found")
     badges = {b.vertical.slug for b in experts.badges(account)}

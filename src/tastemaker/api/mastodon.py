@@ -17,6 +17,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from tastemaker import __version__
 from tastemaker.accounts import services as account_services
 from tastemaker.core.errors import NotFound, ValidationFailed
+from tastemaker.core.ids import parse_id
 from tastemaker.core.pagination import Page, link_header, page_from, parse_int
 from tastemaker.social import selectors, services
 from tastemaker.social.models import Media, Notification
@@ -60,17 +61,16 @@ def _status(request, post) -> dict:
 
 
 def _account_or_404(account_id: str, request=None):
-    ok = str(account_id).isdigit() and len(str(account_id)) <= 19 and int(account_id) <= 2**63 - 1
-    account = selectors.get_account(account_id) if ok else None
+    number = parse_id(account_id)
+    account = selectors.get_account(number) if number is not None else None
     if account is None:
         raise NotFound("Record not found")
     return account
 
 
 def _post_or_404(request, status_id: str):
-    if not status_id.isdigit() or len(status_id) > 19 or int(status_id) > 2**63 - 1:
-        raise NotFound("Record not found")
-    post = selectors.get_post(viewer(request), status_id)
+    number = parse_id(status_id)
+    post = selectors.get_post(viewer(request), number) if number is not None else None
     if post is None:
         raise NotFound("Record not found")
     return post
@@ -329,8 +329,8 @@ def lookup(request, acct: str):
             tags=["accounts"], summary="Your relationships with the given accounts")
 def relationships(request, ids: list[str] = Query(None, alias="id[]"), id: list[str] = Query(None)):  # noqa: A002
     require_scope(request, "read:follows")
-    wanted = [i for i in (ids or []) + (id or []) if i.isdigit() and len(i) < 19][:80]
-    return [ser.relationship(r) for r in selectors.relationships(request.user, [int(i) for i in wanted])]
+    wanted = [n for n in (parse_id(i) for i in (ids or []) + (id or [])) if n is not None][:80]
+    return [ser.relationship(r) for r in selectors.relationships(request.user, wanted)]
 
 
 @router.get("/v1/accounts/search", auth=optional_auth, response=responses({200: list[S.Account]}, READ),
@@ -557,10 +557,8 @@ def upload_media_v1(request, file: UploadedFile = File(...), description: str | 
 
 
 def _own_media(request, media_id: str) -> Media:
-    if not media_id.isdigit() or len(media_id) > 19 or int(media_id) > 2**63 - 1:
-        raise NotFound("Record not found")
-    number = int(media_id)
-    item = Media.objects.filter(pk=number, owner=request.user).first()
+    number = parse_id(media_id)
+    item = Media.objects.filter(pk=number, owner=request.user).first() if number is not None else None
     if item is None:
         raise NotFound("Record not found")
     return item
@@ -614,10 +612,9 @@ def clear_notifications(request):
             response=responses({200: S.Notification}, READ), tags=["notifications"], summary="A notification")
 def get_notification(request, notification_id: str):
     require_scope(request, "read:notifications")
-    if not notification_id.isdigit() or len(notification_id) > 19 or int(notification_id) > 2**63 - 1:
-        raise NotFound("Record not found")
-    number = int(notification_id)
-    n = Notification.objects.select_related("actor").filter(pk=number, recipient=request.user).first()
+    number = parse_id(notification_id)
+    n = (Notification.objects.select_related("actor").filter(pk=number, recipient=request.user).first()
+         if number is not None else None)
     if n is None:
         raise NotFound("Record not found")
     post = selectors.get_post(request.user, n.post_id) if n.post_id else None
@@ -629,8 +626,7 @@ def get_notification(request, notification_id: str):
              tags=["notifications"], summary="Delete one notification")
 def dismiss_notification(request, notification_id: str):
     require_scope(request, "write:notifications")
-    ok = notification_id.isdigit() and len(notification_id) <= 19 and int(notification_id) <= 2**63 - 1
-    services.do_dismiss_notification(request.user, int(notification_id) if ok else 0)
+    services.do_dismiss_notification(request.user, parse_id(notification_id) or 0)
     return {}
 
 

@@ -56,6 +56,18 @@ def new_id(at_ms: int | None = None) -> int:
         return (ms << SEQUENCE_BITS) | (_worker() << COUNTER_BITS) | _seq
 
 
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """An id from a URL or query string: a decimal that fits a signed 64-bit column, or None."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:  # refuses "", signs, spaces, full-width digits
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 def id_floor(at: datetime) -> int:
     """The smallest id made at or after ``at`` (for "since" queries)."""
     return int(at.timestamp() * 1000) << SEQUENCE_BITS

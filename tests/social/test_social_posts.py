@@ -467,3 +467,13 @@ def test_image_claimed_concurrently_fails_the_second_post_whole(make_user, png_b
     assert list(Post.objects.values_list("text", flat=True)) == ["rival"]
     assert not Hashtag.objects.filter(name="lost").exists()
     assert reload(author).statuses_count == 1
+
+
+def test_mentions_match_usernames_whatever_their_case(make_user):
+    from tastemaker.social.models import Mention, Notification
+    from tastemaker.social.services import do_create_post
+
+    upper, lower, author = make_user("MixedCase"), make_user("plain"), make_user()
+    post = do_create_post(author, text="hi @mixedcase and @PLAIN and @nobody")
+    assert set(Mention.objects.filter(post=post).values_list("user_id", flat=True)) == {upper.pk, lower.pk}
+    assert Notification.objects.filter(post=post, type="mention").count() == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,14 +184,9 @@ def do_create_post(
     check_and_hit("post", author.pk, "RATE_POST")
 
     tags = extract_hashtags(text)
-    mentioned = {u.username.lower(): u for u in User.objects.filter(
-        username__in=[*extract_mentions(text)], is_suspended=False)} if "@" in text else {}
-    # usernames are case-insensitive; the query above is exact, so look up the rest case-insensitively
-    for name in extract_mentions(text):
-        if name not in mentioned:
-            found = User.objects.filter(username__iexact=name, is_suspended=False).first()
-            if found:
-                mentioned[name] = found
+    names = extract_mentions(text)  # lower-cased; usernames are unique on lower(username), which is indexed
+    mentioned = {u.username.lower(): u for u in User.objects.annotate(name_ci=Lower("username")).filter(
+        name_ci__in=names, is_suspended=False)} if names else {}
     with transaction.atomic():
         post = Post.objects.create(
             author=author,

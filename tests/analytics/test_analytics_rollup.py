@@ -12,6 +12,20 @@ from tastemaker.analytics.models import AudienceProfile, Pending
 from tastemaker.analytics.services import IDLE_CLOSE_SECONDS, EventIn, do_record_events
 
 
+def _read(query):
+    """Run a read while the rollup thread writes. The SQLite test database is in memory with a shared
+    cache, where a reader meeting a writer gets "table is locked" at once (no busy timeout, unlike the
+    WAL file database the product runs on): such a read is simply tried again on the next poll."""
+    from django.db import OperationalError
+
+    try:
+        return query()
+    except OperationalError as exc:
+        if "is locked" not in str(exc):
+            raise
+        return None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_background_thread_counts_within_a_second(make_user, settings):
     from tastemaker.social import services as social
@@ -24,11 +38,11 @@ def test_background_thread_counts_within_a_second(make_user, settings):
     res = do_record_events([EventIn(metric="impression", subject_type="post", subject_id=post.pk,
                                     viewer_id=fan.pk, surface="home", device="mobile")])
     assert res.valid == 1
-    while selectors.totals("post", post.pk).get("impression", 0) != 1:
+    while (_read(lambda: selectors.totals("post", post.pk)) or {}).get("impression", 0) != 1:
         assert time.perf_counter() - t0 < 1.0, "not counted within a second"
         time.sleep(0.01)
     deadline = time.perf_counter() + 2
-    while Pending.objects.exists() and time.perf_counter() < deadline:
+    while _read(Pending.objects.exists) is not False and time.perf_counter() < deadline:
         time.sleep(0.01)
     assert not Pending.objects.exists()
     time.sleep(IDLE_CLOSE_SECONDS + 0.3)  # the idle thread closes its connection (the test DB can be dropped)

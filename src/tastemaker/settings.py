@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "tastemaker.analytics",
     "tastemaker.experts",
     "tastemaker.discovery",
+    "tastemaker.showcase",
+    "tastemaker.payments",
     "tastemaker.api",
     "tastemaker.web",
 ]
@@ -270,3 +272,21 @@ RATE_EVENTS = env_str("RATE_EVENTS", "600/60")  # ingest requests per viewer (or
 # "inline" (right after each ingest: the tests), "off" (a dedicated `tastemaker rollup-stats` process)
 ANALYTICS_ROLLUP = env_str("ANALYTICS_ROLLUP", "inline" if HUEY_IMMEDIATE else "thread")
 ANALYTICS_ROLLUP_INTERVAL_MS = env_int("ANALYTICS_ROLLUP_INTERVAL_MS", 100)  # coalesce what arrives meanwhile
+
+# --- money (core.money) -----------------------------------------------------------------------
+CURRENCIES = tuple(c.upper() for c in env_list("CURRENCIES", "CNY"))  # the first one is the default
+DEFAULT_CURRENCY = CURRENCIES[0]
+
+# --- showcase (issue 4) -----------------------------------------------------------------------
+SHOWCASE_STALE_HOURS = env_int("SHOWCASE_STALE_HOURS", 72)  # older price/stock shows "check the price at the store"
+SHOWCASE_ATTRIBUTION_DAYS = env_int("SHOWCASE_ATTRIBUTION_DAYS", 7)  # default for new partner stores
+SHOWCASE_RETURN_DAYS = env_int("SHOWCASE_RETURN_DAYS", 15)  # default for new partner stores
+SHOWCASE_COMMISSION_BP = env_int("SHOWCASE_COMMISSION_BP", 500)  # default rate, basis points (5 %)
+SHOWCASE_WEBHOOK_TOLERANCE = env_int("SHOWCASE_WEBHOOK_TOLERANCE", 300)  # seconds either side of now
+# the guarded fetcher (core.fetch): what the server may download on a user's behalf
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024)
+FETCH_TIMEOUT = env_int("FETCH_TIMEOUT", 8)  # seconds, connect and read each
+FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 3)
+# test-only: "host:port" pairs on loopback the fetcher may reach (fixture servers). Not read from the
+# environment on purpose; only test code sets it (override_settings).
+FETCH_TEST_ALLOW: frozenset[str] = frozenset()

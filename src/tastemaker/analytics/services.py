@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 METRICS = frozenset(Metric.values)
 # metrics a repeat of which (same viewer, subject, metric, window) is invalid traffic; follows are
 # state changes (gained / lost must net to the real follower count), so they are never de-duplicated
-DEDUP_METRICS = frozenset(m for m in Metric.values if m not in (Metric.FOLLOW_GAINED, Metric.FOLLOW_LOST))
+# conversions are de-duplicated upstream (a store's order is counted once), so they are not either
+DEDUP_METRICS = frozenset(m for m in Metric.values
+                          if m not in (Metric.FOLLOW_GAINED, Metric.FOLLOW_LOST, Metric.CONVERSION))
 # what a client (web page or API app) may report; the rest are recorded by the services themselves
 CLIENT_METRICS = (Metric.IMPRESSION, Metric.READ, Metric.LINK_CLICK)
 CLIENT_SUBJECTS = (SubjectType.POST, SubjectType.ACCOUNT)
@@ -304,8 +306,12 @@ def _store(candidates: list[tuple], invalid: list[list]) -> tuple[list[tuple], l
     return valid_rows, invalid_rows
 
 
-def do_record_events(events: list[EventIn]) -> IngestResult:
-    """Filter, store and count a batch of events in one transaction. Unknown subjects are rejected."""
+def do_record_events(events: list[EventIn], outcomes: list | None = None) -> IngestResult:
+    """Filter, store and count a batch of events in one transaction. Unknown subjects are rejected.
+
+    With ``outcomes`` (a list), one ``(event_id, valid, invalid_reason)`` per input event is appended, in
+    order (``None`` for a rejected one): a click-out uses it as its click id and validity.
+    """
     result = IngestResult()
     if not events:
         return result
@@ -323,10 +329,12 @@ def do_record_events(events: list[EventIn]) -> IngestResult:
     candidates: list[tuple] = []
     invalid: list[list] = []
     clock = now_ms()
+    order: list[tuple[str, int] | None] = []
     for e in events:
         owner = owners.get((e.subject_type, e.subject_id))
         if owner is None or e.metric not in METRICS:
             result.rejected += 1
+            order.append(None)
             continue
         reason = e.reason
         if e.viewer_id is not None:
@@ -349,8 +357,10 @@ def do_record_events(events: list[EventIn]) -> IngestResult:
         row = [eid, e.subject_type, e.subject_id, owner, e.metric, vkey, e.surface or Surface.UNKNOWN, follower,
                e.device or "unknown", language, region, not reason, reason, dedup]
         if reason:
+            order.append(("i", len(invalid)))
             invalid.append(row)
         else:
+            order.append(("c", len(candidates)))
             candidates.append(tuple(row))
     for attempt in range(4):
         try:
@@ -365,6 +375,18 @@ def do_record_events(events: list[EventIn]) -> IngestResult:
             invalid = [[new_id(r[0] >> SEQUENCE_BITS), *r[1:]] for r in invalid]
     if valid_rows or invalid_rows:
         schedule_rollup()
+    if outcomes is not None:
+        stored_valid = {r[0] for r in valid_rows}
+        for slot in order:
+            if slot is None:
+                outcomes.append(None)
+            elif slot[0] == "i":
+                row = invalid[slot[1]]
+                outcomes.append((row[0], False, row[12]))
+            else:
+                row = candidates[slot[1]]
+                kept = row[0] in stored_valid
+                outcomes.append((row[0], kept, "" if kept else InvalidReason.DUPLICATE))
     result.valid = len(valid_rows)
     result.invalid = len(invalid_rows)
     result.accepted = result.valid + result.invalid
@@ -512,6 +534,23 @@ def record_server_event(metric: str, subject_type: str, subject_id: int, viewer_
 def after_commit(metric: str, subject_type: str, subject_id: int, viewer_id: int, owner_id: int | None = None):
     """Schedule ``record_server_event`` for when the current transaction commits."""
     transaction.on_commit(lambda: record_server_event(metric, subject_type, subject_id, viewer_id, owner_id))
+
+
+def after_commit_event(metric: str, subject_type: str, subject_id: int, *, owner_id: int, viewer_key: str,
+                       surface: str = Surface.UNKNOWN) -> None:
+    """Like ``after_commit`` for a viewer known by its key ("u<account>" or "v<visitor>"): a conversion
+    reported by a store belongs to whoever clicked out, signed in or not."""
+    viewer_id = int(viewer_key[1:]) if viewer_key.startswith("u") and viewer_key[1:].isdigit() else None
+    visitor = viewer_key[1:] if viewer_id is None else ""
+
+    def record():
+        try:
+            do_record_events([EventIn(metric=metric, subject_type=subject_type, subject_id=subject_id,
+                                      viewer_id=viewer_id, visitor=visitor, owner_id=owner_id, surface=surface)])
+        except Exception:  # noqa: BLE001 - logged; the action already succeeded
+            log.exception("could not record %s event on %s %s", metric, subject_type, subject_id)
+
+    transaction.on_commit(record)
 
 
 # --- housekeeping ---------------------------------------------------------------------------

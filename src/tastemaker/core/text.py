@@ -41,6 +41,18 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def words(text: str) -> list[str]:
+    """Lower-cased words, each once per occurrence: Latin words, and jieba's precise-mode words for Chinese
+    (no overlapping sub-words, unlike ``tokens``)."""
+    out: list[str] = []
+    for chunk in _WORD_RE.findall(text.lower()):
+        if _CJK_RE.search(chunk):
+            out.extend(t for t in _jieba().cut(chunk) if t.strip())
+        else:
+            out.append(chunk)
+    return out
+
+
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
 _NON_CJK_RUN_RE = re.compile(r"[^\u4e00-\u9fff]+")
 

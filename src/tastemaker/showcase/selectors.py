@@ -1,0 +1,300 @@
+"""Showcase reads: how a card shows (stale and sold-out rules), storefronts, product pages, commissions and
+a creator's earnings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from .models import (
+    CardLink,
+    ClickOut,
+    Commission,
+    CommissionStatus,
+    Offer,
+    PartnerStore,
+    Product,
+    ProductCard,
+    StoreStatus,
+)
+
+
+@dataclass
+class OfferView:
+    store_id: int
+    store_name: str
+    token: str
+    primary: bool
+    price: int | None  # None when unknown or stale: "check the price at the store"
+    currency: str
+    stock: int | None
+    stale: bool
+    sold_out: bool
+    refreshed_at: datetime
+
+
+@dataclass
+class CardView:
+    post_id: int
+    creator_id: int
+    title: str
+    reason: str
+    image: str
+    image_preview: str
+    disclosure: str
+    disclosure_label: str
+    vertical: str  # slug or ""
+    product_id: int | None
+    offers: list[OfferView] = field(default_factory=list)
+
+    @property
+    def primary(self) -> OfferView | None:
+        return self.offers[0] if self.offers else None
+
+
+def stale_before(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(hours=settings.SHOWCASE_STALE_HOURS)
+
+
+def _offer_view(link: CardLink, card: ProductCard, cutoff: datetime) -> OfferView:
+    offer = link.offer
+    if offer is not None:
+        price, currency, stock, at = offer.price, offer.currency, offer.stock, offer.refreshed_at
+    else:
+        price, currency, stock, at = card.price, card.currency, card.stock, card.priced_at
+    stale = at < cutoff
+    return OfferView(store_id=link.store_id, store_name=link.store.name, token=link.token, primary=link.primary,
+                     price=None if stale else price, currency=currency, stock=None if stale else stock,
+                     stale=stale, sold_out=(not stale and stock is not None and stock <= 0), refreshed_at=at)
+
+
+def card_views(cards: list[ProductCard]) -> dict[int, CardView]:
+    """Views of many cards with two queries (links with their stores and offers), keyed by post id."""
+    if not cards:
+        return {}
+    cutoff = stale_before()
+    by_card: dict[int, list[CardLink]] = defaultdict(list)
+    for link in (CardLink.objects.select_related("store", "offer")
+                 .filter(card_id__in=[c.pk for c in cards], store__status=StoreStatus.APPROVED)
+                 .order_by("-primary", "store__name", "id")):
+        by_card[link.card_id].append(link)
+    out = {}
+    for card in cards:
+        out[card.pk] = CardView(
+            post_id=card.pk, creator_id=card.creator_id, title=card.title, reason=card.reason, image=card.image,
+            image_preview=card.image_preview or card.image, disclosure=card.disclosure,
+            disclosure_label=card.disclosure_label, vertical=card.vertical.slug if card.vertical_id else "",
+            product_id=card.product_id, offers=[_offer_view(link, card, cutoff) for link in by_card[card.pk]])
+    return out
+
+
+def card_view(card: ProductCard) -> CardView:
+    return card_views([card])[card.pk]
+
+
+def cards_for_posts(post_ids) -> dict[int, CardView]:
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    return card_views(list(ProductCard.objects.select_related("vertical").filter(pk__in=ids)))
+
+
+def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | None = None,
+               limit: int = 20) -> list[CardView]:
+    """A creator's Showcase tab: their cards, newest first, optionally in one vertical (keyset by post id)."""
+    qs = ProductCard.objects.select_related("vertical").filter(creator_id=creator_id,
+                                                               post__author__is_suspended=False)
+    if vertical:
+        qs = qs.filter(vertical__slug=vertical)
+    if max_id is not None:
+        qs = qs.filter(pk__lt=max_id)
+    cards = list(qs.order_by("-pk")[:limit])
+    views = card_views(cards)
+    return [views[c.pk] for c in cards]
+
+
+def storefront_verticals(creator_id: int) -> list[tuple[str, str, int]]:
+    """The verticals a storefront can be filtered by: (slug, name, number of cards)."""
+    from tastemaker.experts.models import Vertical
+
+    counts = dict(ProductCard.objects.filter(creator_id=creator_id, vertical__isnull=False)
+                  .values_list("vertical_id").annotate(n=Count("pk")).values_list("vertical_id", "n"))
+    return [(v.slug, v.name, counts[v.pk])
+            for v in Vertical.objects.filter(pk__in=counts).order_by("position", "slug")]
+
+
+def product_detail(product_id: int) -> tuple[Product, list[Offer], list[tuple[int, int]]] | None:
+    """The product, its offers at approved stores, and the experts who recommend it: (creator id, cards)."""
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        return None
+    offers = list(Offer.objects.select_related("store").filter(product=product, active=True,
+                                                              store__status=StoreStatus.APPROVED)
+                  .order_by("price", "store__name"))
+    creators = list(ProductCard.objects.filter(product=product, post__author__is_suspended=False)
+                    .values_list("creator_id").annotate(n=Count("pk")).order_by("-n", "creator_id")
+                    .values_list("creator_id", "n")[:50])
+    return product, offers, creators
+
+
+def products_in_vertical(slug: str, limit: int = 30) -> list[tuple[Product, int]]:
+    """Products most recommended in a vertical (discovery), with how many cards carry each."""
+    rows = (ProductCard.objects.filter(vertical__slug=slug, product__isnull=False, post__author__is_suspended=False)
+            .values_list("product_id").annotate(n=Count("pk")).order_by("-n", "product_id")
+            .values_list("product_id", "n")[:limit])
+    counts = dict(rows)
+    products = {p.pk: p for p in Product.objects.filter(pk__in=counts)}
+    return [(products[pid], n) for pid, n in counts.items() if pid in products]
+
+
+def stores_for(user) -> list[PartnerStore]:
+    qs = PartnerStore.objects.all() if user.is_staff else PartnerStore.objects.filter(owner=user)
+    return list(qs.order_by("name"))
+
+
+def store_for(user, store_id: int) -> PartnerStore | None:
+    """A store its brand owner or an operator may manage; None otherwise (same answer as missing)."""
+    store = PartnerStore.objects.filter(pk=store_id).first()
+    if store is None or not (user.is_staff or store.owner_id == user.pk):
+        return None
+    return store
+
+
+# --- commissions and earnings ---------------------------------------------------------------
+
+def commissions(*, creator_id: int | None = None, store_id: int | None = None, status: str | None = None,
+                max_id: int | None = None, limit: int = 50) -> list[Commission]:
+    qs = Commission.objects.select_related("order", "click", "store", "offer__product")
+    if creator_id is not None:
+        qs = qs.filter(creator_id=creator_id)
+    if store_id is not None:
+        qs = qs.filter(store_id=store_id)
+    if status:
+        qs = qs.filter(status=status)
+    if max_id is not None:
+        qs = qs.filter(pk__lt=max_id)
+    return list(qs.order_by("-pk")[:limit])
+
+
+def commission_for(user, commission_id: int) -> Commission | None:
+    """A commission its creator, the store's owner or an operator may see (with its trail)."""
+    c = (Commission.objects.select_related("order", "click__link", "store", "offer__product")
+         .filter(pk=commission_id).first())
+    if c is None:
+        return None
+    if user.is_staff or c.creator_id == user.pk or c.store.owner_id == user.pk:
+        return c
+    return None
+
+
+def trail(commission: Commission) -> dict:
+    """Everything that made the commission what it is: the click, the order and each of its events, the
+    rule and rate applied, and every change."""
+    order = commission.order
+    return {
+        "click": commission.click,
+        "order": order,
+        "events": list(order.events.order_by("occurred_at", "id")),
+        "steps": list(commission.steps.order_by("id")),
+        "rule": commission.rule,
+        "rate_bp": commission.rate_bp,
+        "rate_source": commission.rate_source,
+    }
+
+
+@dataclass
+class EarningsRow:
+    key: int  # post id or product id
+    label: str
+    click_outs: int = 0
+    orders: int = 0
+    pending: int = 0
+    confirmed: int = 0
+    voided: int = 0
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return (self.orders / self.click_outs) if self.click_outs else None
+
+
+@dataclass
+class Earnings:
+    currency: str
+    click_outs: int
+    invalid_click_outs: int
+    orders: int
+    pending: int
+    confirmed: int
+    voided_count: int
+    by_post: list[EarningsRow]
+    by_product: list[EarningsRow]
+    daily: dict[str, list]  # {"days": [...epoch seconds], "click_outs": [...], "orders": [...]}
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return (self.orders / self.click_outs) if self.click_outs else None
+
+
+def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) -> Earnings:
+    """A creator's click-outs, attributed orders, conversion rate and commissions, in total, per post, per
+    product and per day (the last ``days`` days). Amounts in the instance's default currency."""
+    now = now or timezone.now()
+    currency = settings.DEFAULT_CURRENCY
+    clicks = ClickOut.objects.filter(creator_id=creator_id)
+    valid = dict(clicks.values_list("valid").annotate(n=Count("pk")).values_list("valid", "n"))
+    comms = Commission.objects.filter(creator_id=creator_id, currency=currency)
+    sums = comms.aggregate(
+        pending=Sum("amount", filter=Q(status=CommissionStatus.PENDING)),
+        confirmed=Sum("amount", filter=Q(status=CommissionStatus.CONFIRMED)),
+        voided=Count("pk", filter=Q(status=CommissionStatus.VOIDED)),
+        orders=Count("pk"))
+    posts: dict[int, EarningsRow] = {}
+    cards = {c.pk: c.title for c in ProductCard.objects.filter(creator_id=creator_id).only("pk", "title")}
+    for post_id, n in clicks.filter(valid=True).values_list("post_id").annotate(n=Count("pk")).values_list(
+            "post_id", "n"):
+        posts.setdefault(post_id, EarningsRow(post_id, cards.get(post_id, str(post_id)))).click_outs = n
+    products: dict[int, EarningsRow] = {}
+    product_of = dict(ProductCard.objects.filter(creator_id=creator_id, product__isnull=False)
+                      .values_list("pk", "product_id"))
+    product_titles = dict(Product.objects.filter(pk__in=set(product_of.values())).values_list("pk", "title"))
+    for row in posts.values():
+        pid = product_of.get(row.key)
+        if pid is not None:
+            products.setdefault(pid, EarningsRow(pid, product_titles.get(pid, ""))).click_outs += row.click_outs
+    for post_id, status, amount in comms.values_list("post_id", "status", "amount"):
+        targets = [posts.setdefault(post_id, EarningsRow(post_id, cards.get(post_id, str(post_id))))]
+        pid = product_of.get(post_id)
+        if pid is not None:
+            targets.append(products.setdefault(pid, EarningsRow(pid, product_titles.get(pid, ""))))
+        for row in targets:
+            row.orders += 1
+            if status == CommissionStatus.PENDING:
+                row.pending += amount
+            elif status == CommissionStatus.CONFIRMED:
+                row.confirmed += amount
+            else:
+                row.voided += 1
+    start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_list = [int((start + timedelta(days=i)).timestamp()) for i in range(days)]
+    index = {d: i for i, d in enumerate(day_list)}
+    click_series, order_series = [0] * days, [0] * days
+    for at in clicks.filter(valid=True, created_at__gte=start).values_list("created_at", flat=True):
+        i = index.get(int(at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
+        if i is not None:
+            click_series[i] += 1
+    for at in comms.filter(order__paid_at__gte=start).values_list("order__paid_at", flat=True):
+        i = index.get(int(at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
+        if i is not None:
+            order_series[i] += 1
+    order_key = lambda r: (-r.confirmed - r.pending, -r.click_outs, -r.key)  # noqa: E731
+    return Earnings(currency=currency, click_outs=valid.get(True, 0), invalid_click_outs=valid.get(False, 0),
+                    orders=sums["orders"] or 0, pending=sums["pending"] or 0, confirmed=sums["confirmed"] or 0,
+                    voided_count=sums["voided"] or 0, by_post=sorted(posts.values(), key=order_key),
+                    by_product=sorted(products.values(), key=order_key),
+                    daily={"days": day_list, "click_outs": click_series, "orders": order_series})
+

@@ -1,0 +1,89 @@
+"""Showcase fixtures: an operator, an approved partner store with its secrets, showcase posts, and a
+store-side signer for Standard Webhooks deliveries."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("ops_lead", is_staff=True)
+
+
+@pytest.fixture
+def store_and_secrets(operator):
+    from tastemaker.showcase.services import do_create_store
+
+    return do_create_store(operator, name="Good Shop", domains=["shop.example.com"], commission_bp=1000,
+                           attribution_days=7, return_days=15)
+
+
+@pytest.fixture
+def store(store_and_secrets):
+    return store_and_secrets[0]
+
+
+@pytest.fixture
+def media_for(png_bytes):
+    from tastemaker.social.services import do_upload_media
+
+    def make(user):
+        return do_upload_media(user, png_bytes()).pk
+
+    return make
+
+
+@pytest.fixture
+def card_input(media_for):
+    from tastemaker.showcase.services import CardInput
+
+    def make(user, **overrides):
+        fields = {"title": "Hydrating face cream", "disclosure": "affiliate",
+                  "reason": "I have used it every night for a month and my dry skin finally stopped flaking.",
+                  "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 8}
+        fields.update(overrides)
+        if "image_media_id" not in fields and "image_url" not in fields:
+            fields["image_media_id"] = media_for(user)
+        return CardInput(**fields)
+
+    return make
+
+
+@pytest.fixture
+def showcase_post(card_input, store, run_jobs):
+    from tastemaker.showcase.services import do_create_showcase_post
+
+    def make(user, text="My pick of the month", **card):
+        with run_jobs():
+            return do_create_showcase_post(user, text=text, card=card_input(user, **card))
+
+    return make
+
+
+class StoreSigner:
+    """What a partner store does: sign a JSON body per Standard Webhooks with its secret."""
+
+    def __init__(self, secret: str):
+        self.hook = Webhook(secret)
+
+    def deliver(self, event_type: str, data: dict, *, msg_id: str | None = None, at: float | None = None,
+                body: str | None = None) -> tuple[bytes, dict]:
+        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+        at = time.time() if at is None else at
+        body = body if body is not None else json.dumps({"type": event_type, "data": data})
+        signature = self.hook.sign(msg_id, datetime.fromtimestamp(at, tz=UTC), body)
+        headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature,
+                   "content-type": "application/json"}
+        return body.encode(), headers
+
+
+@pytest.fixture
+def signer(store_and_secrets):
+    return StoreSigner(store_and_secrets[1].webhook_secret)

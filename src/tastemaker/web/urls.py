@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views, views_discovery, views_reports
+from . import views, views_discovery, views_go, views_reports
 
 app_name = "web"
 
@@ -41,6 +41,7 @@ urlpatterns = [
     path("reports/@<username:username>.csv", views_reports.account_report_csv, name="account_report_csv_for"),
     path("posts/<int:post_id>/delete", views.delete_post, name="delete_post"),
     path("posts/<int:post_id>/<str:action>", views.post_action, name="post_action"),
+    path("go/<str:token>", views_go.go, name="go"),
     path("onboarding", views_discovery.onboarding, name="onboarding"),
     path("onboarding/experts", views_discovery.onboarding_experts, name="onboarding_experts"),
     path("suggestions", views_discovery.suggestions, name="suggestions"),

@@ -37,18 +37,18 @@ def check_currency(currency: str, *, field: str = "currency") -> str:
         raise ValidationFailed(
             _("%(field)s: %(value)s is not an accepted currency (accepted: %(accepted)s).")
             % {"field": field, "value": currency or "''", "accepted": ", ".join(accepted_currencies())}
-        )
+        , field=field)
     return code
 
 
 def check_minor(amount, *, field: str = "amount", allow_zero: bool = False) -> int:
     """An amount already in minor units: an int (not bool, not float), positive, within range."""
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ValidationFailed(_("%(field)s must be a whole number of minor units (fen, cents).") % {"field": field})
+        raise ValidationFailed(_("%(field)s must be a whole number of minor units (fen, cents).") % {"field": field}, field=field)
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationFailed(_("%(field)s must be greater than zero.") % {"field": field})
+        raise ValidationFailed(_("%(field)s must be greater than zero.") % {"field": field}, field=field)
     if amount > MAX_MINOR:
-        raise ValidationFailed(_("%(field)s is too large.") % {"field": field})
+        raise ValidationFailed(_("%(field)s is too large.") % {"field": field}, field=field)
     return amount
 
 
@@ -56,7 +56,7 @@ def parse_amount(text: str | int | Decimal, currency: str, *, field: str = "amou
     """A decimal amount as people write it ("12.3", "12,30", 12) to minor units, exactly."""
     exp = exponent(currency)
     if isinstance(text, bool):
-        raise ValidationFailed(_("%(field)s is not an amount.") % {"field": field})
+        raise ValidationFailed(_("%(field)s is not an amount.") % {"field": field}, field=field)
     if isinstance(text, int):
         value = Decimal(text)
     elif isinstance(text, Decimal):
@@ -64,22 +64,22 @@ def parse_amount(text: str | int | Decimal, currency: str, *, field: str = "amou
     else:
         match = _AMOUNT_RE.match(str(text or ""))
         if not match:
-            raise ValidationFailed(_("%(field)s is not an amount: %(value)s") % {"field": field, "value": str(text)[:40]})
+            raise ValidationFailed(_("%(field)s is not an amount: %(value)s") % {"field": field, "value": str(text)[:40]}, field=field)
         whole, frac = match.groups()
         if frac and len(frac) > exp:
             raise ValidationFailed(
                 _("%(field)s has more decimals than %(currency)s allows (%(n)d).")
                 % {"field": field, "currency": currency, "n": exp}
-            )
+            , field=field)
         try:
             value = Decimal(f"{whole}.{frac or '0'}")
         except InvalidOperation as exc:  # pragma: no cover - the pattern already excludes it
-            raise ValidationFailed(_("%(field)s is not an amount.") % {"field": field}) from exc
+            raise ValidationFailed(_("%(field)s is not an amount.") % {"field": field}, field=field) from exc
     scaled = value.scaleb(exp)
     if scaled != scaled.to_integral_value():
         raise ValidationFailed(
             _("%(field)s has more decimals than %(currency)s allows (%(n)d).") % {"field": field, "currency": currency, "n": exp}
-        )
+        , field=field)
     return check_minor(int(scaled), field=field, allow_zero=True)
 
 

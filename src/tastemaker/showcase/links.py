@@ -18,6 +18,7 @@ _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # anything that could split a header, hide a host or change how a browser parses the URL
 _FORBIDDEN_RE = re.compile(r"[\x00-\x20\x7f\\<>\"'`{}|^]")
 _PERCENT_HOST_RE = re.compile(r"%[0-9a-fA-F]{2}")
+_ENCODED_CONTROL_RE = re.compile(r"%(?:[01][0-9a-f]|7f)", re.IGNORECASE)  # %0d%0a and friends, even encoded
 _IPV4_LIKE_RE = re.compile(r"^[0-9.]+$|^0x", re.IGNORECASE)
 
 
@@ -62,16 +63,19 @@ def check_purchase_url(url: str, domains: list[str], *, field: str = "url") -> s
     if len(text) > MAX_URL:
         raise ValidationFailed(_("The purchase link is too long (at most %(n)d characters).") % {"n": MAX_URL},
                                field=field)
-    if _FORBIDDEN_RE.search(text):
+    if _FORBIDDEN_RE.search(text) or _ENCODED_CONTROL_RE.search(text):
         raise ValidationFailed(_("The purchase link contains spaces, control characters or characters not "
                                  "allowed in a link."), field=field)
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "Invalid IPv6 URL" and other unparseable forms
+        raise ValidationFailed(_("The purchase link's address is not a plain store domain."), field=field) from None
     if parts.scheme.lower() not in ("http", "https") or not text.lower().startswith(("http://", "https://")):
         raise ValidationFailed(_("The purchase link must start with https:// or http://."), field=field)
     netloc = parts.netloc
     if not netloc or "@" in netloc or _PERCENT_HOST_RE.search(netloc):
         raise ValidationFailed(_("The purchase link's address is not a plain store domain."), field=field)
-    if not _port_ok(parts) or parts.port is not None:
+    if ":" in netloc or not _port_ok(parts) or parts.port is not None:
         raise ValidationFailed(_("The purchase link must not name a port."), field=field)
     try:
         host = normalise_domain(parts.hostname or "")

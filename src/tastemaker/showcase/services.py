@@ -707,8 +707,10 @@ def attributed_click(store: PartnerStore, reported_click_id: int | None, at: dat
     if reported is None:
         return None
     start = at - timedelta(days=store.attribution_days)
+    # the store's clock is not ours (and its times may be whole seconds): allow the webhook tolerance
+    end = at + timedelta(seconds=settings.SHOWCASE_WEBHOOK_TOLERANCE)
     return (ClickOut.objects.filter(store=store, viewer_key=reported.viewer_key, valid=True,
-                                    created_at__gte=start, created_at__lte=at)
+                                    created_at__gte=start, created_at__lte=end)
             .order_by("-id").first())
 
 

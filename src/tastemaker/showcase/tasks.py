@@ -1,0 +1,20 @@
+"""Background jobs for the Showcase: confirm commissions whose return window has closed (and pay them into
+the creators' wallets). Idempotent: a commission is confirmed once, its payout keyed by its reference."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from . import services
+
+
+@db_periodic_task(crontab(minute="*/10"))
+@lock_task("showcase-confirm-commissions")
+def confirm_commissions_task() -> int:
+    total = 0
+    while True:
+        done = services.do_confirm_due_commissions()
+        total += done
+        if done < 1000:
+            return total

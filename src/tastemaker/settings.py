@@ -283,6 +283,10 @@ SHOWCASE_ATTRIBUTION_DAYS = env_int("SHOWCASE_ATTRIBUTION_DAYS", 7)  # default f
 SHOWCASE_RETURN_DAYS = env_int("SHOWCASE_RETURN_DAYS", 15)  # default for new partner stores
 SHOWCASE_COMMISSION_BP = env_int("SHOWCASE_COMMISSION_BP", 500)  # default rate, basis points (5 %)
 SHOWCASE_WEBHOOK_TOLERANCE = env_int("SHOWCASE_WEBHOOK_TOLERANCE", 300)  # seconds either side of now
+# click-outs: "thread" (queued in the process and written in batches every SHOWCASE_CLICK_INTERVAL_MS, default)
+# or "inline" (written in the request: the tests). See showcase/clicks.py for the trade-off.
+SHOWCASE_CLICKS = env_str("SHOWCASE_CLICKS", "inline" if HUEY_IMMEDIATE else "thread")
+SHOWCASE_CLICK_INTERVAL_MS = env_int("SHOWCASE_CLICK_INTERVAL_MS", 50)
 # the guarded fetcher (core.fetch): what the server may download on a user's behalf
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024)
 FETCH_TIMEOUT = env_int("FETCH_TIMEOUT", 8)  # seconds, connect and read each
@@ -290,3 +294,27 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 3)
 # test-only: "host:port" pairs on loopback the fetcher may reach (fixture servers). Not read from the
 # environment on purpose; only test code sets it (override_settings).
 FETCH_TEST_ALLOW: frozenset[str] = frozenset()
+
+# --- payments (issue 6) -----------------------------------------------------------------------
+# providers offered, in order: "sandbox" (in-product, for development and tests; never enable it on a
+# public instance: anyone could approve their own top-ups) and/or "alipay" (needs the ALIPAY_* below)
+PAYMENT_PROVIDERS = env_list("PAYMENT_PROVIDERS", "sandbox")
+# where providers post asynchronous notifications, and where the payer's browser comes back to
+PAYMENT_NOTIFY_URL = env_str("PAYMENT_NOTIFY_URL", SITE_URL + "/payments/notify/{provider}")
+PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", SITE_URL + "/wallet/topups/{order_no}")
+PAYMENT_SANDBOX_CHECKOUT_URL = env_str("PAYMENT_SANDBOX_CHECKOUT_URL", "/payments/sandbox/checkout/{order_no}")
+PAYMENT_SANDBOX_APP_ID = env_str("PAYMENT_SANDBOX_APP_ID", "tastemaker-sandbox")
+PAYMENT_SANDBOX_SECRET = env_str("PAYMENT_SANDBOX_SECRET")  # empty: derived from SECRET_KEY
+PAYMENT_SANDBOX_DELIVERY = env_str("PAYMENT_SANDBOX_DELIVERY", "call")  # "call" in-process, or "http" POST
+PAYMENT_SANDBOX_RETRIES = env_int("PAYMENT_SANDBOX_RETRIES", 7)  # notifications re-sent until "success"
+PAYMENT_SANDBOX_RETRY_DELAY = env_int("PAYMENT_SANDBOX_RETRY_DELAY", 60)  # seconds
+ALIPAY_APP_ID = env_str("ALIPAY_APP_ID")
+ALIPAY_SELLER_ID = env_str("ALIPAY_SELLER_ID")  # the merchant PID (2088…): notifications must name it
+ALIPAY_PRIVATE_KEY_FILE = env_str("ALIPAY_PRIVATE_KEY_FILE")  # our application private key (PEM)
+ALIPAY_PUBLIC_KEY_FILE = env_str("ALIPAY_PUBLIC_KEY_FILE")  # Alipay's public key (PEM)
+ALIPAY_SANDBOX = env_bool("ALIPAY_SANDBOX", False)  # Alipay's own sandbox gateway
+ALIPAY_TIMEOUT = env_int("ALIPAY_TIMEOUT", 15)  # seconds per call
+TOPUP_MIN = env_int("TOPUP_MIN", 100)  # minor units (1.00)
+TOPUP_MAX = env_int("TOPUP_MAX", 5_000_000)  # minor units (50,000.00)
+WITHDRAWAL_MIN = env_int("WITHDRAWAL_MIN", 100)  # minor units
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 72)  # stored responses of keyed money requests

@@ -142,3 +142,24 @@ def test_go_location_is_always_the_store(client, token, junk):
     assert response.status_code == 302
     assert urlsplit(response["Location"]).netloc == "shop.example.com"
     assert "\r" not in response["Location"] and "\n" not in response["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_clicks_are_written_by_the_background_writer(client, make_user, showcase_post, settings):
+    """Production mode: /go answers at once and the click is written a few milliseconds later."""
+    import time as _time
+
+    from tastemaker.showcase.clicks import _writer
+
+    token = showcase_post(make_user("expert2")).card.links.get(primary=True).token
+    settings.SHOWCASE_CLICKS = "thread"
+    settings.SHOWCASE_CLICK_INTERVAL_MS = 20
+    responses = [client.get(f"/go/{token}", HTTP_USER_AGENT=BROWSER_UA) for _ in range(5)]
+    ids = {int(parse_qs(urlsplit(r["Location"]).query)["tm_click"][0]) for r in responses}
+    assert len(ids) == 5
+    deadline = _time.monotonic() + 5
+    while ClickOut.objects.filter(pk__in=ids).count() < 5 and _time.monotonic() < deadline:
+        _time.sleep(0.05)
+    rows = list(ClickOut.objects.filter(pk__in=ids).values_list("valid", "invalid_reason"))
+    assert sorted(rows) == [(False, "duplicate")] * 4 + [(True, "")]  # one visitor cookie: repeats are invalid
+    assert not _writer.queue

@@ -524,32 +524,34 @@ class LinkTarget:
     post_id: int
     creator_id: int
     creator: str
+    # the stored URL split once around where the click id goes (links.with_click, precomputed)
+    prefix: str = ""
+    suffix: str = ""
+
+    def location(self, click_id: int) -> str:
+        return f"{self.prefix}{click_id}{self.suffix}"
 
 
 def link_target(token: str) -> LinkTarget | None:
     row = (CardLink.objects.filter(token=token, card__post__author__is_suspended=False)
            .values_list("id", "url", "store_id", "card_id", "card__creator_id", "card__creator__username").first())
-    return LinkTarget(*row) if row else None
+    if row is None:
+        return None
+    marker = 4_000_000_000_000_000_000  # a number that cannot occur elsewhere in the URL's query
+    built = links.with_click(row[1], marker, post_id=row[3], creator=row[5])
+    prefix, _sep, suffix = built.partition(str(marker))
+    return LinkTarget(*row, prefix=prefix, suffix=suffix)
 
 
 def do_click_out(target: LinkTarget, *, viewer_id: int | None, visitor: str, reason: str, device: str,
-                 language: str) -> ClickOut:
-    """Record a click-out (through the events pipeline and its invalid-traffic filter) and return it; its id
-    is the click id the store reports back with an order."""
-    from tastemaker.analytics.models import Metric, SubjectType, Surface
-    from tastemaker.analytics.services import EventIn, do_record_events
+                 language: str):
+    """Record a click-out through the events pipeline and its invalid-traffic filter (showcase.clicks: queued
+    and written in batches, or inline) and return it; its id is the click id the store reports back."""
+    from .clicks import record_click
 
-    outcomes: list = []
-    with transaction.atomic():
-        do_record_events([EventIn(metric=Metric.CLICK_OUT, subject_type=SubjectType.POST, subject_id=target.post_id,
-                                  owner_id=target.creator_id, viewer_id=viewer_id, visitor=visitor, reason=reason,
-                                  device=device, language=language, surface=Surface.OTHER)], outcomes=outcomes)
-        click_id, valid, why = outcomes[0]
-        vkey = f"u{viewer_id}" if viewer_id is not None else "v" + (visitor or "anonymous")[:39]
-        click = ClickOut.objects.create(id=click_id, link_id=target.link_id, store_id=target.store_id,
-                                        post_id=target.post_id, creator_id=target.creator_id, viewer_key=vkey,
-                                        valid=valid, invalid_reason=why)
-    return click
+    return record_click(link_id=target.link_id, store_id=target.store_id, post_id=target.post_id,
+                        creator_id=target.creator_id, viewer_id=viewer_id, visitor=visitor, reason=reason,
+                        device=device, language=language)
 
 
 # --- store webhooks: orders, refunds, cancellations -----------------------------------------

@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 import time
 
-from django.http import HttpResponseNotFound, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotFound
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from tastemaker.analytics.filters import device_class, request_reason
-from tastemaker.showcase import links
 from tastemaker.showcase.services import LinkTarget, do_click_out, link_target
 
 from .views_reports import _set_visitor, _viewer_fields
@@ -38,10 +37,6 @@ def _target(token: str) -> LinkTarget | None:
     return target
 
 
-class SafeRedirect(HttpResponseRedirect):
-    allowed_schemes = ["http", "https"]
-
-
 @never_cache
 @require_safe
 def go(request, token: str):
@@ -52,8 +47,10 @@ def go(request, token: str):
     click = do_click_out(target, viewer_id=viewer.get("viewer_id"), visitor=viewer.get("visitor", ""),
                          reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")),
                          language=viewer.get("language", get_language() or ""))
-    # a HEAD is answered the same way but its click is invalid (request_reason), as is a bot's or a prefetch
-    response = SafeRedirect(links.with_click(target.url, click.id, post_id=target.post_id, creator=target.creator))
+    # a HEAD is answered the same way but its click is invalid (request_reason), as is a bot's or a prefetch.
+    # The location is the stored, validated URL with our parameters (precomputed around the click id).
+    response = HttpResponse(status=302)
+    response["Location"] = target.location(click.id)
     response["Referrer-Policy"] = "no-referrer-when-downgrade"
     response["X-Robots-Tag"] = "noindex, nofollow"
     _set_visitor(request, response)

@@ -1,0 +1,168 @@
+"""Writing click-outs. ``/go`` must answer about as fast as a trivial endpoint, so in production the click
+is queued in the process and written with others in one transaction a few milliseconds later (a
+background thread per process, like the analytics rollup); the click id is fixed before the redirect.
+
+``SHOWCASE_CLICKS = "inline"`` (the tests) writes each click in the request instead. The trade-off of
+"thread": a process killed with SIGKILL loses the clicks of its last interval (≤ 50 ms by default); a normal
+stop flushes them (atexit). A store reports an order seconds to days after the click, by which time the
+click is long written.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+
+from tastemaker.core.ids import new_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClickIn:
+    id: int
+    link_id: int
+    store_id: int
+    post_id: int
+    creator_id: int
+    viewer_id: int | None
+    visitor: str
+    reason: str
+    device: str
+    language: str
+    at_ms: int
+
+    @property
+    def viewer_key(self) -> str:
+        return f"u{self.viewer_id}" if self.viewer_id is not None else "v" + (self.visitor or "anonymous")[:39]
+
+
+def write_clicks(clicks: list[ClickIn]) -> list[tuple[ClickIn, bool, str]]:
+    """Record a batch of click-outs: analytics events (the invalid-traffic filter decides validity) and the
+    click rows, in one transaction. Returns (click, valid, invalid reason) per click."""
+    from datetime import UTC, datetime
+
+    from tastemaker.analytics.models import Metric, SubjectType, Surface
+    from tastemaker.analytics.services import EventIn, do_record_events
+
+    from .models import ClickOut
+
+    if not clicks:
+        return []
+    outcomes: list = []
+    with transaction.atomic():
+        do_record_events([EventIn(metric=Metric.CLICK_OUT, subject_type=SubjectType.POST, subject_id=c.post_id,
+                                  owner_id=c.creator_id, viewer_id=c.viewer_id, visitor=c.visitor, reason=c.reason,
+                                  device=c.device, language=c.language, surface=Surface.OTHER)
+                          for c in clicks], outcomes=outcomes)
+        rows = []
+        for c, outcome in zip(clicks, outcomes, strict=True):
+            valid, why = (outcome[1], outcome[2]) if outcome else (False, "unknown")
+            rows.append((c, valid, why))
+        # one raw multi-row insert: the ORM's bulk_create costs more than everything else here together
+        table = ClickOut._meta.db_table
+        adapt = connection.ops.adapt_datetimefield_value
+        cols = "id, link_id, store_id, post_id, creator_id, viewer_key, valid, invalid_reason, created_at"
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), 300):
+                part = rows[start:start + 300]
+                cursor.execute(
+                    f"INSERT INTO {table} ({cols}) VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(part))
+                    + " ON CONFLICT (id) DO NOTHING",
+                    [v for c, valid, why in part for v in (
+                        c.id, c.link_id, c.store_id, c.post_id, c.creator_id, c.viewer_key, valid, why,
+                        adapt(datetime.fromtimestamp(c.at_ms / 1000, tz=UTC)))])
+    return rows
+
+
+class _Writer:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.queue: list[ClickIn] = []
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid: int | None = None
+
+    def add(self, click: ClickIn) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive() or self.pid != os.getpid():
+                if self.pid is not None and self.pid != os.getpid():
+                    self.queue = []  # a forked child: the parent's queue is the parent's to write
+                self.pid = os.getpid()
+                self.wake = threading.Event()
+                self.thread = threading.Thread(target=self.run, name="showcase-clicks", daemon=True)
+                self.thread.start()
+            self.queue.append(click)
+            if len(self.queue) >= 500:
+                self.wake.set()
+
+    def take(self) -> list[ClickIn]:
+        with self.lock:
+            batch, self.queue = self.queue, []
+        return batch
+
+    def flush(self) -> int:
+        batch = self.take()
+        for attempt in range(3):
+            try:
+                write_clicks(batch)
+                return len(batch)
+            except Exception:  # noqa: BLE001 - retried, then logged: a click never breaks the redirect
+                if attempt == 2:
+                    log.exception("could not write %d click-outs", len(batch))
+                time.sleep(0.05 * (attempt + 1))
+        return 0
+
+    def run(self) -> None:
+        interval = settings.SHOWCASE_CLICK_INTERVAL_MS / 1000
+        while True:
+            self.wake.wait(timeout=interval)
+            self.wake.clear()
+            if not self.queue:
+                if connection.connection is not None:
+                    time.sleep(interval)
+                    if not self.queue:
+                        connection.close()  # idle: give the database connection back
+                continue
+            try:
+                self.flush()
+            finally:
+                close_old_connections()
+
+
+_writer = _Writer()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    if _writer.queue and _writer.pid == os.getpid():
+        try:
+            _writer.flush()
+        except Exception:  # noqa: BLE001 - nothing more to do at exit
+            log.exception("click-outs lost at exit")
+
+
+def record_click(**fields):
+    """Queue one click-out (its id is fixed now) and return it; inline, write it and return the stored row
+    (with its validity)."""
+    click = ClickIn(id=new_id(), at_ms=int(time.time() * 1000), **fields)
+    if settings.SHOWCASE_CLICKS == "inline":
+        from .models import ClickOut
+
+        _c, valid, why = write_clicks([click])[0]
+        return ClickOut(id=click.id, link_id=click.link_id, store_id=click.store_id, post_id=click.post_id,
+                        creator_id=click.creator_id, viewer_key=click.viewer_key, valid=valid, invalid_reason=why)
+    _writer.add(click)
+    return click
+
+
+def flush_pending() -> int:
+    """Write what this process has queued now (tests and shutdown)."""
+    return _writer.flush() if _writer.queue else 0

@@ -1,0 +1,421 @@
+"""Payment write paths (``do_*``). Views, API handlers and other apps call only these (and the selectors).
+
+Every function here is safe to call concurrently and to retry:
+
+* money moves only through ``ledger.post_transaction`` (balanced, conditional balance updates);
+* business operations carry a ``reference`` so a retry returns the first result instead of paying
+  twice (``topup:<id>``, ``hold:<id>:resolve``, the commission reference the caller gives);
+* status changes are conditional UPDATEs (``WHERE status = 'pending'``), so a hold, a top-up or a
+  withdrawal resolves exactly once;
+* provider calls (network) happen outside database transactions; background work is enqueued
+  with ``transaction.on_commit``.
+
+Errors are ``core.errors`` exceptions (``ValidationFailed`` 422, ``NotFound`` 404, ``Conflict`` 409,
+``ledger.InsufficientFunds`` 409) with translated messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tastemaker.accounts.models import User
+from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tastemaker.core.ids import new_id
+from tastemaker.core.money import check_currency, check_minor, format_amount
+
+from . import ledger
+from .ledger import (
+    InsufficientFunds,
+    held_account_for,
+    platform_account,
+    post_transaction,
+    provider_clearing,
+    provider_settled,
+    wallet_for,
+)
+from .models import (
+    Account,
+    AccountKind,
+    Entry,
+    Hold,
+    HoldStatus,
+    PayoutAccount,
+    ProviderNotification,
+    TopUp,
+    TopUpStatus,
+    Transaction,
+    TransactionKind,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from .providers import (
+    InvalidNotification,
+    PaymentResult,
+    ProviderUnavailable,
+    check_provider_currency,
+    get_provider,
+)
+
+log = logging.getLogger(__name__)
+
+SUCCESS, FAILURE = "success", "failure"  # the replies providers expect from a notify endpoint
+REVERSIBLE = {TransactionKind.TRANSFER, TransactionKind.COMMISSION, TransactionKind.ADJUSTMENT,
+              TransactionKind.PROMOTION}
+
+__all__ = [
+    "FAILURE", "SUCCESS", "InsufficientFunds", "do_bind_payout_account", "do_capture", "do_handle_notification",
+    "do_hold", "do_pay_commission", "do_process_withdrawal", "do_query_topup", "do_release",
+    "do_request_withdrawal", "do_reverse", "do_settle", "do_start_topup", "do_transfer",
+    "do_unbind_payout_account", "held_account_for", "platform_account", "provider_clearing", "wallet_for",
+]
+
+
+def _amount(amount) -> int:
+    return check_minor(amount)
+
+
+# --- moving money between users ---------------------------------------------------------------
+
+def do_transfer(from_user: User, to_user: User, amount: int, currency: str, *, memo: str = "",
+                reference: str | None = None) -> Transaction:
+    """Move ``amount`` from one user's wallet to another's. ``InsufficientFunds`` if the sender lacks it."""
+    amount, currency = _amount(amount), check_currency(currency)
+    if from_user.pk == to_user.pk:
+        raise ValidationFailed(_("You cannot transfer money to yourself."))
+    if to_user.is_suspended or not to_user.is_active:
+        raise NotFound(_("Account not found."))
+    source, target = wallet_for(from_user, currency), wallet_for(to_user, currency)
+    return post_transaction(TransactionKind.TRANSFER, [(source, -amount), (target, amount)], memo=memo,
+                            reference=reference, initiator=from_user)
+
+
+def do_pay_commission(*, user_id: int, amount: int, currency: str, reference: str) -> Transaction:
+    """A confirmed commission: commissions payable -> the creator's wallet. Called by the Showcase app.
+
+    Idempotent by ``reference`` (e.g. ``"commission:<id>"``): a second call with the same reference
+    returns the same transaction and moves nothing; the same reference with another amount or user is
+    ``Conflict``.
+    """
+    amount, currency = _amount(amount), check_currency(currency)
+    if not reference:
+        raise ValidationFailed(_("A commission payout needs a reference."))
+    if not User.objects.filter(pk=user_id).exists():
+        raise NotFound(_("Account not found."))
+    payable = platform_account(AccountKind.COMMISSIONS_PAYABLE, currency)
+    return post_transaction(TransactionKind.COMMISSION, [(payable, -amount), (wallet_for(user_id, currency), amount)],
+                            reference=reference, memo=_("commission"))
+
+
+def do_reverse(tx: Transaction, *, initiator: User | None = None, memo: str = "") -> Transaction:
+    """Correct a transfer, commission, promotion charge or adjustment by posting its opposite, once
+    (reversing it again returns the same reversal). Holds are released, not reversed; top-ups and
+    withdrawals follow their provider. ``InsufficientFunds`` if a wallet has already spent the money."""
+    if tx.kind not in REVERSIBLE:
+        raise ValidationFailed(_("A %(kind)s cannot be reversed.") % {"kind": tx.get_kind_display()})
+    return ledger.reverse_transaction(tx, memo=memo, initiator=initiator)
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+def do_hold(user: User, amount: int, currency: str, memo: str = "", *, destination: Account | None = None,
+            reference: str | None = None) -> Hold:
+    """Reserve ``amount`` of the user's wallet (e.g. a campaign budget). The money moves wallet ->
+    the user's held account, so the wallet balance is what remains spendable.
+
+    ``destination``: where a capture sends the money by default (e.g. ``platform_account(
+    "promotion_spend", currency)``). ``reference``: makes the hold idempotent (same reference ->
+    the same hold). ``InsufficientFunds`` if the wallet lacks the amount.
+    """
+    amount, currency = _amount(amount), check_currency(currency)
+    if destination is not None and destination.currency != currency:
+        raise ValidationFailed(_("The destination account is in another currency."))
+    if reference is not None:
+        existing = Hold.objects.filter(reference=reference).first()
+        if existing is not None:
+            if existing.user_id != user.pk or existing.amount != amount or existing.currency != currency:
+                raise Conflict(_("This reference was already used for a different hold."))
+            return existing
+    with transaction.atomic():
+        return _hold(user, amount, currency, memo, destination=destination, reference=reference)
+
+
+def _hold(user, amount, currency, memo, *, destination, reference) -> Hold:
+    wallet, held = wallet_for(user, currency), held_account_for(user, currency)
+    hold_id = new_id()
+    tx = post_transaction(TransactionKind.HOLD, [(wallet, -amount), (held, amount)], memo=memo,
+                          reference=f"hold:{hold_id}", initiator=user)
+    return Hold.objects.create(id=hold_id, user=user, wallet=wallet, held_account=held, destination=destination,
+                               amount=amount, currency=currency, memo=memo[:200], reference=reference,
+                               hold_transaction=tx)
+
+
+def do_capture(hold: Hold, amount: int | None = None, *, to: Account | None = None, memo: str = "") -> Transaction:
+    """Capture ``amount`` (default: all) of a pending hold into ``to`` (default: the hold's destination);
+    the rest goes back to the wallet. A hold resolves once: ``Conflict`` if it is not pending."""
+    amount = hold.amount if amount is None else check_minor(amount)
+    if amount > hold.amount:
+        raise ValidationFailed(_("You cannot capture more than the hold (%(amount)s).")
+                               % {"amount": format_amount(hold.amount, hold.currency)})
+    destination = to or hold.destination
+    if destination is None:
+        raise ValidationFailed(_("Where should the captured money go? The hold has no destination."))
+    if destination.currency != hold.currency:
+        raise ValidationFailed(_("The destination account is in another currency."))
+    return _resolve_hold(hold, amount, destination, TransactionKind.CAPTURE, memo)
+
+
+def do_release(hold: Hold, memo: str = "") -> Transaction:
+    """Give a pending hold back to the wallet in full. ``Conflict`` if it is not pending."""
+    return _resolve_hold(hold, 0, None, TransactionKind.RELEASE, memo)
+
+
+def _resolve_hold(hold: Hold, amount: int, destination: Account | None, kind: str, memo: str) -> Transaction:
+    rest = hold.amount - amount
+    with transaction.atomic():
+        status = HoldStatus.CAPTURED if amount else HoldStatus.RELEASED
+        now = timezone.now()
+        changed = Hold.objects.filter(pk=hold.pk, status=HoldStatus.PENDING).update(
+            status=status, captured=amount, resolved_at=now, destination=destination or hold.destination)
+        if not changed:
+            raise Conflict(_("This hold has already been captured or released."))
+        held = Account.objects.get(pk=hold.held_account_id)
+        legs = [(held, -hold.amount)]
+        if amount:
+            legs.append((destination, amount))
+        if rest:
+            legs.append((Account.objects.get(pk=hold.wallet_id), rest))
+        tx = post_transaction(kind, legs, reference=f"hold:{hold.pk}:resolve", memo=memo or hold.memo)
+        Hold.objects.filter(pk=hold.pk).update(resolve_transaction=tx)
+    hold.status, hold.captured, hold.resolved_at, hold.resolve_transaction = status, amount, now, tx
+    return tx
+
+
+# --- top-ups --------------------------------------------------------------------------------
+
+def do_start_topup(user: User, amount: int, currency: str, provider: str) -> tuple[TopUp, str]:
+    """Create a pending top-up and return it with the provider checkout URL to redirect the browser to.
+    The wallet is credited later, when the provider's notification (or a query) confirms payment."""
+    amount, currency = _amount(amount), check_currency(currency)
+    impl = get_provider(provider)
+    check_provider_currency(impl, currency)
+    if amount < settings.TOPUP_MIN or amount > settings.TOPUP_MAX:
+        raise ValidationFailed(_("A top-up is between %(min)s and %(max)s.")
+                               % {"min": format_amount(settings.TOPUP_MIN, currency),
+                                  "max": format_amount(settings.TOPUP_MAX, currency)}, field="amount")
+    topup_id = new_id()
+    topup = TopUp.objects.create(id=topup_id, user=user, provider=provider, order_no=f"T{topup_id}",
+                                 amount=amount, currency=currency)
+    return topup, impl.create_checkout(topup)
+
+
+def do_handle_notification(provider: str, params: Mapping[str, str]) -> str:
+    """Handle an asynchronous payment notification; return the reply body for the provider.
+
+    The notify view passes the POSTed form (``request.POST.dict()``) and answers with the returned
+    text as ``text/plain``. Do not call it inside ``transaction.atomic``: ``"success"`` means the
+    credit is committed. Verified and matching our order (number, amount, currency) and paid: the
+    wallet is credited exactly once (provider clearing -> wallet, reference ``topup:<id>``), however
+    many times the notification arrives. Anything else (bad signature, foreign app or seller id,
+    unknown order, altered amount, unpaid status): nothing moves and the reply is ``"failure"``.
+    Every notification is logged in ``ProviderNotification``.
+    """
+    raw = {str(k)[:64]: str(v)[:2000] for k, v in list(params.items())[:100]}
+    order_no = raw.get("out_trade_no", "")[:64]
+    try:
+        impl = get_provider(provider)
+    except NotFound:
+        return _log_notification(provider[:24], raw, False, order_no, "rejected", "provider not enabled")
+    try:
+        result = impl.parse_notification(dict(raw))
+    except InvalidNotification as exc:
+        return _log_notification(provider, raw, False, order_no, "rejected", str(exc))
+    outcome, reason = _apply_payment(provider, result)
+    return _log_notification(provider, raw, True, result.order_no, outcome, reason)
+
+
+def _log_notification(provider, raw, verified, order_no, outcome, reason) -> str:
+    reply = SUCCESS if outcome in ("credited", "duplicate") else FAILURE
+    ProviderNotification.objects.create(provider=provider, raw=raw, verified=verified, order_no=order_no[:64],
+                                        outcome=outcome, reason=reason[:200], reply=reply)
+    if outcome == "rejected":
+        log.warning("payments: %s notification rejected (%s) for order %r", provider, reason, order_no)
+    return reply
+
+
+def _apply_payment(provider: str, result: PaymentResult) -> tuple[str, str]:
+    """Our business checks, then the credit. Returns (outcome, reason)."""
+    topup = TopUp.objects.filter(order_no=result.order_no, provider=provider).first()
+    if topup is None:
+        return "rejected", "unknown order"
+    if result.currency != topup.currency or result.amount != topup.amount:
+        return "rejected", (f"amount differs: ours {topup.amount} {topup.currency}, "
+                            f"theirs {result.amount} {result.currency}")
+    if not result.paid:
+        if result.status == "closed":
+            TopUp.objects.filter(pk=topup.pk, status=TopUpStatus.PENDING).update(
+                status=TopUpStatus.FAILED, failure_reason="closed at the provider", provider_trade_no=result.trade_no)
+        return "not_paid", f"status {result.status}"
+    return _credit_topup(topup, result.trade_no)
+
+
+def _credit_topup(topup: TopUp, trade_no: str) -> tuple[str, str]:
+    with transaction.atomic():
+        changed = TopUp.objects.filter(pk=topup.pk).exclude(status=TopUpStatus.SUCCEEDED).update(
+            status=TopUpStatus.SUCCEEDED, provider_trade_no=trade_no, paid_at=timezone.now(), failure_reason="")
+        if not changed:
+            current = TopUp.objects.get(pk=topup.pk)
+            note = "" if current.provider_trade_no == trade_no else f"already paid by trade {current.provider_trade_no}"
+            return "duplicate", note
+        clearing = provider_clearing(topup.provider, topup.currency)
+        wallet = wallet_for(topup.user_id, topup.currency)
+        tx = post_transaction(TransactionKind.TOPUP, [(clearing, -topup.amount), (wallet, topup.amount)],
+                              reference=f"topup:{topup.pk}", memo=f"{topup.provider} {trade_no}"[:200])
+        TopUp.objects.filter(pk=topup.pk).update(transaction=tx)
+    return "credited", ""
+
+
+def do_query_topup(topup: TopUp) -> TopUp:
+    """Ask the provider about a pending top-up (its notification may be lost) and credit it if paid.
+    ``ProviderUnavailable`` propagates when the provider cannot answer now."""
+    if topup.status == TopUpStatus.SUCCEEDED:
+        return topup
+    result = get_provider(topup.provider).query_trade(topup.order_no)
+    if result is not None and result.order_no == topup.order_no:
+        outcome, reason = _apply_payment(topup.provider, result)
+        if outcome == "rejected":
+            log.warning("payments: query of %s: %s", topup.order_no, reason)
+    topup.refresh_from_db()
+    return topup
+
+
+# --- payout accounts and withdrawals ----------------------------------------------------------
+
+def do_bind_payout_account(user: User, provider: str, identifier: str, holder_name: str) -> PayoutAccount:
+    """Bind (or re-activate) where the user's withdrawals go at a provider."""
+    impl = get_provider(provider)
+    identifier = impl.check_payout_identifier(identifier or "")
+    holder_name = (holder_name or "").strip()
+    if not identifier or len(identifier) > 100:
+        raise ValidationFailed(_("Enter the account at the provider."), field="identifier")
+    if not holder_name or len(holder_name) > 100:
+        raise ValidationFailed(_("Enter the account holder's name."), field="holder_name")
+    account, created = PayoutAccount.objects.get_or_create(
+        user=user, provider=provider, identifier=identifier, defaults={"holder_name": holder_name})
+    if not created and (not account.active or account.holder_name != holder_name):
+        account.active, account.holder_name, account.bound_at = True, holder_name, timezone.now()
+        account.save(update_fields=["active", "holder_name", "bound_at"])
+    return account
+
+
+def do_unbind_payout_account(user: User, payout_account: PayoutAccount) -> None:
+    if payout_account.user_id != user.pk:
+        raise Forbidden(_("This is not your payout account."))
+    PayoutAccount.objects.filter(pk=payout_account.pk).update(active=False)
+
+
+def do_request_withdrawal(user: User, amount: int, currency: str,
+                          payout_account: PayoutAccount | None = None) -> Withdrawal:
+    """Withdraw to a bound payout account (default: the most recently bound one). The money is held at
+    once (``InsufficientFunds`` if the wallet lacks it); a background job pays out through the
+    provider, then captures the hold (success) or releases it back to the wallet (failure)."""
+    amount, currency = _amount(amount), check_currency(currency)
+    if amount < settings.WITHDRAWAL_MIN:
+        raise ValidationFailed(_("The smallest withdrawal is %(min)s.")
+                               % {"min": format_amount(settings.WITHDRAWAL_MIN, currency)}, field="amount")
+    if payout_account is None:
+        payout_account = PayoutAccount.objects.filter(user=user, active=True).order_by("-bound_at").first()
+        if payout_account is None:
+            raise ValidationFailed(_("Bind a payout account first."), field="payout_account")
+    elif payout_account.user_id != user.pk or not payout_account.active:
+        raise Forbidden(_("This is not your payout account."))
+    impl = get_provider(payout_account.provider)
+    check_provider_currency(impl, currency)
+    with transaction.atomic():
+        hold = _hold(user, amount, currency, _("withdrawal"), reference=None,
+                     destination=provider_clearing(payout_account.provider, currency))
+        withdrawal_id = new_id()
+        withdrawal = Withdrawal.objects.create(
+            id=withdrawal_id, user=user, payout_account=payout_account, provider=payout_account.provider,
+            order_no=f"W{withdrawal_id}", amount=amount, currency=currency, hold=hold)
+        transaction.on_commit(lambda: _enqueue_withdrawal(withdrawal_id))
+    return withdrawal
+
+
+def _enqueue_withdrawal(withdrawal_id: int) -> None:
+    from .tasks import process_withdrawal
+
+    process_withdrawal(withdrawal_id)
+
+
+def do_process_withdrawal(withdrawal_id: int) -> Withdrawal:
+    """Pay a withdrawal out (the background job; safe to run again: the provider call is idempotent by
+    ``order_no`` and the outcome is applied once). A provider that cannot say yet leaves it processing."""
+    started = Withdrawal.objects.filter(
+        pk=withdrawal_id, status__in=[WithdrawalStatus.REQUESTED, WithdrawalStatus.PROCESSING]).update(
+        status=WithdrawalStatus.PROCESSING, attempts=F("attempts") + 1)
+    withdrawal = Withdrawal.objects.select_related("payout_account", "hold").get(pk=withdrawal_id)
+    if not started:
+        return withdrawal  # already finished
+    try:
+        result = get_provider(withdrawal.provider).payout(withdrawal, withdrawal.payout_account)
+    except ProviderUnavailable as exc:
+        log.warning("payments: payout %s: %s", withdrawal.order_no, exc)
+        return withdrawal
+    if result.status not in ("succeeded", "failed"):
+        return withdrawal
+    with transaction.atomic():
+        final = WithdrawalStatus.SUCCEEDED if result.status == "succeeded" else WithdrawalStatus.FAILED
+        changed = Withdrawal.objects.filter(pk=withdrawal.pk, status=WithdrawalStatus.PROCESSING).update(
+            status=final, provider_ref=result.provider_ref[:64], failure_reason=result.reason[:200],
+            finished_at=timezone.now())
+        if changed:
+            hold = withdrawal.hold
+            if final == WithdrawalStatus.SUCCEEDED:
+                clearing = provider_clearing(withdrawal.provider, withdrawal.currency)
+                _resolve_hold(hold, hold.amount, clearing, TransactionKind.WITHDRAWAL, f"payout {withdrawal.order_no}")
+                PayoutAccount.objects.filter(pk=withdrawal.payout_account_id).update(verified=True)
+            else:
+                _resolve_hold(hold, 0, None, TransactionKind.RELEASE, f"payout {withdrawal.order_no} failed")
+    withdrawal.refresh_from_db()
+    return withdrawal
+
+
+# --- settlement -----------------------------------------------------------------------------
+
+def clearing_movement(provider: str, currency: str, day: date) -> int:
+    """Net change of the provider's clearing account on ``day`` (local date), settlements excluded."""
+    from .providers.sandbox import day_bounds
+
+    start, end = day_bounds(day, day)
+    clearing = provider_clearing(provider, currency)
+    total = (Entry.objects.filter(account=clearing, transaction__created_at__gte=start,
+                                  transaction__created_at__lt=end)
+             .exclude(transaction__kind=TransactionKind.SETTLEMENT).aggregate(s=Sum("amount"))["s"])
+    return total or 0
+
+
+def do_settle(provider: str, currency: str, day: date, amount: int) -> Transaction | None:
+    """Record that the provider settled ``day``'s business to the platform's bank: ``amount`` is the
+    net the provider reports for the day (payments in minus payouts out), moved clearing ->
+    settled. Once per provider, currency and day (reference ``settle:<provider>:<currency>:<day>``).
+    After it, the clearing account's movements for that day net to zero exactly when our records and
+    the provider's agree. Nothing is posted for a zero net."""
+    currency = check_currency(currency)
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ValidationFailed(_("Amounts are whole numbers of minor units."))
+    if day >= timezone.localdate():
+        raise ValidationFailed(_("Only a day that is over can be settled."))
+    if amount == 0:
+        return None
+    clearing, settled = provider_clearing(provider, currency), provider_settled(provider, currency)
+    return post_transaction(TransactionKind.SETTLEMENT, [(clearing, amount), (settled, -amount)],
+                            reference=f"settle:{provider}:{currency}:{day.isoformat()}",
+                            memo=f"{provider} settlement {day.isoformat()}")

@@ -117,7 +117,11 @@ def reconcile(provider: str, date_from: date, date_to: date, *, statement: list[
                 say(f"settled {day} {currency}: {to_decimal_string(net, currency)}")
     clearing = clearing_check(provider, date_from, date_to)
     clearing_ok = all(row["net"] == 0 for row in clearing if row["settled"])
-    say("clearing account: " + ("nets to zero for the settled days" if clearing_ok else "DOES NOT net to zero"))
+    if not any(row["settled"] for row in clearing):
+        say("clearing account: no settled day in the period")
+    else:
+        say("clearing account: " + ("nets to zero for the settled days" if clearing_ok
+                                    else "DOES NOT net to zero for a settled day"))
     with transaction.atomic():
         run = ReconciliationRun.objects.create(
             provider=provider, date_from=date_from, date_to=date_to, statement_lines=len(statement), matched=matched,

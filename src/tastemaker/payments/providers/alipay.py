@@ -210,12 +210,11 @@ class AlipayProvider(Provider):
         except AliPayValidationError:
             return PayoutResult(status="pending", reason="answer signature does not verify")
         except AliPayException as exc:
-            return _payout_failure(str(exc))
+            return _payout_outcome(str(exc.code or ""), "", str(exc))
         except (ValueError, KeyError, ProviderUnavailable) as exc:
             return PayoutResult(status="pending", reason=str(exc)[:200])
-        if response.get("code") == "10000":
-            return PayoutResult(status="succeeded", provider_ref=response.get("order_id", ""))
-        return _payout_failure(json.dumps(response, ensure_ascii=False))
+        return _payout_outcome(str(response.get("code", "")), str(response.get("sub_code", "")),
+                               json.dumps(response, ensure_ascii=False), response.get("order_id", ""))
 
     # --- statements -------------------------------------------------------------------------
 
@@ -238,10 +237,12 @@ class AlipayProvider(Provider):
         return items
 
 
-def _payout_failure(message: str) -> PayoutResult:
-    # a system error or an unknown outcome must be asked again (the transfer is idempotent by out_biz_no);
-    # a business refusal (payee not found, name mismatch, balance) is final
-    if any(code in message for code in ("SYSTEM_ERROR", "20000", "aop.unknow-error")):
+def _payout_outcome(code: str, sub_code: str, message: str, order_id: str = "") -> PayoutResult:
+    """10000 is paid. A system error (20000, SYSTEM_ERROR) leaves the outcome unknown: ask again later
+    with the same out_biz_no (the transfer is idempotent by it). Anything else is a final refusal."""
+    if code == "10000":
+        return PayoutResult(status="succeeded", provider_ref=order_id)
+    if code == "20000" or sub_code in {"SYSTEM_ERROR", "isp.unknow-error", "aop.unknow-error"}:
         return PayoutResult(status="pending", reason=message[:200])
     return PayoutResult(status="failed", reason=message[:200])
 

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tastemaker.core.errors import DomainError
+from tastemaker.core.money import to_decimal_string
 
 
 class Command(BaseCommand):
@@ -68,9 +69,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(str(exc)) from None
         for row in run.report["clearing"]:
-            self.stdout.write(f"  clearing {row['date']} {row['currency']}: movement {row['movement']}, "
-                              f"settlement {row['settlement']}, net {row['net']}"
-                              + ("" if row["settled"] else " (not settled)"))
+            cur = row["currency"]
+            self.stdout.write(f"  clearing {row['date']} {cur}: movement {to_decimal_string(row['movement'], cur)}, "
+                              f"settlement {to_decimal_string(row['settlement'], cur)}, "
+                              f"net {to_decimal_string(row['net'], cur)}" + ("" if row["settled"] else " (not settled)"))
         summary = (f"{provider} {date_from}..{date_to}: {run.statement_lines} statement lines, {run.matched} matched, "
                    f"{run.mismatch_count} mismatches (run {run.pk})")
         if not run.ok:

@@ -149,11 +149,11 @@ def _flush_at_exit() -> None:
             log.exception("click-outs lost at exit")
 
 
-def record_click(**fields):
-    """Queue one click-out (its id is fixed now) and return it; inline, write it and return the stored row
-    (with its validity)."""
+def record_click(*, inline: bool = False, **fields):
+    """Queue one click-out (its id is fixed now) and return it; inline (``SHOWCASE_CLICKS = "inline"``, or
+    asked for), write it and return the stored row with its validity."""
     click = ClickIn(id=new_id(), at_ms=int(time.time() * 1000), **fields)
-    if settings.SHOWCASE_CLICKS == "inline":
+    if inline or settings.SHOWCASE_CLICKS == "inline":
         from .models import ClickOut
 
         _c, valid, why = write_clicks([click])[0]

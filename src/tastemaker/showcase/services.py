@@ -481,8 +481,9 @@ def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_
             post=post, creator=author, product=checked["product"], title=checked["title"], reason=checked["reason"],
             image=image["file"], image_preview=image.get("preview", ""), price=checked["price"],
             currency=checked["currency"], stock=checked["stock"], disclosure=card.disclosure, vertical=vertical)
+        # the card keeps the image's files; the upload itself is used up (and is not a post attachment)
         if card.image_media_id is not None and not Media.objects.filter(
-                pk=card.image_media_id, post__isnull=True).update(post=post, position=99):
+                pk=card.image_media_id, owner=author, post__isnull=True).delete()[0]:
             raise ValidationFailed(_("The card image is unknown, not yours, or already used."), field="image")
         _make_links(product_card, checked["store"], checked["url"], checked["product"])
     return post
@@ -544,12 +545,12 @@ def link_target(token: str) -> LinkTarget | None:
 
 
 def do_click_out(target: LinkTarget, *, viewer_id: int | None, visitor: str, reason: str, device: str,
-                 language: str):
+                 language: str, inline: bool = False):
     """Record a click-out through the events pipeline and its invalid-traffic filter (showcase.clicks: queued
     and written in batches, or inline) and return it; its id is the click id the store reports back."""
     from .clicks import record_click
 
-    return record_click(link_id=target.link_id, store_id=target.store_id, post_id=target.post_id,
+    return record_click(inline=inline, link_id=target.link_id, store_id=target.store_id, post_id=target.post_id,
                         creator_id=target.creator_id, viewer_id=viewer_id, visitor=visitor, reason=reason,
                         device=device, language=language)
 

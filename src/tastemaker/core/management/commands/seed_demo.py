@@ -204,14 +204,30 @@ class Command(BaseCommand):
         entries = rebuild_viewers([a.id for a in accounts], progress=not self.quiet, desc="home timelines")
         labelled = self._label_creators(accounts)
         admin_note = self._ensure_admin()
+        showcase = self._seed_showcase(accounts, pool)
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Demo community loaded in {elapsed:.1f} s: {len(accounts)} accounts ({experts} experts), "
             f"{len(follows)} follows, {len(rows)} posts, {len(likes)} likes, {entries} timeline entries, "
-            f"{self.n_media} images attached ({len(pool)} distinct pictures), ability labels for {labelled} creators."))
+            f"{self.n_media} images attached ({len(pool)} distinct pictures), ability labels for {labelled} creators; "
+            f"Showcase: {showcase['stores']} partner stores, {showcase['posts']} showcase posts, "
+            f"{showcase['clicks']} click-outs, {showcase['orders']} orders reported by webhook."))
         self.stdout.write(f"Log in as  {DEMO_USERNAME} / {DEMO_PASSWORD}")
         if admin_note:
             self.stdout.write(admin_note)
+
+    def _seed_showcase(self, accounts, pool) -> dict:
+        """Partner stores, a catalog, showcase posts by experts and the demo account, click-outs and orders
+        (through the real services and signed webhooks)."""
+        from tastemaker.showcase.demo import seed_showcase
+
+        operator = User.objects.filter(is_superuser=True).order_by("pk").first()
+        demo = next(a for a in accounts if a.username == DEMO_USERNAME)
+        experts = [(a.id, a.verticals[0], a.language) for a in accounts if a.expert and a.verticals]
+        fans = [a.id for a in accounts if not a.expert][:400]
+        self.stdout.write("showcase: stores, catalog, showcase posts, click-outs and orders …")
+        return seed_showcase(operator=operator, experts=experts, fan_ids=fans, demo_id=demo.id, topics=TOPICS,
+                             pool=pool, rng=self.rng)
 
     def _label_creators(self, accounts) -> int:
         """Ability labels for everyone who posted (as the nightly job would), and each account's picked

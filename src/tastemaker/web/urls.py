@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views, views_discovery, views_go, views_reports
+from . import views, views_discovery, views_go, views_reports, views_showcase
 
 app_name = "web"
 
@@ -31,6 +31,15 @@ urlpatterns = [
     path("bookmarks", views.bookmarks, name="bookmarks"),
     path("search", views.search, name="search"),
     path("compose", views.compose, name="compose"),
+    path("compose/showcase", views_showcase.compose_showcase, name="compose_showcase"),
+    path("products/<int:product_id>", views_showcase.product_page, name="product"),
+    path("earnings", views_showcase.earnings, name="earnings"),
+    path("earnings/commissions/<int:commission_id>", views_showcase.commission_detail, name="commission"),
+    path("stores", views_showcase.stores, name="stores"),
+    path("stores/new", views_showcase.store_new, name="store_new"),
+    path("stores/<int:store_id>", views_showcase.store_detail, name="store"),
+    path("stores/<int:store_id>/rotate", views_showcase.store_rotate, name="store_rotate"),
+    path("stores/<int:store_id>/decide", views_showcase.store_decide, name="store_decide"),
     path("posts/<int:post_id>", views_reports.counted_read(views.post_detail), name="post"),
     path("posts/<int:post_id>/report", views_reports.post_report, name="post_report"),
     path("posts/<int:post_id>/report.csv", views_reports.post_report_csv, name="post_report_csv"),
@@ -56,6 +65,7 @@ urlpatterns = [
     path("@<username:username>", views.profile, name="profile"),
     path("@<username:username>/followers", views.follow_list, {"which": "followers"}, name="followers"),
     path("@<username:username>/following", views.follow_list, {"which": "following"}, name="following"),
+    path("@<username:username>/showcase", views_showcase.storefront, name="storefront"),
     path("@<username:username>/<str:action>", views.account_action, name="account_action"),
 ]
 

@@ -1,0 +1,505 @@
+"""Showcase pages: the product-card composer (with import from a product page), a creator's storefront,
+product pages, the creator's earnings and each commission's trail, and partner stores (create, edit,
+rotate secrets, approve).
+
+Thin, like the other page modules: shape checks here, the rules in ``showcase.services`` and the reads in
+``showcase.selectors``. A refused form comes back with every value as it was typed and the message next to
+the field the service named (``ValidationFailed.field``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from tastemaker.accounts.models import User
+from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from tastemaker.core.fetch import FetchRefused
+from tastemaker.core.ids import parse_id
+from tastemaker.core.money import accepted_currencies, parse_amount, to_decimal_string
+from tastemaker.experts import selectors as experts
+from tastemaker.showcase import selectors as showcase
+from tastemaker.showcase import services
+from tastemaker.showcase.models import CommissionStatus, Disclosure, ProductCard, StoreStatus
+from tastemaker.social import services as social
+from tastemaker.social.models import Media, Post, Visibility
+from tastemaker.trust.ratelimit import check_and_hit
+
+from .charts import bar_chart
+from .views import _account_or_404, domain_errors
+
+STOREFRONT_PAGE = 20
+COMMISSIONS_PAGE = 20
+RECENT_CARDS = 5
+
+DISCLOSURE_HELP = {
+    Disclosure.OWN: gettext_lazy("You make or sell it yourself, or it is your company's."),
+    Disclosure.AFFILIATE: gettext_lazy("You earn a commission when someone buys through your link."),
+    Disclosure.GIFTED: gettext_lazy("The brand or store gave it to you for free."),
+    Disclosure.PAID: gettext_lazy("The brand paid you to post about it; the card shows “Ad”."),
+}
+RATE_SOURCES = {"product": gettext_lazy("this product's own rate"), "store": gettext_lazy("the store's default rate")}
+STEP_KINDS = {
+    "attributed": gettext_lazy("Attributed"), "paid": gettext_lazy("Payment reported"),
+    "refunded": gettext_lazy("Refund"), "cancelled": gettext_lazy("Cancelled"),
+    "confirmed": gettext_lazy("Confirmed"), "paid_out": gettext_lazy("Paid out"),
+    "late_event": gettext_lazy("Arrived after the return window"), "recomputed": gettext_lazy("Recomputed"),
+}
+EVENT_TYPES = {"order.paid": gettext_lazy("Order paid"), "order.refunded": gettext_lazy("Order refunded"),
+               "order.cancelled": gettext_lazy("Order cancelled")}
+
+
+def _id_or_404(value, what: str) -> int:
+    number = parse_id(value)
+    if number is None:
+        raise NotFound(what)
+    return number
+
+
+def _next_max_id(request) -> int | None:
+    raw = request.GET.get("max_id")
+    return parse_id(raw) if raw else None
+
+
+def _add_error(errors: dict[str, list[str]], field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _no_store(response):
+    """Secrets are in this response: no cache keeps a copy."""
+    response["Cache-Control"] = "no-store, private"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+# --- the composer ---------------------------------------------------------------------------
+
+COMPOSER_FIELDS = ("import_url", "title", "reason", "url", "price", "currency", "stock", "disclosure", "image_url",
+                   "image_media_id", "text", "vertical")
+# the field a service error names -> the composer field it is shown next to
+COMPOSER_ERROR_FIELDS = {"title": "title", "reason": "reason", "url": "url", "disclosure": "disclosure",
+                         "price": "price", "currency": "price", "stock": "stock", "vertical": "vertical",
+                         "image": "image", "file": "image", "media_ids": "image", "status": "text",
+                         "description": "image"}
+
+
+def _composer_values(request) -> dict:
+    source = request.POST if request.method == "POST" else {}
+    values = {name: (source.get(name) or "") for name in COMPOSER_FIELDS}
+    values["currency"] = values["currency"] or accepted_currencies()[0]
+    images = request.POST.getlist("imported_images") if request.method == "POST" else []
+    values["imported_images"] = [u for u in images if u.startswith(("https://", "http://")) and len(u) <= 2048][:9]
+    return values
+
+
+def _held_media(user, values: dict) -> Media | None:
+    """The image uploaded with an earlier try of this form (still the author's, still unused)."""
+    media_id = parse_id(values.get("image_media_id") or "")
+    media = Media.objects.filter(pk=media_id, owner=user, post__isnull=True).first() if media_id else None
+    values["image_media_id"] = str(media.pk) if media else ""
+    return media
+
+
+def _upload(request, values: dict, errors: dict) -> None:
+    upload = request.FILES.get("image")
+    if not upload:
+        return
+    try:
+        check_and_hit("showcase_media", request.user.pk, "RATE_POST")
+        media = social.do_upload_media(request.user, upload.read(settings.MEDIA_MAX_BYTES + 1))
+    except DomainError as exc:
+        _add_error(errors, "image", exc.message)
+    else:
+        values["image_media_id"] = str(media.pk)
+
+
+def _import(request, values: dict, errors: dict) -> bool:
+    """Fill the form from the product page; True when it was read."""
+    from tastemaker.showcase.importer import import_product
+
+    url = values["import_url"].strip()
+    if not url:
+        _add_error(errors, "import_url", _("Paste the address of a product page."))
+        return False
+    try:
+        check_and_hit("showcase_import", request.user.pk, "RATE_POST")
+        draft = import_product(url)
+    except RateLimited as exc:
+        _add_error(errors, "import_url", _("Slow down: %(msg)s Try again in %(s)d seconds.")
+                   % {"msg": exc.message, "s": exc.retry_after})
+        return False
+    except DomainError as exc:
+        _add_error(errors, "import_url", exc.message)
+        return False
+    if draft.title:
+        values["title"] = draft.title
+    values["url"] = draft.url
+    if draft.price is not None and draft.currency in accepted_currencies():
+        values["price"], values["currency"] = to_decimal_string(draft.price, draft.currency), draft.currency
+    elif draft.price is not None:
+        _add_error(errors, "price", _("The page gives the price in %(found)s, which this server does not take; "
+                                      "enter it in %(accepted)s.")
+                   % {"found": draft.currency or "?", "accepted": ", ".join(accepted_currencies())})
+    if draft.in_stock is False:
+        values["stock"] = "0"
+    elif draft.in_stock is True and values["stock"] == "0":
+        values["stock"] = ""
+    values["imported_images"] = draft.images
+    values["image_url"] = draft.images[0] if draft.images else ""
+    if not draft.images and not values["image_media_id"]:
+        _add_error(errors, "image", _("The page has no product image: upload one."))
+    # say now what publishing would refuse, while the user is still editing
+    for check, field in ((lambda: services.check_title(values["title"]), "title"),
+                         (lambda: services.find_store_for_url(values["url"]), "url")):
+        try:
+            check()
+        except ValidationFailed as exc:
+            _add_error(errors, field, exc.message)
+    return True
+
+
+def _card_input(request, values: dict, errors: dict) -> services.CardInput | None:
+    currency = values["currency"]
+    price = stock = None
+    if values["price"].strip():
+        try:
+            price = parse_amount(values["price"], currency, field=_("Price"))
+        except ValidationFailed as exc:
+            _add_error(errors, "price", exc.message)
+    if values["stock"].strip():
+        text = values["stock"].strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
+            _add_error(errors, "stock", _("Stock is a whole number, 0 or more."))
+        else:
+            stock = int(text)
+    media_id = parse_id(values["image_media_id"]) if values["image_media_id"] else None
+    # the service stops at the first refusal; say at once everything that is wrong
+    checks = ((lambda: services.check_title(values["title"]), "title"),
+              (lambda: services.check_reason(values["reason"]), "reason"),
+              (lambda: services.find_store_for_url(values["url"].strip()), "url"))
+    for check, field in checks:
+        try:
+            check()
+        except ValidationFailed as exc:
+            _add_error(errors, field, exc.message)
+    if values["disclosure"] not in Disclosure.values:
+        _add_error(errors, "disclosure", _("Choose a disclosure: own product, affiliate, gifted or paid partnership."))
+    if not media_id and not values["image_url"] and "image" not in errors:
+        _add_error(errors, "image", _("A product card needs an image."))
+    if errors:
+        return None
+    return services.CardInput(
+        title=values["title"], reason=values["reason"], url=values["url"].strip(), disclosure=values["disclosure"],
+        image_media_id=media_id, image_url=None if media_id else (values["image_url"] or None), price=price,
+        currency=currency, stock=stock, vertical=values["vertical"] or None)
+
+
+def _publish(request, values: dict, errors: dict):
+    card = _card_input(request, values, errors)
+    if card is None:
+        return None
+    try:
+        return services.do_create_showcase_post(request.user, text=values["text"], card=card)
+    except FetchRefused as exc:  # fetching the imported image: shown at the image, not the purchase link
+        _add_error(errors, "image", exc.message)
+    except RateLimited as exc:
+        _add_error(errors, "general", _("Slow down: %(msg)s Try again in %(s)d seconds.")
+                   % {"msg": exc.message, "s": exc.retry_after})
+        errors["retry_after"] = [str(exc.retry_after)]
+    except DomainError as exc:
+        _add_error(errors, COMPOSER_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
+    return None
+
+
+@login_required
+@never_cache
+@domain_errors
+def compose_showcase(request):
+    values = _composer_values(request)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    imported = False
+    if request.method == "POST":
+        _upload(request, values, errors)
+        if request.POST.get("action") == "import":
+            imported = _import(request, values, errors)
+            if not imported:
+                status = 422
+        elif request.POST.get("action") == "drop_image":
+            values["image_media_id"] = ""
+            if not values["image_url"] and values["imported_images"]:
+                values["image_url"] = values["imported_images"][0]
+        else:
+            post = None if errors else _publish(request, values, errors)
+            if post is not None:
+                messages.success(request, _("Your showcase post is published."))
+                return redirect("web:post", post_id=post.pk)
+            status = 429 if "retry_after" in errors else 422
+    held = _held_media(request.user, values)
+    response = render(request, "web/showcase/compose.html", {
+        "values": values, "errors": errors, "held": held, "imported": imported,
+        "disclosures": [(value, label, DISCLOSURE_HELP[value]) for value, label in Disclosure.choices],
+        "currencies": accepted_currencies(), "verticals": experts.verticals(),
+        "title_max": services.TITLE_MAX, "reason_max": services.REASON_MAX,
+    }, status=status)
+    if status == 429:
+        response["Retry-After"] = errors["retry_after"][0]
+    return response
+
+
+# --- storefront and product pages -----------------------------------------------------------
+
+def _visible_cards(request, account, cards: list) -> list:
+    """Followers-only posts stay off the storefront for everyone but their author."""
+    if not cards or (request.user.is_authenticated and request.user.pk == account.pk):
+        return cards
+    shown = set(Post.objects.filter(pk__in=[c.post_id for c in cards],
+                                    visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+                .values_list("pk", flat=True))
+    return [c for c in cards if c.post_id in shown]
+
+
+@domain_errors
+def storefront(request, username: str):
+    account = _account_or_404(username)
+    vertical = request.GET.get("vertical") or ""
+    if not re.fullmatch(r"[a-z0-9_-]{1,32}", vertical):
+        vertical = ""
+    max_id = _next_max_id(request)
+    cards = showcase.storefront(account.pk, vertical=vertical or None, max_id=max_id, limit=STOREFRONT_PAGE)
+    next_max_id = cards[-1].post_id if len(cards) >= STOREFRONT_PAGE else None
+    return render(request, "web/showcase/storefront.html", {
+        "account": account, "cards": _visible_cards(request, account, cards), "vertical": vertical,
+        "verticals": showcase.storefront_verticals(account.pk), "next_max_id": next_max_id, "max_id": max_id,
+    })
+
+
+@domain_errors
+def product_page(request, product_id: int):
+    detail = showcase.product_detail(_id_or_404(product_id, _("There is no such product.")))
+    if detail is None:
+        raise NotFound(_("There is no such product."))
+    product, offers, creators = detail
+    cutoff = showcase.stale_before()
+    rows = []
+    for offer in offers:
+        stale = offer.refreshed_at < cutoff
+        rows.append({"store": offer.store.name, "price": None if stale else offer.price, "currency": offer.currency,
+                     "stale": stale, "refreshed_at": offer.refreshed_at,
+                     "sold_out": not stale and offer.stock is not None and offer.stock <= 0})
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c for c, _n in creators], is_active=True,
+                                                  is_suspended=False)}
+    recent = list(ProductCard.objects.select_related("vertical")
+                  .filter(product=product, post__author__is_suspended=False, post__visibility=Visibility.PUBLIC)
+                  .order_by("-pk")[:RECENT_CARDS])
+    views = showcase.card_views(recent)
+    return render(request, "web/showcase/product.html", {
+        "product": product, "offers": rows, "experts": [(users[c], n) for c, n in creators if c in users],
+        "cards": [views[c.pk] for c in recent], "image": recent[0].image_preview or recent[0].image if recent else "",
+        "remote_image": product.images[0] if product.images else "",
+    })
+
+
+# --- earnings and commissions ---------------------------------------------------------------
+
+@login_required
+@domain_errors
+def earnings(request):
+    data = showcase.earnings(request.user.pk)
+    max_id = _next_max_id(request)
+    rows = showcase.commissions(creator_id=request.user.pk, max_id=max_id, limit=COMMISSIONS_PAGE)
+    days = data.daily["days"]
+    return render(request, "web/showcase/earnings.html", {
+        "e": data, "commissions": _with_titles(rows), "max_id": max_id,
+        "next_max_id": rows[-1].pk if len(rows) >= COMMISSIONS_PAGE else None,
+        "clicks_chart": bar_chart(days, data.daily["click_outs"], "day", _("Click-outs per day")),
+        "orders_chart": bar_chart(days, data.daily["orders"], "day", _("Attributed orders per day")),
+    })
+
+
+def _status_label(status: str) -> str:
+    return str(CommissionStatus(status).label) if status in CommissionStatus.values else status
+
+
+def _with_titles(rows: list) -> list:
+    """Commissions with the title of the card that earned each (one query for the page)."""
+    titles = dict(ProductCard.objects.filter(pk__in={c.post_id for c in rows}).values_list("pk", "title")) if rows else {}
+    return [(c, titles.get(c.post_id, "")) for c in rows]
+
+
+@login_required
+@domain_errors
+def commission_detail(request, commission_id: int):
+    commission = showcase.commission_for(request.user, _id_or_404(commission_id, _("There is no such commission.")))
+    if commission is None:
+        raise NotFound(_("There is no such commission."))
+    t = showcase.trail(commission)
+    card_title = ProductCard.objects.filter(pk=commission.post_id).values_list("title", flat=True).first() or ""
+    return render(request, "web/showcase/commission.html", {
+        "c": commission, "t": t, "card_title": card_title,
+        "rate_source": RATE_SOURCES.get(t["rate_source"], t["rate_source"]),
+        "events": [(e, EVENT_TYPES.get(e.type, e.type)) for e in t["events"]],
+        "steps": [(s, STEP_KINDS.get(s.kind, s.kind), _status_label(s.status_after)) for s in t["steps"]],
+        "is_creator": commission.creator_id == request.user.pk,
+    })
+
+
+# --- partner stores -------------------------------------------------------------------------
+
+STORE_FIELDS = ("name", "domains", "commission_percent", "attribution_days", "return_days")
+STORE_ERROR_FIELDS = {"name": "name", "domains": "domains", "commission_bp": "commission_percent",
+                      "attribution_days": "attribution_days", "return_days": "return_days"}
+
+
+def _store_values(request, store=None) -> dict:
+    if request.method == "POST":
+        return {name: request.POST.get(name) or "" for name in STORE_FIELDS}
+    if store is None:
+        return {"name": "", "domains": "", "commission_percent": _percent(settings.SHOWCASE_COMMISSION_BP),
+                "attribution_days": str(settings.SHOWCASE_ATTRIBUTION_DAYS),
+                "return_days": str(settings.SHOWCASE_RETURN_DAYS)}
+    return {"name": store.name, "domains": "\n".join(store.domains),
+            "commission_percent": _percent(store.commission_bp), "attribution_days": str(store.attribution_days),
+            "return_days": str(store.return_days)}
+
+
+def _percent(basis_points: int) -> str:
+    whole, rest = divmod(basis_points, 100)
+    return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def _store_fields(values: dict, errors: dict) -> dict | None:
+    out: dict = {"name": values["name"], "domains": [d.strip() for d in values["domains"].splitlines() if d.strip()]}
+    text = values["commission_percent"].strip().replace(",", ".").rstrip("%").strip()
+    try:
+        rate = Decimal(text)
+        if not rate.is_finite() or rate < 0 or rate.as_tuple().exponent < -2:
+            raise InvalidOperation
+        out["commission_bp"] = int(rate * 100)
+    except (InvalidOperation, ValueError):
+        _add_error(errors, "commission_percent", _("The commission rate is a percentage like 5 or 7.5 (at most two "
+                                                   "decimals)."))
+    else:
+        if out["commission_bp"] > services.MAX_RATE_BP:
+            _add_error(errors, "commission_percent", _("The commission rate is at most %(n)s%%.")
+                       % {"n": _percent(services.MAX_RATE_BP)})
+    for key, low, high in (("attribution_days", 1, 90), ("return_days", 0, 365)):
+        text = values[key].strip()
+        if text.isascii() and text.isdigit() and low <= int(text) <= high:
+            out[key] = int(text)
+        else:
+            _add_error(errors, key, _("Enter a whole number of days from %(low)d to %(high)d.")
+                       % {"low": low, "high": high})
+    return None if errors else out
+
+
+def _store_or_404(request, store_id) -> object:
+    store = showcase.store_for(request.user, _id_or_404(store_id, _("No such partner store.")))
+    if store is None:
+        raise NotFound(_("No such partner store."))
+    return store
+
+
+def _integration(request, store) -> dict:
+    return {"catalog_url": request.build_absolute_uri("/api/v1/showcase/catalog"),
+            "webhook_url": request.build_absolute_uri(f"/api/v1/showcase/stores/{store.pk}/webhooks")}
+
+
+def _secrets_page(request, store, secrets, *, created: bool):
+    response = render(request, "web/showcase/store_secrets.html", {
+        "store": store, "secrets": secrets, "created": created, **_integration(request, store)})
+    return _no_store(response)
+
+
+@login_required
+@domain_errors
+def stores(request):
+    rows = showcase.stores_for(request.user)
+    pending = [s for s in rows if s.status == StoreStatus.PENDING] if request.user.is_staff else []
+    prefetch_related_objects(pending, "owner")
+    return render(request, "web/showcase/stores.html", {"stores": rows, "pending": pending})
+
+
+@login_required
+@never_cache
+@domain_errors
+def store_new(request):
+    values = _store_values(request)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        fields = _store_fields(values, errors)
+        if fields is not None:
+            try:
+                store, secrets = services.do_create_store(request.user, **fields)
+            except ValidationFailed as exc:
+                _add_error(errors, STORE_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
+            else:
+                return _secrets_page(request, store, secrets, created=True)
+        status = 422
+    return render(request, "web/showcase/store_form.html", {"values": values, "errors": errors, "store": None},
+                  status=status)
+
+
+@login_required
+@never_cache
+@domain_errors
+def store_detail(request, store_id: int):
+    store = _store_or_404(request, store_id)
+    values = _store_values(request, store)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        fields = _store_fields(values, errors)
+        if fields is not None:
+            was = store.status
+            try:
+                services.do_update_store(request.user, store, **fields)
+            except ValidationFailed as exc:
+                store.refresh_from_db()
+                _add_error(errors, STORE_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
+            else:
+                messages.success(request, _("The store is saved."))
+                if was == StoreStatus.APPROVED and store.status == StoreStatus.PENDING:
+                    messages.info(request, _("New domains or a new rate need an operator's approval again; until "
+                                             "then cards cannot link to this store."))
+                return redirect("web:store", store_id=store.pk)
+        status = 422
+    max_id = _next_max_id(request)
+    rows = showcase.commissions(store_id=store.pk, max_id=max_id, limit=COMMISSIONS_PAGE)
+    return render(request, "web/showcase/store.html", {
+        "store": store, "values": values, "errors": errors, "commissions": _with_titles(rows), "max_id": max_id,
+        "next_max_id": rows[-1].pk if len(rows) >= COMMISSIONS_PAGE else None, **_integration(request, store),
+    }, status=status)
+
+
+@login_required
+@require_POST
+@never_cache
+@domain_errors
+def store_rotate(request, store_id: int):
+    store = _store_or_404(request, store_id)
+    secrets = services.do_rotate_store_secrets(request.user, store)
+    return _secrets_page(request, store, secrets, created=False)
+
+
+@login_required
+@require_POST
+@domain_errors
+def store_decide(request, store_id: int):
+    store = _store_or_404(request, store_id)
+    approve = request.POST.get("decision") == "approve"
+    services.do_decide_store(request.user, store, approve=approve, note=request.POST.get("note", ""))
+    messages.success(request, _("%(store)s is approved.") % {"store": store.name} if approve
+                     else _("%(store)s is rejected.") % {"store": store.name})
+    return redirect("web:stores")

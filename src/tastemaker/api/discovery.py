@@ -195,7 +195,7 @@ def vertical_statuses(request, response: HttpResponse, slug: str, limit: int = Q
     vertical = _vertical_or_404(slug)
     posts = discovery.vertical_posts(viewer(request), vertical, limit=limit, offset=offset)
     state = social.hydrate(posts, viewer(request))
-    ctx = ser.Ctx(request, state)
+    ctx = ser.load_cards(ser.Ctx(request, state), posts)
     return [ser.status(p, ctx) for p in posts]
 
 

@@ -52,7 +52,7 @@ def _set_links(request, response: HttpResponse, first: int | None, last: int | N
 
 def _statuses(request, posts) -> list[dict]:
     state = selectors.hydrate(posts, viewer(request))
-    ctx = ser.Ctx(request, state)
+    ctx = ser.load_cards(ser.Ctx(request, state), posts)
     return [ser.status(p, ctx) for p in posts]
 
 

@@ -8,8 +8,10 @@ them, ``tests/perf/test_home_render.py``) with a fixed number of queries and no 
   statement on top of ``feeds.selectors.home_page_ids_sql``;
 * ``statuses_json``: the same for given ``(post id, reblog_of id)`` pairs;
 * then one ``UNION ALL`` for the media of the shown posts (a description can change after posting), the
-  hashtags and mentions of the posts not in the cache, and the viewer's favourited / reblogged /
-  bookmarked flags.
+  hashtags and mentions of the posts not in the cache, the viewer's favourited / reblogged /
+  bookmarked flags, and which posts carry a product card;
+* only when some do, their cards (``showcase.selectors.cards_for_posts``: two queries for the whole page),
+  rendered fresh every time (prices, stock and stores change).
 
 Posts cannot be edited, so the JSON of each post's immutable fields (content HTML, tags, mentions, ids,
 dates, visibility) is kept in a process-local LRU keyed by (post id, base URL) and checked against the
@@ -204,7 +206,8 @@ _SHELL = {  # what a status has when it is only a repost (api.serializers._statu
     "edited_at": None, "content": "", "text": None, "sensitive": False, "spoiler_text": "",
     "media_attachments": [], "application": None, "mentions": [], "tags": [], "emojis": [],
     "reblogs_count": 0, "favourites_count": 0, "replies_count": 0, "in_reply_to_id": None,
-    "in_reply_to_account_id": None, "reblog": None, "poll": None, "card": None, "language": None,
+    "in_reply_to_account_id": None, "reblog": None, "poll": None, "card": None, "tastemaker_card": None,
+    "language": None,
     "favourited": None, "reblogged": None, "muted": None, "bookmarked": None, "pinned": None, "filtered": [],
 }
 _TRUE_FALSE = ("false", "true")
@@ -228,7 +231,7 @@ def _static_head(row: tuple, base: str, content: str | None = None, post_mention
             "tags": list(post_tags), "emojis": [],
             "in_reply_to_id": str(row[4]) if row[4] else None,
             "in_reply_to_account_id": str(row[5]) if row[5] else None,
-            "reblog": None, "poll": None, "card": None, "language": row[7] or None, "filtered": [],
+            "reblog": None, "poll": None, "language": row[7] or None, "filtered": [],
         })
     return _dumps(data)[:-1]
 
@@ -240,6 +243,27 @@ def _account_json(author_id: int, row: tuple, ctx: ser.Ctx) -> str:
         text = _dumps(_account(author_id, row, ctx))
         accounts.put(key, text)
     return text
+
+
+def _cards(post_ids: list[int]) -> dict:
+    """CardViews of the posts that carry a card: two queries, none when no post on the page has one."""
+    if not post_ids:
+        return {}
+    from tastemaker.showcase.selectors import cards_for_posts
+
+    return cards_for_posts(post_ids)
+
+
+_NO_CARD = ',"card":null,"tastemaker_card":null'
+
+
+def _card_json(view, row: tuple, ctx: ser.Ctx) -> str:
+    """The ``card`` and ``tastemaker_card`` members of an original post (as api.serializers.status)."""
+    if view is None:
+        return _NO_CARD
+    username = row[14]
+    card = ser.preview_card(view, ctx, author_name=row[15] or username, author_url=f"{ctx.base}/@{username}")
+    return f',"card":{_dumps(card)},"tastemaker_card":{_dumps(ser.tastemaker_card(view, ctx))}'
 
 
 def statuses_json(request, refs: list[tuple[int, int | None]], viewer) -> bytes:
@@ -296,8 +320,8 @@ def home_json(request, viewer, page) -> tuple[bytes, int | None, int | None]:
 
 def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int, tuple]) -> bytes:
     """JSON for ``refs`` from post+author ``rows``, built from cached fragments of the immutable parts
-    and the fresh fields; one query for media, hashtags and mentions (of posts not cached) and the
-    viewer's flags."""
+    and the fresh fields; one query for media, hashtags and mentions (of posts not cached), the
+    viewer's flags and which posts have a product card; two more for those cards, if any."""
     ctx = ser.Ctx(request)
     base = ctx.base
     refs = [(pid, orig) for pid, orig in refs if pid in rows and (not orig or orig in rows)]
@@ -319,12 +343,16 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
     favourited: set[int] = set()
     reblogged: set[int] = set()
     bookmarked: set[int] = set()
+    carded: list[int] = []
     marks = _in(shown)
     sql = (
         "SELECT 'm', post_id, id, position, width, height, file, preview, description"
         f" FROM social_media WHERE post_id IN ({marks})"
     )
     params: list = list(shown)
+    # which shown posts carry a product card (the cards themselves are fresh: prices, stock, stores)
+    sql += f" UNION ALL SELECT 'c', post_id, 0, 0, 0, 0, '', '', '' FROM showcase_productcard WHERE post_id IN ({marks})"
+    params += shown
     if missing:
         sql += (
             " UNION ALL SELECT 't', pt.post_id, pt.id, 0, 0, 0, h.name, '', ''"
@@ -360,8 +388,11 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
             favourited.add(row[1])
         elif kind == "r":
             reblogged.add(row[1])
+        elif kind == "c":
+            carded.append(row[1])
         else:
             bookmarked.add(row[1])
+    cards = _cards(carded)
 
     for pid in missing:
         row = rows[pid]
@@ -396,7 +427,7 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
             tail = ',"muted":null,"pinned":null}'
         text = (f'{heads[pid]},"account":{_account_json(row[1], row[_ACCOUNT_SLICE], ctx)}'
                 f',"media_attachments":{media_json},"replies_count":{int(row[11])},"reblogs_count":{int(row[12])}'
-                f',"favourites_count":{int(row[13])}{marks}{tail}')
+                f',"favourites_count":{int(row[13])}{_card_json(cards.get(pid), row, ctx)}{marks}{tail}')
         rendered[pid] = done = (text, marks)
         return done
 

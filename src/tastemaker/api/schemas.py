@@ -124,6 +124,71 @@ class Application(Schema):
     website: str | None
 
 
+class PreviewCardAuthor(Schema):
+    name: str
+    url: str
+    account: Account | None = None
+
+
+class PreviewCard(Schema):
+    """Mastodon's ``PreviewCard``. On a showcase post: the product card, with ``url`` the tracked purchase
+    link (``/go/<token>``) of the primary store and ``description`` the creator's recommendation reason."""
+
+    url: str
+    title: str
+    description: str
+    type: Literal["link", "photo", "video", "rich"]
+    author_name: str
+    author_url: str
+    provider_name: str
+    provider_url: str
+    html: str
+    width: int | None
+    height: int | None
+    image: str | None
+    image_description: str
+    embed_url: str
+    blurhash: str | None
+    language: str | None
+    published_at: str | None
+    authors: list[PreviewCardAuthor]
+
+
+class ShowcaseOffer(Schema):
+    """One store's offer on a product card. Price and stock not confirmed within ``SHOWCASE_STALE_HOURS``
+    are ``null`` with ``stale`` true: show "check the price at the store", never an old price as current."""
+
+    store_id: str
+    store_name: str
+    url: str = Field(description="The tracked purchase link (/go/<token>): records the click-out and redirects "
+                                 "to the store's page")
+    primary: bool = Field(description="The store the creator linked")
+    price: int | None = Field(description="Minor units (fen, cents) of `currency`; null when unknown or stale")
+    currency: str
+    price_display: str | None = Field(description="The price formatted for people, e.g. ¥129.00; null with price")
+    stock: int | None = Field(description="null when the store does not say, or stale")
+    stale: bool
+    sold_out: bool
+    refreshed_at: str = Field(description="When the store (or creator) last confirmed price and stock")
+
+
+class ShowcaseCard(Schema):
+    """Tastemaker's full product card of a showcase post (the ``tastemaker_card`` extension of a Status)."""
+
+    status_id: str
+    title: str
+    reason: str = Field(description="Why the creator recommends it")
+    image: str
+    image_preview: str
+    disclosure: Literal["own", "affiliate", "gifted", "paid"]
+    disclosure_label: str = Field(description='The label a reader must see: "Ad" (广告) for a paid '
+                                              'partnership, "Affiliate", "Gifted", "Own product"')
+    vertical: str | None = Field(description="The vertical's slug")
+    product_id: str | None = Field(description="The catalog product, when the card is linked to one")
+    offers: list[ShowcaseOffer] = Field(description="The primary store first, then the other stores offering "
+                                                    "the same product")
+
+
 class Status(Schema):
     id: str
     uri: str
@@ -148,7 +213,11 @@ class Status(Schema):
     in_reply_to_account_id: str | None
     reblog: Status | None
     poll: dict[str, Any] | None
-    card: dict[str, Any] | None
+    card: PreviewCard | None = Field(description="Mastodon's preview card; on a showcase post, its product "
+                                                 "card (url: the tracked purchase link)")
+    tastemaker_card: ShowcaseCard | None = Field(
+        None, description="Tastemaker extension: the full product card of a showcase post (every store's "
+                          "price and stock, the disclosure label, tracked links); null on other posts")
     language: str | None
     favourited: bool | None = None
     reblogged: bool | None = None

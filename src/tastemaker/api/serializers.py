@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.urls import reverse
 
+from tastemaker.core.money import format_amount
 from tastemaker.social.formatting import render_html
 from tastemaker.social.models import Post
 from tastemaker.social.selectors import Relationship, ViewerState
@@ -25,6 +27,7 @@ class Ctx:
         self.base = request.build_absolute_uri("/").rstrip("/") if request is not None else settings.SITE_URL
         self.state = state or ViewerState()
         self.viewer = getattr(request, "user", None)
+        self.cards: dict = {}  # post id -> showcase.selectors.CardView (load_cards)
 
     def media_url(self, path: str) -> str:
         return f"{self.base}{settings.MEDIA_URL}{path}" if path else ""
@@ -98,6 +101,78 @@ def media(item, ctx: Ctx) -> dict:
     }
 
 
+def load_cards(ctx: Ctx, posts) -> Ctx:
+    """The product cards of the posts shown (a repost shows its original's), for a whole page at once:
+    one query, two when any of them carries a card."""
+    from tastemaker.showcase.selectors import cards_for_posts
+
+    ids = {p.reblog_of_id or p.pk for p in posts}
+    ctx.cards = cards_for_posts(ids) if ids else {}
+    return ctx
+
+
+def go_url(ctx: Ctx, token: str) -> str:
+    """The tracked purchase link: /go/<token> records the click-out and redirects to the stored URL."""
+    return f"{ctx.base}{reverse('web:go', args=[token])}"
+
+
+def preview_card(view, ctx: Ctx, *, author_name: str, author_url: str) -> dict | None:
+    """Mastodon's ``PreviewCard`` of a product card (``view``: a showcase.selectors.CardView): the tracked
+    link of the primary store, the title, the reason as description (the image's size is not kept: null).
+    None when no store link is live."""
+    primary = view.primary
+    if primary is None:
+        return None
+    return {
+        "url": go_url(ctx, primary.token),
+        "title": view.title,
+        "description": view.reason,
+        "type": "link",
+        "author_name": author_name,
+        "author_url": author_url,
+        "provider_name": primary.store_name,
+        "provider_url": "",
+        "html": "",
+        "width": None,
+        "height": None,
+        "image": ctx.media_url(view.image) or None,
+        "image_description": "",
+        "embed_url": "",
+        "blurhash": None,
+        "language": None,
+        "published_at": None,
+        "authors": [],
+    }
+
+
+def tastemaker_card(view, ctx: Ctx) -> dict:
+    """The ``tastemaker_card`` extension: the full product card (schemas.ShowcaseCard)."""
+    return {
+        "status_id": str(view.post_id),
+        "title": view.title,
+        "reason": view.reason,
+        "image": ctx.media_url(view.image),
+        "image_preview": ctx.media_url(view.image_preview),
+        "disclosure": view.disclosure,
+        "disclosure_label": view.disclosure_label,
+        "vertical": view.vertical or None,
+        "product_id": str(view.product_id) if view.product_id is not None else None,
+        "offers": [{
+            "store_id": str(o.store_id),
+            "store_name": o.store_name,
+            "url": go_url(ctx, o.token),
+            "primary": o.primary,
+            "price": o.price,
+            "currency": o.currency,
+            "price_display": format_amount(o.price, o.currency) if o.price is not None else None,
+            "stock": o.stock,
+            "stale": o.stale,
+            "sold_out": o.sold_out,
+            "refreshed_at": iso(o.refreshed_at),
+        } for o in view.offers],
+    }
+
+
 def status(post: Post, ctx: Ctx) -> dict:
     state = ctx.state
     if post.reblog_of_id:
@@ -140,6 +215,12 @@ def status(post: Post, ctx: Ctx) -> dict:
             "muted": False,
             "pinned": False,
         })
+    view = ctx.cards.get(post.pk)
+    if view is not None:
+        author = post.author
+        data["card"] = preview_card(view, ctx, author_name=author.display_name or author.username,
+                                    author_url=f"{ctx.base}/@{author.username}")
+        data["tastemaker_card"] = tastemaker_card(view, ctx)
     return data
 
 
@@ -170,6 +251,7 @@ def _status_shell(post: Post, ctx: Ctx) -> dict:
         "reblog": None,
         "poll": None,
         "card": None,
+        "tastemaker_card": None,
         "language": None,
         "favourited": None,
         "reblogged": None,

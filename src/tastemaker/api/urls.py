@@ -8,6 +8,7 @@ from .analytics import router as analytics_router
 from .discovery import router as discovery_router
 from .mastodon import router as mastodon_router
 from .parser import MastodonParser
+from .showcase import router as showcase_router
 
 api = NinjaAPI(
     title="Tastemaker API",
@@ -15,7 +16,12 @@ api = NinjaAPI(
     description=(
         "The Mastodon client API subset for the social core (so existing Mastodon apps and libraries work), "
         "plus Tastemaker's own endpoints. Errors always come as `{\"error\": \"…\"}`. Authenticate with "
-        "`Authorization: Bearer <token>` from `/oauth/token`."
+        "`Authorization: Bearer <token>` from `/oauth/token`.\n\n"
+        "Showcase (橱窗): a status with a product card carries it as Mastodon's `card` (url: the tracked "
+        "purchase link `/go/<token>`; description: the recommendation reason) and in full as the extension "
+        "`tastemaker_card` (schema `ShowcaseCard`: every store's price and stock, the disclosure label). Money "
+        "is integer minor units (fen, cents) with a currency, never a float. Partner stores call "
+        "`/api/v1/showcase/...` with their API key, or sign webhooks per Standard Webhooks."
     ),
     parser=MastodonParser(),
     urls_namespace="api",
@@ -24,6 +30,7 @@ errors.install(api)
 api.add_router("/", mastodon_router)
 api.add_router("/", discovery_router)
 api.add_router("/", analytics_router)
+api.add_router("/", showcase_router)
 
 urlpatterns = [
     path("api/", api.urls),

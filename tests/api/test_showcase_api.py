@@ -586,3 +586,57 @@ def test_store_management_permissions_and_secrets_once(api, make_user, operator)
     assert len(api(operator).get("/api/v1/tastemaker/showcase/stores").json()) == 1
     r = b.post("/api/v1/tastemaker/showcase/stores", {"name": "Bad", "domains": ["127.0.0.1"]})
     assert r.status_code == 422 and r.json()["field"] == "domains"
+
+
+# --- fuzzing with real credentials (test_schemathesis.py only reaches these operations' 401/404) --------
+
+FUZZED = {
+    "POST /api/v1/showcase/catalog": None,
+    "POST /api/v1/tastemaker/showcase/posts": None,
+    "PATCH /api/v1/tastemaker/showcase/stores/{store_id}": "store_id",
+    "POST /api/v1/tastemaker/showcase/stores/{store_id}/rotate_secrets": "store_id",
+    "GET /api/v1/tastemaker/showcase/commissions": None,
+    "GET /api/v1/tastemaker/showcase/accounts/{account_id}/storefront": "account_id",
+}
+
+
+@pytest.fixture
+def _keep_test_connection():
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.parametrize("label", sorted(FUZZED))
+def test_showcase_operations_fuzzed_with_real_credentials(label, _keep_test_connection, make_user, token_for,
+                                                          store_and_secrets, showcase_post):
+    import schemathesis
+    from django.core.handlers.wsgi import WSGIHandler
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler())
+    operation = next(op for op in (r.ok() for r in schema.get_all_operations()) if op.label == label)
+    brand = make_user("brand")
+    brand_store, _secrets = do_create_store(brand, name="Brand", domains=["brand.example.com"])
+    showcase_post(brand)
+    key = store_and_secrets[1].api_key if "/v1/showcase/" in label else token_for(brand)
+    ids = {"store_id": str(brand_store.pk), "account_id": str(brand.pk)}
+
+    @given(case=operation.as_strategy())
+    @hsettings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+               database=None)
+    def run(case):
+        if FUZZED[label]:
+            case.path_parameters = {**(case.path_parameters or {}), FUZZED[label]: ids[FUZZED[label]]}
+        case.call_and_validate(headers={"Authorization": f"Bearer {key}"},
+                               checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+
+    run()

@@ -127,3 +127,29 @@ def test_stale_price_is_never_shown_as_current(make_user, showcase_post, setting
 def test_sold_out(make_user, showcase_post):
     post = showcase_post(make_user(), stock=0)
     assert selectors.card_view(post.card).offers[0].sold_out
+
+
+def test_store_api_keys_always_find_their_store(operator):
+    from tastemaker.showcase.services import do_rotate_store_secrets, store_for_api_key
+
+    store, secrets = do_create_store(operator, name="Keys", domains=["keys.example.com"])
+    keys = [secrets.api_key] + [do_rotate_store_secrets(operator, store).api_key for _ in range(40)]
+    assert any("_" in k.split("_", 2)[2] for k in keys)  # random parts with "_" are covered
+    assert store_for_api_key(keys[-1]) == store
+    assert all(store_for_api_key(k) is None for k in keys[:-1])  # rotated away
+    assert store_for_api_key(keys[-1] + "x") is None and store_for_api_key("") is None
+
+
+def test_followers_only_cards_stay_off_storefront_and_product_page(make_user, showcase_post, store):
+    from tastemaker.showcase.services import do_upsert_catalog
+
+    do_upsert_catalog(store, [{"external_id": "c1", "title": "Cream", "url": "https://shop.example.com/p/cream-1"}])
+    author = make_user()
+    hidden = showcase_post(author)
+    hidden.visibility = "private"
+    hidden.save()
+    shown = showcase_post(author)
+    assert [c.post_id for c in selectors.storefront(author.pk)] == [shown.pk]
+    assert {c.post_id for c in selectors.storefront(author.pk, viewer_id=author.pk)} == {shown.pk, hidden.pk}
+    _product, _offers, creators = selectors.product_detail(shown.card.product_id)
+    assert creators == [(author.pk, 1)]

@@ -104,11 +104,17 @@ def cards_for_posts(post_ids) -> dict[int, CardView]:
     return card_views(list(ProductCard.objects.select_related("vertical").filter(pk__in=ids)))
 
 
+SHOWN = ("public", "unlisted")  # a storefront is public-facing: followers-only cards stay on the author's own
+
+
 def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | None = None,
-               limit: int = 20) -> list[CardView]:
-    """A creator's Showcase tab: their cards, newest first, optionally in one vertical (keyset by post id)."""
+               limit: int = 20, viewer_id: int | None = None) -> list[CardView]:
+    """A creator's Showcase tab: their cards, newest first, optionally in one vertical (keyset by post id).
+    Followers-only posts are listed only for the creator."""
     qs = ProductCard.objects.select_related("vertical").filter(creator_id=creator_id,
                                                                post__author__is_suspended=False)
+    if viewer_id != creator_id:
+        qs = qs.filter(post__visibility__in=SHOWN)
     if vertical:
         qs = qs.filter(vertical__slug=vertical)
     if max_id is not None:
@@ -122,7 +128,7 @@ def storefront_verticals(creator_id: int) -> list[tuple[str, str, int]]:
     """The verticals a storefront can be filtered by: (slug, name, number of cards)."""
     from tastemaker.experts.models import Vertical
 
-    counts = dict(ProductCard.objects.filter(creator_id=creator_id, vertical__isnull=False)
+    counts = dict(ProductCard.objects.filter(creator_id=creator_id, vertical__isnull=False, post__visibility__in=SHOWN)
                   .values_list("vertical_id").annotate(n=Count("pk")).values_list("vertical_id", "n"))
     return [(v.slug, v.name, counts[v.pk])
             for v in Vertical.objects.filter(pk__in=counts).order_by("position", "slug")]
@@ -136,7 +142,8 @@ def product_detail(product_id: int) -> tuple[Product, list[Offer], list[tuple[in
     offers = list(Offer.objects.select_related("store").filter(product=product, active=True,
                                                               store__status=StoreStatus.APPROVED)
                   .order_by("price", "store__name"))
-    creators = list(ProductCard.objects.filter(product=product, post__author__is_suspended=False)
+    creators = list(ProductCard.objects.filter(product=product, post__author__is_suspended=False,
+                                               post__visibility="public")
                     .values_list("creator_id").annotate(n=Count("pk")).order_by("-n", "creator_id")
                     .values_list("creator_id", "n")[:50])
     return product, offers, creators
@@ -144,7 +151,8 @@ def product_detail(product_id: int) -> tuple[Product, list[Offer], list[tuple[in
 
 def products_in_vertical(slug: str, limit: int = 30) -> list[tuple[Product, int]]:
     """Products most recommended in a vertical (discovery), with how many cards carry each."""
-    rows = (ProductCard.objects.filter(vertical__slug=slug, product__isnull=False, post__author__is_suspended=False)
+    rows = (ProductCard.objects.filter(vertical__slug=slug, product__isnull=False, post__author__is_suspended=False,
+                                       post__visibility="public")
             .values_list("product_id").annotate(n=Count("pk")).order_by("-n", "product_id")
             .values_list("product_id", "n")[:limit])
     counts = dict(rows)

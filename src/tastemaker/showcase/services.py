@@ -162,7 +162,8 @@ def _check_store_admin(actor: User, store: PartnerStore) -> None:
 def store_for_api_key(key: str) -> PartnerStore | None:
     """The approved store whose API key this is (constant-time comparison of the hashes)."""
     key = (key or "").strip()
-    prefix = key.rsplit("_", 1)[0] if key.count("_") >= 2 else ""
+    parts = key.split("_", 2)  # "tm_<hex>_<random>": the random part may itself contain "_"
+    prefix = f"{parts[0]}_{parts[1]}" if len(parts) == 3 and parts[0] == "tm" else ""
     if not prefix or len(key) > 200:
         return None
     store = PartnerStore.objects.filter(api_key_prefix=prefix).first()

@@ -115,7 +115,7 @@ def _upload(request, values: dict, errors: dict) -> None:
     if not upload:
         return
     try:
-        check_and_hit("showcase_media", request.user.pk, "RATE_POST")
+        check_and_hit("showcase_media", request.user.pk, "RATE_SHOWCASE_IMPORT")
         media = social.do_upload_media(request.user, upload.read(settings.MEDIA_MAX_BYTES + 1))
     except DomainError as exc:
         _add_error(errors, "image", exc.message)
@@ -132,7 +132,7 @@ def _import(request, values: dict, errors: dict) -> bool:
         _add_error(errors, "import_url", _("Paste the address of a product page."))
         return False
     try:
-        check_and_hit("showcase_import", request.user.pk, "RATE_POST")
+        check_and_hit("showcase_import", request.user.pk, "RATE_SHOWCASE_IMPORT")
         draft = import_product(url)
     except RateLimited as exc:
         _add_error(errors, "import_url", _("Slow down: %(msg)s Try again in %(s)d seconds.")
@@ -276,7 +276,8 @@ def storefront(request, username: str):
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", vertical):
         vertical = ""
     max_id = _next_max_id(request)
-    cards = showcase.storefront(account.pk, vertical=vertical or None, max_id=max_id, limit=STOREFRONT_PAGE)
+    cards = showcase.storefront(account.pk, vertical=vertical or None, max_id=max_id, limit=STOREFRONT_PAGE,
+                                viewer_id=request.user.pk if request.user.is_authenticated else None)
     next_max_id = cards[-1].post_id if len(cards) >= STOREFRONT_PAGE else None
     return render(request, "web/showcase/storefront.html", {
         "account": account, "cards": _visible_cards(request, account, cards), "vertical": vertical,

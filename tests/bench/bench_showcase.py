@@ -232,7 +232,7 @@ def main(argv=None) -> int:
     connections.close_all()
     out: dict = {}
     server = bench_http.Server(data_dir, args.workers, {"TASTEMAKER_HUEY_IMMEDIATE": "0",
-                                                         "TASTEMAKER_RATE_EVENTS": "100000000/60"})
+                                                         "TASTEMAKER_RATE_STORE_API": "100000000/60"})
     try:
         server.wait()
         if "i" in args.only:

@@ -16,10 +16,7 @@ Handlers are thin: check the shape, call showcase.services / selectors, render.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
 from typing import Literal
 
 from django.conf import settings
@@ -51,8 +48,8 @@ log = logging.getLogger(__name__)
 router = Router(tags=["Showcase"])
 user_auth = BearerAuth()
 optional_auth = OptionalAuth()
-STORE_RATE = "RATE_EVENTS"  # per store: catalog batches and webhook deliveries
-IMPORT_RATE = "RATE_POST"  # per user: product page imports (each one fetches a page)
+STORE_RATE = "RATE_STORE_API"  # per store: catalog batches and webhook deliveries
+IMPORT_RATE = "RATE_SHOWCASE_IMPORT"  # per user: product page imports (each one fetches a page)
 WEBHOOK_CODES = (400, 401, 404, 422, 429)
 STORE_CODES = (400, 401, 403, 422, 429)
 
@@ -67,7 +64,7 @@ class StoreKeyAuth(HttpBearer):
         return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, token: str):
-        store = _store_for_key(token)
+        store = services.store_for_api_key(token)
         if store is None:
             raise HttpError(401, "The store API key is invalid")
         request.store = store
@@ -75,23 +72,6 @@ class StoreKeyAuth(HttpBearer):
 
 
 store_auth = StoreKeyAuth()
-_KEY_RE = re.compile(r"^(tm_[0-9a-f]{12})_[A-Za-z0-9_-]{16,100}$")
-
-
-def _store_for_key(key: str) -> PartnerStore | None:
-    """The store whose API key this is (constant-time comparison of the hashes). As
-    services.store_for_api_key, but the prefix is read from the key's start: the secret part
-    (token_urlsafe) may contain "_" itself, which a split at the last "_" misreads."""
-    match = _KEY_RE.match((key or "").strip())
-    if match is None:
-        return None
-    store = PartnerStore.objects.filter(api_key_prefix=match.group(1)).first()
-    digest = hashlib.sha256(match.group(0).encode()).hexdigest()
-    if store is None or not hmac.compare_digest(store.api_key_hash, digest):
-        return None
-    return store
-
-
 # --- schemas --------------------------------------------------------------------------------
 
 MONEY = "minor units (fen, cents) of `currency`"
@@ -577,7 +557,8 @@ def storefront(request, response: HttpResponse, account_id: str, vertical: str |
         raise NotFound("Record not found")
     page = page_from({"max_id": max_id, "limit": limit})
     views = selectors.storefront(account.pk, vertical=(vertical or "").strip() or None, max_id=page.max_id,
-                                 limit=page.limit)
+                                 limit=page.limit,
+                                 viewer_id=request.user.pk if request.user.is_authenticated else None)
     _next_link(request, response, views[-1].post_id if views else None, len(views) == page.limit)
     ctx = ser.Ctx(request)
     return [ser.tastemaker_card(v, ctx) for v in _visible(request, account, views)]
@@ -697,7 +678,7 @@ def commission(request, commission_id: str):
              description="The answer carries the API key and the webhook signing secret: shown this once.")
 def create_store(request, payload: StoreIn):
     require_scope(request, "write:accounts")
-    check_and_hit("showcase_store", request.user.pk, IMPORT_RATE)
+    check_and_hit("showcase_store", request.user.pk, "RATE_POST")
     store, created = services.do_create_store(
         request.user, name=payload.name, domains=payload.domains, commission_bp=payload.commission_bp,
         attribution_days=payload.attribution_days, return_days=payload.return_days)

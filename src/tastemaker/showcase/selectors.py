@@ -110,10 +110,13 @@ SHOWN = ("public", "unlisted")  # a storefront is public-facing: followers-only 
 def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | None = None,
                limit: int = 20, viewer_id: int | None = None) -> list[CardView]:
     """A creator's Showcase tab: their cards, newest first, optionally in one vertical (keyset by post id).
-    Followers-only posts are listed only for the creator."""
+    Followers-only posts are listed for the creator and their followers (blocks are the caller's check)."""
+    from tastemaker.social.models import Follow
+
     qs = ProductCard.objects.select_related("vertical").filter(creator_id=creator_id,
                                                                post__author__is_suspended=False)
-    if viewer_id != creator_id:
+    if viewer_id != creator_id and not (
+            viewer_id is not None and Follow.objects.filter(follower_id=viewer_id, target_id=creator_id).exists()):
         qs = qs.filter(post__visibility__in=SHOWN)
     if vertical:
         qs = qs.filter(vertical__slug=vertical)

@@ -654,28 +654,38 @@ def do_receive_webhook(store: PartnerStore, body: bytes, headers: dict) -> Webho
     webhook_id = lowered.get("webhook-id", "")[:100]
     stamp = datetime.fromtimestamp(int(float(lowered["webhook-timestamp"])), tz=UTC)
     event = _check_event(payload, stamp)
-    if OrderEvent.objects.filter(store=store, webhook_id=webhook_id).exists():
-        return WebhookResult("duplicate")
-    try:
-        with transaction.atomic():
-            order, _created = Order.objects.get_or_create(store=store, external_id=event["order_id"],
-                                                          defaults={"currency": event.get("currency", "CNY")})
-            order = Order.objects.select_for_update().get(pk=order.pk)
-            if event.get("currency") and order.events.exists() and event["currency"] != order.currency:
-                raise ValidationFailed(_("The order's currency is %(c)s.") % {"c": order.currency}, field="currency")
-            oe = OrderEvent.objects.create(
-                store=store, order=order, webhook_id=webhook_id, type=event["type"], occurred_at=event["occurred_at"],
-                amount=event.get("amount", 0), refund_id=event.get("refund_id", "") or webhook_id, payload=payload)
-            if event.get("click_id") and order.reported_click_id is None:
-                order.reported_click_id = event["click_id"]
-            if event.get("currency"):
-                order.currency = event["currency"]
-            if event["product_id"] and not order.product_external_id:
-                order.product_external_id = event["product_id"]
-            _recompute_order(order, oe)
-    except IntegrityError:
-        return WebhookResult("duplicate")  # the same delivery, processed by a concurrent request
-    return WebhookResult("processed", order.pk)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                order = Order.objects.select_for_update().filter(store=store, external_id=event["order_id"]).first()
+                if order is None:
+                    order = Order.objects.create(store=store, external_id=event["order_id"],
+                                                 currency=event.get("currency", settings.DEFAULT_CURRENCY))
+                elif event.get("currency") and event["currency"] != order.currency and (
+                        order.paid_amount or order.refunded_amount):
+                    raise ValidationFailed(_("The order's currency is %(c)s.") % {"c": order.currency},
+                                           field="currency")
+                order.store = store  # no second lookup
+                # the unique (store, webhook-id) constraint makes a re-delivery fail here, rolling back all
+                oe = OrderEvent.objects.create(
+                    store=store, order=order, webhook_id=webhook_id, type=event["type"],
+                    occurred_at=event["occurred_at"], amount=event.get("amount", 0),
+                    refund_id=event.get("refund_id", "") or webhook_id, payload=payload)
+                if event.get("click_id") and order.reported_click_id is None:
+                    order.reported_click_id = event["click_id"]
+                if event.get("currency"):
+                    order.currency = event["currency"]
+                if event["product_id"] and not order.product_external_id:
+                    order.product_external_id = event["product_id"]
+                _recompute_order(order, oe)
+            return WebhookResult("processed", order.pk)
+        except IntegrityError:
+            if OrderEvent.objects.filter(store=store, webhook_id=webhook_id).exists():
+                return WebhookResult("duplicate")  # already processed (perhaps by a concurrent request)
+            if attempt == 2:
+                raise
+            # two first events of one order raced to create it (PostgreSQL): once more, the order now exists
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _fold(order: Order) -> None:
@@ -707,14 +717,14 @@ def attributed_click(store: PartnerStore, reported_click_id: int | None, at: dat
     viewer); the commission goes to that viewer's last valid click-out at this store before ``at``."""
     if reported_click_id is None:
         return None
-    reported = ClickOut.objects.filter(pk=reported_click_id, store=store).first()
+    reported = ClickOut.objects.filter(pk=reported_click_id, store=store).only("viewer_key").first()
     if reported is None:
         return None
     start = at - timedelta(days=store.attribution_days)
     # the store's clock is not ours (and its times may be whole seconds): allow the webhook tolerance
     end = at + timedelta(seconds=settings.SHOWCASE_WEBHOOK_TOLERANCE)
-    return (ClickOut.objects.filter(store=store, viewer_key=reported.viewer_key, valid=True,
-                                    created_at__gte=start, created_at__lte=end)
+    return (ClickOut.objects.select_related("link__offer")
+            .filter(store=store, viewer_key=reported.viewer_key, valid=True, created_at__gte=start, created_at__lte=end)
             .order_by("-id").first())
 
 

@@ -153,3 +153,22 @@ def test_followers_only_cards_stay_off_storefront_and_product_page(make_user, sh
     assert {c.post_id for c in selectors.storefront(author.pk, viewer_id=author.pk)} == {shown.pk, hidden.pk}
     _product, _offers, creators = selectors.product_detail(shown.card.product_id)
     assert creators == [(author.pk, 1)]
+
+
+def test_products_by_vertical_on_the_discover_page(client, make_user, showcase_post, store, operator):
+    from tastemaker.experts.services import ensure_default_verticals
+
+    ensure_default_verticals()
+    do_upsert_catalog(store, [{"external_id": "c1", "title": "Hydrating face cream", "price": 9900,
+                               "url": "https://shop.example.com/p/cream-1"}])
+    first, second = make_user(), make_user()
+    showcase_post(first, vertical="beauty")
+    hidden = showcase_post(second, vertical="beauty")
+    hidden.visibility = "private"
+    hidden.save()
+    tiles = selectors.products_in_vertical("beauty")
+    assert [(t.product.title, t.cards, t.price) for t in tiles] == [("Hydrating face cream", 1, 9900)]
+    assert tiles[0].image and not tiles[0].image.startswith("http")  # our re-encoded picture, not the store's
+    page = client.get("/discover/beauty").content.decode()
+    assert "Hydrating face cream" in page and f"/products/{tiles[0].product.pk}" in page and "¥99.00" in page
+    assert selectors.products_in_vertical("tech") == []

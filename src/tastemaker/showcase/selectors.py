@@ -152,15 +152,38 @@ def product_detail(product_id: int) -> tuple[Product, list[Offer], list[tuple[in
     return product, offers, creators
 
 
-def products_in_vertical(slug: str, limit: int = 30) -> list[tuple[Product, int]]:
-    """Products most recommended in a vertical (discovery), with how many cards carry each."""
+@dataclass
+class ProductTile:
+    product: Product
+    cards: int  # how many public showcase posts recommend it
+    image: str  # the newest card's picture (ours, re-encoded; never a store's hot-linked image)
+    price: int | None  # the lowest fresh price at an approved store
+    currency: str
+
+
+def products_in_vertical(slug: str, limit: int = 12) -> list[ProductTile]:
+    """Products most recommended in a vertical (discovery), with how many public cards carry each, the
+    newest card's image and the lowest current price. Three queries."""
     rows = (ProductCard.objects.filter(vertical__slug=slug, product__isnull=False, post__author__is_suspended=False,
                                        post__visibility="public")
             .values_list("product_id").annotate(n=Count("pk")).order_by("-n", "product_id")
             .values_list("product_id", "n")[:limit])
     counts = dict(rows)
+    if not counts:
+        return []
     products = {p.pk: p for p in Product.objects.filter(pk__in=counts)}
-    return [(products[pid], n) for pid, n in counts.items() if pid in products]
+    images: dict[int, str] = {}
+    for pid, image, preview in (ProductCard.objects.filter(product_id__in=counts, post__visibility="public")
+                                .order_by("-pk").values_list("product_id", "image", "image_preview")):
+        images.setdefault(pid, preview or image)
+    prices: dict[int, tuple[int, str]] = {}
+    for pid, price, currency in (Offer.objects.filter(product_id__in=counts, active=True, price__isnull=False,
+                                                      store__status=StoreStatus.APPROVED,
+                                                      refreshed_at__gte=stale_before())
+                                 .order_by("price").values_list("product_id", "price", "currency")):
+        prices.setdefault(pid, (price, currency))
+    return [ProductTile(products[pid], n, images.get(pid, ""), *prices.get(pid, (None, "")))
+            for pid, n in counts.items() if pid in products]
 
 
 def stores_for(user) -> list[PartnerStore]:

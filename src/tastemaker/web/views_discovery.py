@@ -131,7 +131,10 @@ def discover(request, slug: str):
     vertical = _vertical_or_404(slug)
     viewer = request.user if request.user.is_authenticated else None
     posts = discovery.vertical_posts(viewer, vertical, limit=40)
-    return _timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals()},
+    from tastemaker.showcase.selectors import products_in_vertical
+
+    return _timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals(),
+                                                         "products": products_in_vertical(vertical.slug)},
                           posts, limit=10_000)  # one ranked page: no keyset pager
 
 

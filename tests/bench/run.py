@@ -12,6 +12,9 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   g) labeler top-1 accuracy on the held-out corpus, overall and per language     goal ≥ 0.9
      (and posts labelled per second on one core)
   h) GET /api/v2/suggestions p50 ÷ /api/health p50 (one connection, same server) goal ≤ 5
+  p) payments: transfers/s between 1,000 random wallets on SQLite and PostgreSQL, ledger invariants
+     checked after; reference: a raw insert of the same entry rows (bulk, and one commit per pair)
+     (tests/bench/bench_payments.py)                                                (report)
 
 The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
 """
@@ -41,7 +44,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefgh", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghp", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -112,6 +115,8 @@ def main(argv=None) -> int:
 
     if set("def") & set(args.only):
         results.update(events_phase(args, data_dir))
+    if "p" in args.only:
+        results.update(payments_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -210,6 +215,18 @@ def events_phase(args, data_dir: Path) -> dict:
     return {"events": json.loads(out_file.read_text())}
 
 
+def payments_phase(data_dir: Path) -> dict:
+    """p: payments transfers (tests/bench/bench_payments.py), in a subprocess with its own data dirs."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-payments") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(HERE / "bench_payments.py"), "--data-dir", str(out_file.parent), "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=False, env=env, timeout=3600)
+    return {"payments": json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
 def print_table(res: dict) -> None:
     rows = []
 
@@ -261,6 +278,13 @@ def print_table(res: dict) -> None:
         r = ev["report"]
         add(f"f) report API p50, post with {r['post_events']:,} events", f"{r['report']['p50_ms']:.2f} ms",
             f"{r['health']['p50_ms']:.2f} ms (/api/health)", f"{r['ratio']:.2f}", "≤ 5", r["ratio"] <= 5)
+    for db, p in (res.get("payments") or {}).items():
+        add(f"p) transfers/s, {db} (1; {p['concurrent_threads']} connections)",
+            f"{p['single_per_s']:,.0f}/s; {p['concurrent_per_s']:,.0f}/s",
+            f"{p['raw_pair_commits_per_s']:,.0f}/s (raw 2-row commits)", f"{p['ratio_vs_pair_commits']:.2f}",
+            "invariants hold", p["invariants"]["ok"])
+        add("p) same, 1 connection, vs a bulk insert", f"{2 * p['single_per_s']:,.0f} rows/s",
+            f"{p['raw_bulk_rows_per_s']:,.0f} rows/s (raw bulk)", f"{p['ratio_vs_bulk']:.1f}", "(report)", None)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

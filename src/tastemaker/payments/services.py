@@ -40,6 +40,7 @@ from .ledger import (
     provider_clearing,
     provider_settled,
     wallet_for,
+    wallets_for,
 )
 from .models import (
     Account,
@@ -92,7 +93,7 @@ def do_transfer(from_user: User, to_user: User, amount: int, currency: str, *, m
         raise ValidationFailed(_("You cannot transfer money to yourself."))
     if to_user.is_suspended or not to_user.is_active:
         raise NotFound(_("Account not found."))
-    source, target = wallet_for(from_user, currency), wallet_for(to_user, currency)
+    source, target = wallets_for([from_user, to_user], currency)
     return post_transaction(TransactionKind.TRANSFER, [(source, -amount), (target, amount)], memo=memo,
                             reference=reference, initiator=from_user)
 

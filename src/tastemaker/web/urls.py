@@ -19,6 +19,8 @@ class UsernameConverter:
 register_converter(UsernameConverter, "username")
 
 urlpatterns = [
+    # first: the click-out redirect is the hottest route, and patterns are tried in order
+    path("go/<str:token>", views_go.go, name="go"),
     path("", views.home, name="home"),
     path("public", views.public, name="public"),
     path("tags/<str:tag>", views.tag, name="tag"),
@@ -50,7 +52,6 @@ urlpatterns = [
     path("reports/@<username:username>.csv", views_reports.account_report_csv, name="account_report_csv_for"),
     path("posts/<int:post_id>/delete", views.delete_post, name="delete_post"),
     path("posts/<int:post_id>/<str:action>", views.post_action, name="post_action"),
-    path("go/<str:token>", views_go.go, name="go"),
     path("onboarding", views_discovery.onboarding, name="onboarding"),
     path("onboarding/experts", views_discovery.onboarding_experts, name="onboarding_experts"),
     path("suggestions", views_discovery.suggestions, name="suggestions"),

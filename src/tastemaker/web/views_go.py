@@ -10,7 +10,6 @@ import time
 from django.http import HttpResponse, HttpResponseNotFound
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from tastemaker.analytics.filters import device_class, request_reason
@@ -37,7 +36,6 @@ def _target(token: str) -> LinkTarget | None:
     return target
 
 
-@never_cache
 @require_safe
 def go(request, token: str):
     target = _target(token) if _TOKEN_RE.match(token) else None
@@ -51,6 +49,7 @@ def go(request, token: str):
     # The location is the stored, validated URL with our parameters (precomputed around the click id).
     response = HttpResponse(status=302)
     response["Location"] = target.location(click.id)
+    response["Cache-Control"] = "no-store"  # every click is counted: never served from a cache
     response["Referrer-Policy"] = "no-referrer-when-downgrade"
     response["X-Robots-Tag"] = "noindex, nofollow"
     _set_visitor(request, response)

@@ -192,3 +192,58 @@ def test_deleting_ledger_rows_is_refused_on_a_real_database(concurrent_db, make_
         with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [arg] if arg is not None else None)
     assert Entry.objects.filter(transaction=tx).count() == 2
+
+
+# --- the sandbox notifying over HTTP, as a real provider does ----------------------------------
+
+def test_sandbox_notification_over_http(concurrent_db, make_user, settings):
+    """PAYMENT_SANDBOX_DELIVERY="http": the job POSTs the signed form to PAYMENT_NOTIFY_URL; the
+    endpoint (here a minimal stand-in for the web layer's notify view) answers with the handler's reply."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qsl
+
+    from django.db import connections
+
+    from tastemaker.payments.tasks import NotAcknowledged, deliver_sandbox_notification
+
+    received, outage = [], threading.Event()
+
+    class NotifyView(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server hook
+            form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+            received.append((self.path, form))
+            try:
+                reply = "failure" if outage.is_set() else services.do_handle_notification("sandbox", form)
+            finally:
+                connections.close_all()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(reply.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotifyView)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PAYMENT_SANDBOX_DELIVERY = "http"
+    settings.PAYMENT_NOTIFY_URL = f"http://127.0.0.1:{server.server_address[1]}/payments/notify/{{provider}}"
+    try:
+        fan = make_user()
+        topup, _url = services.do_start_topup(fan, 3_300, "CNY", "sandbox")
+        outage.set()  # the merchant is down: not acknowledged, the job raises so huey retries it
+        with transaction.atomic():
+            sandbox.sandbox_approve(topup.order_no)
+        assert len(received) == 1 and selectors.balance(fan).available == 0
+        with pytest.raises(NotAcknowledged):
+            deliver_sandbox_notification.call_local(topup.order_no)
+        outage.clear()  # back up: the retry is acknowledged and credits
+        assert deliver_sandbox_notification.call_local(topup.order_no) == "success"
+        assert deliver_sandbox_notification.call_local(topup.order_no) == "success"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received[0][0] == "/payments/notify/sandbox" and received[0][1]["out_trade_no"] == topup.order_no
+    assert len(received) == 4 and selectors.balance(fan).available == 3_300
+    assert Transaction.objects.filter(reference=f"topup:{topup.pk}").count() == 1

@@ -100,6 +100,20 @@ def test_commission_hook_pays_once_per_reference(make_user, invariants):
     invariants()
 
 
+def test_commission_reversal_for_a_refund(make_user, fund, invariants):
+    creator = make_user()
+    assert services.do_reverse_commission(reference="commission:never") is None
+    paid = services.do_pay_commission(user_id=creator.pk, amount=500, currency="CNY", reference="commission:80")
+    rev = services.do_reverse_commission(reference="commission:80")
+    assert rev.reverses_id == paid.pk and balance(creator) == 0
+    assert services.do_reverse_commission(reference="commission:80").pk == rev.pk
+    services.do_pay_commission(user_id=creator.pk, amount=500, currency="CNY", reference="commission:81")
+    services.do_transfer(creator, make_user(), 1, "CNY")
+    with pytest.raises(InsufficientFunds):  # partly spent already
+        services.do_reverse_commission(reference="commission:81")
+    invariants()
+
+
 def test_hold_capture_in_part_returns_the_rest(make_user, fund, invariants):
     brand = make_user()
     fund(brand, 10_000)

@@ -1,0 +1,58 @@
+"""Payments: wallets on a double-entry, append-only ledger; top-ups, withdrawals, reconciliation.
+
+Read ``models`` (the ledger's rules), then use only these entry points.
+
+Writes (``payments.services``; errors are ``core.errors`` with translated messages)
+    do_transfer(from_user, to_user, amount, currency, *, memo="", reference=None) -> Transaction
+    do_hold(user, amount, currency, memo="", *, destination=None, reference=None) -> Hold
+    do_capture(hold, amount=None, *, to=None, memo="") -> Transaction   # partial: the rest goes back
+    do_release(hold, memo="") -> Transaction
+    do_reverse(tx, *, initiator=None, memo="") -> Transaction          # transfers, commissions, ...
+    do_pay_commission(*, user_id, amount, currency, reference) -> Transaction   # Showcase hook
+    do_reverse_commission(*, reference) -> Transaction | None                    # refunded order
+    do_start_topup(user, amount, currency, provider) -> (TopUp, redirect_url)
+    do_handle_notification(provider, params) -> "success" | "failure"
+    do_query_topup(topup) -> TopUp
+    do_bind_payout_account(user, provider, identifier, holder_name) -> PayoutAccount
+    do_unbind_payout_account(user, payout_account) -> None
+    do_request_withdrawal(user, amount, currency, payout_account=None) -> Withdrawal
+    do_process_withdrawal(withdrawal_id) -> Withdrawal                  # the job; safe to re-run
+    do_settle(provider, currency, day, amount) -> Transaction | None
+  Accounts: ledger.wallet_for(user, currency), ledger.platform_account(kind, currency),
+  ledger.provider_clearing(provider, currency); the low-level ledger.post_transaction(kind, legs, ...).
+
+Reads (``payments.selectors``)
+    balances(user) / balance(user, currency) -> Balance(available, held, total)
+    holds(user, status="pending", page=Page) ; history(user, currency=, kind=, direction=, since=,
+    until=, page=Page) -> [HistoryItem] (keyset by entry id) ; transaction_detail(viewer, id)
+    topups(user, page) ; topup_for(user, order_no) ; withdrawals(user, page) ; payout_accounts(user)
+    platform_overview() ; reconciliation_runs(provider=None)
+    providers.enabled_providers() -> ["sandbox", ...]   (what the top-up form offers)
+
+Idempotency (``payments.idempotency``): every HTTP request that moves money (transfer, top-up start,
+withdrawal, capture...) goes through ``run_idempotent(user, key, fingerprint, act)`` with the
+``Idempotency-Key`` header (API) or a hidden ``new_key()`` form field (web). See that module.
+
+What the web / API layer wires
+    POST /payments/notify/<provider>  (csrf_exempt, no login; the path is settings.PAYMENT_NOTIFY_URL)
+        reply = services.do_handle_notification(provider, request.POST.dict())
+        return HttpResponse(reply, content_type="text/plain")   # always 200; the body says it
+    GET  /payments/sandbox/checkout/<order_no>   (settings.PAYMENT_SANDBOX_CHECKOUT_URL; only while
+         "sandbox" is enabled) shows providers.sandbox.checkout_details(order_no): amount_display,
+         merchant, status; two POST buttons (CSRF-protected form) calling
+         providers.sandbox.sandbox_approve(order_no) / sandbox_decline(order_no); both return the
+         Checkout whose return_url the view redirects to. The notification then arrives by itself
+         (a huey job after the commit; inline when HUEY_IMMEDIATE).
+    GET  /wallet/topups/<order_no>   (settings.PAYMENT_RETURN_URL: where the payer comes back)
+         selectors.topup_for(request.user, order_no): pending until the notification lands (poll
+         with htmx), then succeeded/failed.
+    The wallet page / API: balances, holds, history (filters map to history()'s arguments; page via
+    core.pagination.page_from), top-up form -> do_start_topup -> redirect to the URL, withdraw form,
+    payout account binding. Only the owner reads or moves a wallet; operators (is_staff) may read.
+    Operator page: selectors.platform_overview(), selectors.reconciliation_runs(), and
+    reconcile.reconcile(provider, date_from, date_to, settle=...) (also ``tastemaker reconcile``).
+
+Background: tasks.deliver_sandbox_notification, tasks.process_withdrawal, tasks.sweep_payments
+(every 5 minutes: queries top-ups whose notification is late, resumes withdrawals, purges old
+idempotency records).
+"""

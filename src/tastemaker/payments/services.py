@@ -74,7 +74,7 @@ REVERSIBLE = {TransactionKind.TRANSFER, TransactionKind.COMMISSION, TransactionK
 __all__ = [
     "FAILURE", "SUCCESS", "InsufficientFunds", "do_bind_payout_account", "do_capture", "do_handle_notification",
     "do_hold", "do_pay_commission", "do_process_withdrawal", "do_query_topup", "do_release",
-    "do_request_withdrawal", "do_reverse", "do_settle", "do_start_topup", "do_transfer",
+    "do_request_withdrawal", "do_reverse", "do_reverse_commission", "do_settle", "do_start_topup", "do_transfer",
     "do_unbind_payout_account", "held_account_for", "platform_account", "provider_clearing", "wallet_for",
 ]
 
@@ -113,6 +113,17 @@ def do_pay_commission(*, user_id: int, amount: int, currency: str, reference: st
     payable = platform_account(AccountKind.COMMISSIONS_PAYABLE, currency)
     return post_transaction(TransactionKind.COMMISSION, [(payable, -amount), (wallet_for(user_id, currency), amount)],
                             reference=reference, memo=_("commission"))
+
+
+def do_reverse_commission(*, reference: str) -> Transaction | None:
+    """Take back a commission paid with ``do_pay_commission(reference=...)`` (a refunded order): the
+    creator's wallet -> commissions payable, once. None if it was never paid. ``InsufficientFunds`` if
+    the creator has already spent or withdrawn it (the caller decides what then: e.g. net it against
+    the next payout)."""
+    tx = Transaction.objects.filter(reference=reference, kind=TransactionKind.COMMISSION).first()
+    if tx is None:
+        return None
+    return ledger.reverse_transaction(tx, memo=_("commission reversed"))
 
 
 def do_reverse(tx: Transaction, *, initiator: User | None = None, memo: str = "") -> Transaction:

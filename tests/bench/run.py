@@ -12,6 +12,9 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   g) labeler top-1 accuracy on the held-out corpus, overall and per language     goal ≥ 0.9
      (and posts labelled per second on one core)
   h) GET /api/v2/suggestions p50 ÷ /api/health p50 (one connection, same server) goal ≤ 5
+  i) /go/<token> click-out redirects/s (recorded through the events pipeline) ÷ requests/s of the trivial
+     /api/health on the same gunicorn server (tests/bench/bench_showcase.py)        goal ≥ 0.7
+  j) store webhook deliveries processed/s over HTTP, with p50 / p99 latency       (report)
   p) payments: transfers/s between 1,000 random wallets on SQLite and PostgreSQL, ledger invariants
      checked after; reference: a raw insert of the same entry rows (bulk, and one commit per pair)
      (tests/bench/bench_payments.py)                                                (report)
@@ -44,7 +47,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefghp", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghijp", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -115,6 +118,8 @@ def main(argv=None) -> int:
 
     if set("def") & set(args.only):
         results.update(events_phase(args, data_dir))
+    if set("ij") & set(args.only):
+        results.update(showcase_phase(args, data_dir))
     if "p" in args.only:
         results.update(payments_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
@@ -215,6 +220,21 @@ def events_phase(args, data_dir: Path) -> dict:
     return {"events": json.loads(out_file.read_text())}
 
 
+def showcase_phase(args, data_dir: Path) -> dict:
+    """i, j: click-outs and store webhooks (tests/bench/bench_showcase.py), in a subprocess with its own data dir."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-showcase") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    only = "".join(c for c in args.only if c in "ij")
+    cmd = [sys.executable, str(HERE / "bench_showcase.py"), "--only", only, "--data-dir", str(out_file.parent),
+           "--out", str(out_file), "--duration", str(args.duration), "--workers", str(args.workers),
+           "--connections", str(args.connections)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=True, env=env, timeout=3600)
+    return {"showcase": json.loads(out_file.read_text())}
+
+
 def payments_phase(data_dir: Path) -> dict:
     """p: payments transfers (tests/bench/bench_payments.py), in a subprocess with its own data dirs."""
     import subprocess
@@ -278,6 +298,15 @@ def print_table(res: dict) -> None:
         r = ev["report"]
         add(f"f) report API p50, post with {r['post_events']:,} events", f"{r['report']['p50_ms']:.2f} ms",
             f"{r['health']['p50_ms']:.2f} ms (/api/health)", f"{r['ratio']:.2f}", "≤ 5", r["ratio"] <= 5)
+    sc = res.get("showcase") or {}
+    if sc.get("go"):
+        g = sc["go"]
+        add("i) /go/<token> click-outs, req/s", f"{g['go']['rps']:.0f}", f"{g['health']['rps']:.0f} (/api/health)",
+            f"{g['ratio']:.2f}", "≥ 0.7", g["ratio"] >= 0.7)
+    if sc.get("webhooks"):
+        w = sc["webhooks"]
+        add(f"j) store webhooks ({w['clients']} senders)", f"{w['per_s']:.0f}/s, p50 {w['p50_ms']:.1f} ms, "
+            f"p99 {w['p99_ms']:.1f} ms", f"{w['health_p50_ms']:.2f} ms (/api/health p50)", "—", "(report)", None)
     for db, p in (res.get("payments") or {}).items():
         add(f"p) transfers/s, {db} (1; {p['concurrent_threads']} connections)",
             f"{p['single_per_s']:,.0f}/s; {p['concurrent_per_s']:,.0f}/s",

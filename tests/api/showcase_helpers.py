@@ -1,34 +1,15 @@
-"""What the Showcase API tests share: a partner store's side of Standard Webhooks, and a product page.
-
-(tests/showcase/conftest.py's fixtures are only visible under tests/showcase; these few lines are copied.)
-"""
+"""What the Showcase API tests share: a partner store's side of Standard Webhooks (tests/showcase_signer.py,
+shared with tests/showcase/), and a product page."""
 
 from __future__ import annotations
 
 import json
-import time
-import uuid
-from datetime import UTC, datetime
 
-from standardwebhooks.webhooks import Webhook
+from showcase_signer import StoreSigner
+
+__all__ = ["REASON", "StoreSigner", "product_page"]
 
 REASON = "I have used it every night for a month and my dry skin finally stopped flaking."
-
-
-class StoreSigner:
-    """What a partner store does: sign a JSON body per Standard Webhooks with its secret."""
-
-    def __init__(self, secret: str):
-        self.hook = Webhook(secret)
-
-    def deliver(self, event_type: str, data: dict, *, msg_id: str | None = None, at: float | None = None,
-                body: str | None = None) -> tuple[bytes, dict]:
-        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-        at = time.time() if at is None else at
-        body = body if body is not None else json.dumps({"type": event_type, "data": data})
-        signature = self.hook.sign(msg_id, datetime.fromtimestamp(at, tz=UTC), body)
-        headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature}
-        return body.encode(), headers
 
 
 def product_page(url: str = "https://shop.example.com/p/cream-1") -> str:

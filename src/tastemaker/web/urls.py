@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views, views_discovery, views_go, views_reports, views_showcase
+from . import views, views_discovery, views_go, views_payments, views_reports, views_showcase
 
 app_name = "web"
 
@@ -42,6 +42,16 @@ urlpatterns = [
     path("stores/<int:store_id>", views_showcase.store_detail, name="store"),
     path("stores/<int:store_id>/rotate", views_showcase.store_rotate, name="store_rotate"),
     path("stores/<int:store_id>/decide", views_showcase.store_decide, name="store_decide"),
+    path("wallet", views_payments.wallet, name="wallet"),
+    path("wallet/topup", views_payments.start_topup, name="wallet_start_topup"),
+    path("wallet/topups/<str:order_no>", views_payments.topup_return, name="wallet_topup"),
+    path("wallet/withdraw", views_payments.request_withdrawal, name="wallet_withdraw"),
+    path("wallet/payout-accounts", views_payments.bind_payout_account, name="wallet_bind"),
+    path("wallet/payout-accounts/<str:account_id>/unbind", views_payments.unbind_payout_account,
+         name="wallet_unbind"),
+    path("ops/payments", views_payments.ops_payments, name="ops_payments"),
+    path("payments/sandbox/checkout/<str:order_no>", views_payments.sandbox_checkout, name="sandbox_checkout"),
+    path("payments/notify/<slug:provider>", views_payments.provider_notify, name="payment_notify"),
     path("posts/<int:post_id>", views_reports.counted_read(views.post_detail), name="post"),
     path("posts/<int:post_id>/report", views_reports.post_report, name="post_report"),
     path("posts/<int:post_id>/report.csv", views_reports.post_report_csv, name="post_report_csv"),

@@ -8,6 +8,7 @@ from .analytics import router as analytics_router
 from .discovery import router as discovery_router
 from .mastodon import router as mastodon_router
 from .parser import MastodonParser
+from .payments import router as payments_router
 from .showcase import router as showcase_router
 
 api = NinjaAPI(
@@ -31,6 +32,7 @@ api.add_router("/", mastodon_router)
 api.add_router("/", discovery_router)
 api.add_router("/", analytics_router)
 api.add_router("/", showcase_router)
+api.add_router("/", payments_router)
 
 urlpatterns = [
     path("api/", api.urls),

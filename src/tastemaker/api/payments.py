@@ -40,6 +40,7 @@ from tastemaker.payments.models import (
     Withdrawal,
 )
 from tastemaker.payments.providers import ProviderUnavailable, enabled_providers, get_provider
+from tastemaker.trust.ratelimit import check_and_hit
 
 from . import serializers as ser
 from .auth import BearerAuth, require_scope
@@ -408,6 +409,7 @@ def transactions(request, response: HttpResponse,
                          "or a query), exactly once however many notifications arrive. " + KEYED)
 def start_topup(request, payload: TopUpIn):
     require_scope(request, "write:accounts")
+    check_and_hit("payments_topup", request.user.pk, "RATE_POST")  # each one opens an order at the provider
     user = request.user
 
     def act():

@@ -48,6 +48,7 @@ from tastemaker.payments.models import (
     Withdrawal,
 )
 from tastemaker.payments.providers import ProviderUnavailable, enabled_providers, get_provider
+from tastemaker.trust.ratelimit import check_and_hit
 
 from .views import domain_errors
 
@@ -264,6 +265,7 @@ def start_topup(request):
     if errors:
         return _wallet_page(request, 422, values=values, errors=errors)
     user = request.user
+    check_and_hit("payments_topup", user.pk, "RATE_POST")  # each one opens an order at the provider
 
     def act():
         topup, url = services.do_start_topup(user, amount, currency, provider)

@@ -268,6 +268,7 @@ def test_operator_page_shows_accounts_and_a_planted_mismatch(client, login, make
     run_url = r["Location"]
     page = text(ops.get(run_url))
     assert re.search(rf'data-mismatch="amount_differs" data-order="{changed.order_no}"', page)
+    assert f"sandbox, {day} to {day}" in page and "2 statement lines, 1 matched, 1 mismatch." in page
     assert "9.90" in page and "1 mismatch" in page and good.order_no not in re.findall(r'data-order="([^"]+)"', page)
     assert 'data-clearing="unsettled"' in page  # nothing is settled while anything mismatches
     # the refreshed POST replays the same run instead of reconciling twice

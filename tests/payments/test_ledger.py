@@ -264,7 +264,9 @@ def test_triggers_refuse_unbalanced_or_late_entries(make_user, fund):
                     "VALUES (%s, %s, %s, %s, %s)", [new_id(), new_id(), wallet.pk, 5, "USD"])
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.skipif("connection.vendor != 'postgresql'",
+                    reason="PostgreSQL only (make test runs the suite on both); on SQLite the same refusal is tested "
+                           "on a file database by test_concurrency.test_deleting_ledger_rows_is_refused_on_a_real_database")
 def test_postgres_refuses_deleting_entries_and_transactions(make_user, fund):
     tx, entry = _an_entry(make_user, fund)
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cur:

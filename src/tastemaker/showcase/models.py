@@ -218,7 +218,7 @@ class OrderEvent(models.Model):
 
 
 class CommissionStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("commission", "Pending")
     CONFIRMED = "confirmed", _("Confirmed")
     VOIDED = "voided", _("Voided")
 

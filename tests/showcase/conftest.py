@@ -4,6 +4,7 @@ store-side signer for Standard Webhooks deliveries."""
 from __future__ import annotations
 
 import pytest
+
 from showcase_signer import StoreSigner
 
 

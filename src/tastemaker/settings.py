@@ -288,7 +288,7 @@ SHOWCASE_WEBHOOK_TOLERANCE = env_int("SHOWCASE_WEBHOOK_TOLERANCE", 300)  # secon
 # click-outs: "thread" (queued in the process and written in batches every SHOWCASE_CLICK_INTERVAL_MS, default)
 # or "inline" (written in the request: the tests). See showcase/clicks.py for the trade-off.
 SHOWCASE_CLICKS = env_str("SHOWCASE_CLICKS", "inline" if HUEY_IMMEDIATE else "thread")
-SHOWCASE_CLICK_INTERVAL_MS = env_int("SHOWCASE_CLICK_INTERVAL_MS", 50)
+SHOWCASE_CLICK_INTERVAL_MS = env_int("SHOWCASE_CLICK_INTERVAL_MS", 200)
 # the guarded fetcher (core.fetch): what the server may download on a user's behalf
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024)
 FETCH_TIMEOUT = env_int("FETCH_TIMEOUT", 8)  # seconds, connect and read each

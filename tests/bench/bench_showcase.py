@@ -33,6 +33,8 @@ GO_LUA = """
 local paths = {}
 local n = 0
 init = function(args)
+  -- a different sequence on every run (wrk's Lua would repeat the same visitors, making repeats invalid)
+  math.randomseed(os.time() + tonumber(string.sub(tostring({}), 8), 16))
   for line in io.lines(args[1]) do
     if #line > 0 then paths[#paths + 1] = line end
   end
@@ -40,7 +42,9 @@ init = function(args)
 end
 request = function()
   n = (n % #paths) + 1
-  return wrk.format("GET", paths[n], {["User-Agent"] = "UA"})
+  -- a returning visitor: the site's pages gave them the tm_vid cookie (one of 50,000 visitors)
+  local visitor = string.format("%08x%08x%08x%08x", math.random(0, 50000), 0, 0, 0)
+  return wrk.format("GET", paths[n], {["User-Agent"] = "UA", ["Cookie"] = "tm_vid=" .. visitor})
 end
 """.replace("UA", BROWSER_UA)
 

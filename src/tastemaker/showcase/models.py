@@ -166,8 +166,11 @@ class ClickOut(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["store", "viewer_key", "-id"], name="showcase_click_viewer"),
-                   models.Index(fields=["creator_id", "-id"], name="showcase_click_creator")]
+        # attribution looks up a buyer's valid clicks at a store; nothing else reads clicks by viewer, so
+        # invalid clicks (bots, repeats) stay out of the index. Counts per creator come from the analytics
+        # counters, so there is no creator index to maintain on this write-heavy table.
+        indexes = [models.Index(fields=["store", "viewer_key", "-id"], name="showcase_click_viewer",
+                                condition=Q(valid=True))]
 
 
 class OrderStatus(models.TextChoices):

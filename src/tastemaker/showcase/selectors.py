@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from .models import (
     CardLink,
-    ClickOut,
     Commission,
     CommissionStatus,
     Offer,
@@ -279,8 +278,12 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
     product and per day (the last ``days`` days). Amounts in the instance's default currency."""
     now = now or timezone.now()
     currency = settings.DEFAULT_CURRENCY
-    clicks = ClickOut.objects.filter(creator_id=creator_id)
-    valid = dict(clicks.values_list("valid").annotate(n=Count("pk")).values_list("valid", "n"))
+    from tastemaker.analytics.models import Metric, Stat, SubjectType
+
+    # click-outs from the analytics counters (the same numbers as the reports; invalid traffic apart)
+    stats = Stat.objects.filter(owner_id=creator_id, subject_type=SubjectType.POST, metric=Metric.CLICK_OUT)
+    per_post = dict(stats.filter(granularity="t", dimension="", bucket=0).values_list("subject_id", "count"))
+    invalid_clicks = sum(stats.filter(granularity="t", dimension="invalid").values_list("count", flat=True))
     comms = Commission.objects.filter(creator_id=creator_id, currency=currency)
     sums = comms.aggregate(
         pending=Sum("amount", filter=Q(status=CommissionStatus.PENDING)),
@@ -289,8 +292,7 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
         orders=Count("pk"))
     posts: dict[int, EarningsRow] = {}
     cards = {c.pk: c.title for c in ProductCard.objects.filter(creator_id=creator_id).only("pk", "title")}
-    for post_id, n in clicks.filter(valid=True).values_list("post_id").annotate(n=Count("pk")).values_list(
-            "post_id", "n"):
+    for post_id, n in per_post.items():
         posts.setdefault(post_id, EarningsRow(post_id, cards.get(post_id, str(post_id)))).click_outs = n
     products: dict[int, EarningsRow] = {}
     product_of = dict(ProductCard.objects.filter(creator_id=creator_id, product__isnull=False)
@@ -317,16 +319,16 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
     day_list = [int((start + timedelta(days=i)).timestamp()) for i in range(days)]
     index = {d: i for i, d in enumerate(day_list)}
     click_series, order_series = [0] * days, [0] * days
-    for at in clicks.filter(valid=True, created_at__gte=start).values_list("created_at", flat=True):
-        i = index.get(int(at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
+    for bucket, n in stats.filter(granularity="d", dimension="", bucket__gte=day_list[0]).values_list("bucket", "count"):
+        i = index.get(bucket)
         if i is not None:
-            click_series[i] += 1
+            click_series[i] += n
     for at in comms.filter(order__paid_at__gte=start).values_list("order__paid_at", flat=True):
         i = index.get(int(at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
         if i is not None:
             order_series[i] += 1
     order_key = lambda r: (-r.confirmed - r.pending, -r.click_outs, -r.key)  # noqa: E731
-    return Earnings(currency=currency, click_outs=valid.get(True, 0), invalid_click_outs=valid.get(False, 0),
+    return Earnings(currency=currency, click_outs=sum(per_post.values()), invalid_click_outs=invalid_clicks,
                     orders=sums["orders"] or 0, pending=sums["pending"] or 0, confirmed=sums["confirmed"] or 0,
                     voided_count=sums["voided"] or 0, by_post=sorted(posts.values(), key=order_key),
                     by_product=sorted(products.values(), key=order_key),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import random
 import secrets
 from datetime import UTC, datetime
 from functools import wraps
@@ -68,8 +70,22 @@ def _visitor(request) -> tuple[str, bool]:
     if len(value) == 32 and value.isalnum():
         return value, False
     if not hasattr(request, "_tm_visitor"):  # one new id per request, used for the event and the cookie
-        request._tm_visitor = secrets.token_hex(16)
+        request._tm_visitor = _new_visitor_id()
     return request._tm_visitor, True
+
+
+_visitor_rng: tuple[int, random.Random] | None = None
+
+
+def _new_visitor_id() -> str:
+    """128 random bits for an analytics cookie (it tells visitors apart; it grants nothing, so it needs no
+    CSPRNG per call): a per-process generator seeded from the OS, re-seeded after a fork. Measured here,
+    ``os.urandom`` per request cost a fifth of a click-out's own work."""
+    global _visitor_rng
+    pid = os.getpid()
+    if _visitor_rng is None or _visitor_rng[0] != pid:
+        _visitor_rng = (pid, random.Random(secrets.token_bytes(32)))
+    return f"{_visitor_rng[1].getrandbits(128):032x}"
 
 
 def _viewer_fields(request) -> dict:

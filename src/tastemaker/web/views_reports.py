@@ -88,15 +88,21 @@ def _new_visitor_id() -> str:
     return f"{_visitor_rng[1].getrandbits(128):032x}"
 
 
+def _signed_in(request) -> bool:
+    """Without a session cookie nobody is signed in: skip loading the session and user (a click-out from an
+    anonymous visitor is the hot path)."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
+
+
 def _viewer_fields(request) -> dict:
-    if request.user.is_authenticated:
+    if _signed_in(request):
         return {"viewer_id": request.user.pk}
     visitor, _new = _visitor(request)
     return {"visitor": visitor, "language": get_language() or ""}
 
 
 def _set_visitor(request, response) -> None:
-    if request.user.is_authenticated:
+    if _signed_in(request):
         return
     visitor, new = _visitor(request)
     if new:

@@ -115,6 +115,7 @@ def test_card_on_status_home_and_account_statuses(api, make_user, showcase_post,
     assert (card["provider_name"], card["author_name"]) == ("Good Shop", "Skin Expert")
     assert card["image"].startswith("http://testserver/media/") and full["image"] == card["image"]
     assert (card["html"], card["embed_url"], card["blurhash"], card["authors"]) == ("", "", None, [])
+    assert (card["width"], card["height"]) == (120, 90)  # the size of the card image (this test uploads 120×90)
     assert full["status_id"] == str(post.pk) and full["disclosure"] == "affiliate" and full["vertical"] == "beauty"
     assert full["disclosure_label"] == "Affiliate" and full["reason"] == REASON
     [offer] = full["offers"]

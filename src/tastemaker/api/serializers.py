@@ -118,7 +118,7 @@ def go_url(ctx: Ctx, token: str) -> str:
 
 def preview_card(view, ctx: Ctx, *, author_name: str, author_url: str) -> dict | None:
     """Mastodon's ``PreviewCard`` of a product card (``view``: a showcase.selectors.CardView): the tracked
-    link of the primary store, the title, the reason as description (the image's size is not kept: null).
+    link of the primary store, the title, the reason as description, the card image and its size.
     None when no store link is live."""
     primary = view.primary
     if primary is None:
@@ -133,8 +133,8 @@ def preview_card(view, ctx: Ctx, *, author_name: str, author_url: str) -> dict |
         "provider_name": primary.store_name,
         "provider_url": "",
         "html": "",
-        "width": None,
-        "height": None,
+        "width": view.image_width or 0,
+        "height": view.image_height or 0,
         "image": ctx.media_url(view.image) or None,
         "image_description": "",
         "embed_url": "",

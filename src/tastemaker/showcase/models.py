@@ -119,6 +119,8 @@ class ProductCard(models.Model):
     reason = models.TextField(max_length=1000)
     image = models.CharField(max_length=255)  # re-encoded file under MEDIA_ROOT
     image_preview = models.CharField(max_length=255, blank=True)
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
     price = models.BigIntegerField(null=True, blank=True)  # the creator's price, minor units (cards without offer)
     currency = models.CharField(max_length=3, default="CNY")
     stock = models.IntegerField(null=True, blank=True)

@@ -45,6 +45,8 @@ class CardView:
     reason: str
     image: str
     image_preview: str
+    image_width: int | None
+    image_height: int | None
     disclosure: str
     disclosure_label: str
     vertical: str  # slug or ""
@@ -86,7 +88,8 @@ def card_views(cards: list[ProductCard]) -> dict[int, CardView]:
     for card in cards:
         out[card.pk] = CardView(
             post_id=card.pk, creator_id=card.creator_id, title=card.title, reason=card.reason, image=card.image,
-            image_preview=card.image_preview or card.image, disclosure=card.disclosure,
+            image_preview=card.image_preview or card.image, image_width=card.image_width,
+            image_height=card.image_height, disclosure=card.disclosure,
             disclosure_label=card.disclosure_label, vertical=card.vertical.slug if card.vertical_id else "",
             product_id=card.product_id, offers=[_offer_view(link, card, cutoff) for link in by_card[card.pk]])
     return out

@@ -434,7 +434,7 @@ def _card_image(author: User, data: CardInput) -> dict:
         media = Media.objects.filter(pk=data.image_media_id, owner=author, post__isnull=True).first()
         if media is None:
             raise ValidationFailed(_("The card image is unknown, not yours, or already used."), field="image")
-        return {"file": media.file, "preview": media.preview}
+        return {"file": media.file, "preview": media.preview, "width": media.width, "height": media.height}
     if data.image_url:
         from tastemaker.core.fetch import fetch
         from tastemaker.social.media import process_image
@@ -480,7 +480,8 @@ def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_
         post = do_create_post(author, text=text or checked["reason"], **post_fields)
         product_card = ProductCard.objects.create(
             post=post, creator=author, product=checked["product"], title=checked["title"], reason=checked["reason"],
-            image=image["file"], image_preview=image.get("preview", ""), price=checked["price"],
+            image=image["file"], image_preview=image.get("preview", ""), image_width=image.get("width"),
+            image_height=image.get("height"), price=checked["price"],
             currency=checked["currency"], stock=checked["stock"], disclosure=card.disclosure, vertical=vertical)
         # the card keeps the image's files; the upload itself is used up (and is not a post attachment)
         if card.image_media_id is not None and not Media.objects.filter(

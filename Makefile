@@ -17,6 +17,8 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# the demo offers the sandbox payment provider (off by default: it makes money up; never on a public instance)
+run: export TASTEMAKER_PAYMENT_PROVIDERS ?= sandbox
 run: install
 	$(BIN)/tastemaker migrate --noinput
 	$(BIN)/tastemaker seed-demo

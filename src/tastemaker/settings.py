@@ -180,6 +180,9 @@ OAUTH2_PROVIDER = {
         "follow": "manage your follows, blocks and mutes",
         "push": "receive push notifications",
         "profile": "read your profile",
+        # not part of read or write (what every Mastodon client asks for): asked for explicitly
+        "payments": "read balances and move money",
+        "stores": "create partner stores and rotate their secret keys",
     },
     "DEFAULT_SCOPES": ["read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 10 * 365 * 24 * 3600,  # Mastodon tokens do not expire
@@ -298,9 +301,11 @@ FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 3)
 FETCH_TEST_ALLOW: frozenset[str] = frozenset()
 
 # --- payments (issue 6) -----------------------------------------------------------------------
-# providers offered, in order: "sandbox" (in-product, for development and tests; never enable it on a
-# public instance: anyone could approve their own top-ups) and/or "alipay" (needs the ALIPAY_* below)
-PAYMENT_PROVIDERS = env_list("PAYMENT_PROVIDERS", "sandbox")
+# providers offered, in order: "sandbox" (in-product, for development, tests and the `make run` demo;
+# never on a public instance: it makes money up) or "alipay" (needs the ALIPAY_* below). Default: the
+# sandbox only with DEBUG, else none. The sandbox together with a real provider is refused at start
+# (check payments.E003): balances are per currency, so sandbox money could be withdrawn for real.
+PAYMENT_PROVIDERS = env_list("PAYMENT_PROVIDERS", "sandbox" if DEBUG else "")
 # where providers post asynchronous notifications, and where the payer's browser comes back to
 PAYMENT_NOTIFY_URL = env_str("PAYMENT_NOTIFY_URL", SITE_URL + "/payments/notify/{provider}")
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", SITE_URL + "/wallet/topups/{order_no}")
@@ -319,4 +324,7 @@ ALIPAY_TIMEOUT = env_int("ALIPAY_TIMEOUT", 15)  # seconds per call
 TOPUP_MIN = env_int("TOPUP_MIN", 100)  # minor units (1.00)
 TOPUP_MAX = env_int("TOPUP_MAX", 5_000_000)  # minor units (50,000.00)
 WITHDRAWAL_MIN = env_int("WITHDRAWAL_MIN", 100)  # minor units
+# a newly bound (or re-bound) payout account receives withdrawals only this long after binding
+PAYOUT_ACCOUNT_COOLDOWN_HOURS = env_int("PAYOUT_ACCOUNT_COOLDOWN_HOURS", 24)
+RATE_PAYMENT_NOTIFY = env_str("RATE_PAYMENT_NOTIFY", "600/60")  # notify requests per client IP (unauthenticated)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 72)  # stored responses of keyed money requests

@@ -6,6 +6,7 @@ import tempfile
 os.environ.setdefault("TASTEMAKER_DATA_DIR", tempfile.mkdtemp(prefix="tastemaker-test-"))
 os.environ.setdefault("TASTEMAKER_HUEY_IMMEDIATE", "1")
 os.environ.setdefault("TASTEMAKER_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("TASTEMAKER_PAYMENT_PROVIDERS", "sandbox")  # off by default without DEBUG
 
 from .settings import *  # noqa: E402,F403
 

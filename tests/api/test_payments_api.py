@@ -1,6 +1,6 @@
-"""The Payments API over HTTP: auth and scopes, owner-only reads, validation, Idempotency-Key rules (with
-real concurrent connections), top-ups through the sandbox and its notify endpoint, withdrawals, transfers,
-and the operators' accounts and reconciliation."""
+"""The Payments API over HTTP: auth and the `payments` scope, owner-only reads, validation, Idempotency-Key
+rules (with real concurrent connections), top-ups through the sandbox and its notify endpoint, withdrawals
+(and the payout account cool-down), transfers, and the operators' accounts and reconciliation."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from django.test import Client
 from django.utils import timezone
 
 # the payments suite's real-concurrency fixtures: a WAL file database on SQLite, threads with their own connections
-from payments.conftest import assert_ledger_invariants, concurrent_db, run_threads  # noqa: F401
+from payments.conftest import aged, assert_ledger_invariants, concurrent_db, run_threads  # noqa: F401
 from tastemaker.payments import selectors, services
 from tastemaker.payments.idempotency import new_key
 from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
 from tastemaker.payments.models import (
     IdempotencyRecord,
+    PayoutAccount,
     ProviderNotification,
     SandboxTrade,
     TopUp,
@@ -30,6 +31,19 @@ from tastemaker.payments.providers import sandbox
 
 BASE = "/api/v1/tastemaker"
 WALLET = f"{BASE}/wallet"
+MONEY_SCOPES = "read write follow push payments"  # a client that asked for the payments scope
+MASTODON_SCOPES = "read write follow"  # what every Mastodon client asks for
+
+
+@pytest.fixture
+def api(token_for):
+    """API clients whose tokens carry the payments scope unless told otherwise."""
+    from api.conftest import ApiClient
+
+    def make(user=None, scope=MONEY_SCOPES):
+        return ApiClient(token_for(user, scope) if user is not None else None)
+
+    return make
 
 
 def fund(user, amount, currency="CNY", ref=[0]):  # noqa: B006 - a counter shared by the calls
@@ -51,14 +65,62 @@ def test_auth_and_scopes(api, make_user):
     for method, path in (("get", WALLET), ("get", f"{WALLET}/transactions"), ("post", f"{WALLET}/topups"),
                          ("post", f"{WALLET}/transfers"), ("get", f"{BASE}/ops/payments/accounts")):
         assert getattr(anonymous, method)(path).status_code == 401, path
-    reader = api(user, scope="read")
-    assert reader.get(WALLET).status_code == 200
-    r = keyed(reader, f"{WALLET}/topups", {"amount": 5_000, "currency": "CNY", "provider": "sandbox"})
-    assert r.status_code == 403 and not TopUp.objects.exists()
-    writer = api(user, scope="write")
-    assert writer.get(WALLET).status_code == 403
-    assert keyed(writer, f"{WALLET}/topups", {"amount": 5_000, "provider": "sandbox"}).status_code == 201
-    assert api(user, scope="read:accounts").get(f"{WALLET}/transactions").status_code == 200
+    # read and write (every Mastodon client has them) reach no money, not even balances
+    for scope in ("read", "write", "read:accounts", "write:accounts", "read write follow push profile"):
+        c = api(user, scope=scope)
+        assert c.get(WALLET).status_code == 403, scope
+        assert c.get(f"{WALLET}/transactions").status_code == 403, scope
+        r = keyed(c, f"{WALLET}/topups", {"amount": 5_000, "currency": "CNY", "provider": "sandbox"})
+        assert r.status_code == 403 and "scope" in r.json()["error"], scope
+    assert not TopUp.objects.exists()
+    payments = api(user, scope="payments")
+    assert payments.get(WALLET).status_code == 200
+    assert payments.get(f"{WALLET}/transactions").status_code == 200
+    assert keyed(payments, f"{WALLET}/topups", {"amount": 5_000, "provider": "sandbox"}).status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_mastodon_clients_token_cannot_move_money(api, make_user):
+    """A `read write follow` token (what a Mastodon app gets) is refused every way money leaves a wallet."""
+    user, friend = make_user(), make_user()
+    fund(user, 10_000)
+    account = aged(services.do_bind_payout_account(user, "sandbox", "me@example.org", "Me"))
+    c = api(user, scope=MASTODON_SCOPES)
+    attempts = {
+        "transfer": keyed(c, f"{WALLET}/transfers", {"to": str(friend.pk), "amount": 5_000}),
+        "withdrawal": keyed(c, f"{WALLET}/withdrawals", {"amount": 5_000, "payout_account_id": str(account.pk)}),
+        "payout account": c.post(f"{WALLET}/payout_accounts", {"provider": "sandbox", "identifier": "thief",
+                                                                 "holder_name": "Thief"}),
+        "unbind": c.delete(f"{WALLET}/payout_accounts/{account.pk}"),
+        "top-up": keyed(c, f"{WALLET}/topups", {"amount": 5_000, "provider": "sandbox"}),
+        "withdrawal read": c.get(f"{WALLET}/withdrawals/1"),
+    }
+    for what, r in attempts.items():
+        assert r.status_code == 403, what
+        assert r.json()["error"] == "This action is outside the authorized scopes", what
+    assert selectors.balance(user).available == 10_000 and selectors.balance(friend).available == 0
+    assert list(PayoutAccount.objects.filter(active=True).values_list("identifier", flat=True)) == ["me@example.org"]
+    assert not IdempotencyRecord.objects.exists()
+    operator = api(make_user(is_staff=True), scope=MASTODON_SCOPES)
+    assert operator.get(f"{BASE}/ops/payments/accounts").status_code == 403
+    body = {"provider": "sandbox", "date_from": "2025-01-01", "date_to": "2025-01-01"}
+    assert keyed(operator, f"{BASE}/ops/payments/reconcile", body).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_payments_scope_is_granted_only_to_apps_registered_for_it(client, make_user):
+    """An app registered for `read write follow` cannot obtain a payments token; one registered for it can."""
+    make_user("saver")
+    scopes = {}
+    for registered in ("read write follow", "read write follow payments"):
+        app = client.post("/api/v1/apps", {"client_name": "app", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                                           "scopes": registered}, content_type="application/json").json()
+        r = client.post("/oauth/token", {"grant_type": "password", "client_id": app["client_id"],
+                                         "client_secret": app["client_secret"], "username": "saver@example.org",
+                                         "password": "Corr3ct-Horse-Battery", "scope": "read write payments"})
+        scopes[registered] = (r.status_code, r.json().get("scope"))
+    assert scopes["read write follow"][0] == 400
+    assert scopes["read write follow payments"] == (200, "read write payments")
 
 
 @pytest.mark.django_db
@@ -109,6 +171,14 @@ def test_transactions_filters_and_link_pagination(api, make_user):
                 {"max_id": "abc"}, {"limit": "0"}, {"currency": "XYZ"}):
         r = c.get(f"{WALLET}/transactions", bad)
         assert r.status_code == 422 and r.json()["error"], bad
+    # far dates: a clear 422, not an overflow (was a 500 for 9999-12-31)
+    for bad in ({"until": "9999-12-31"}, {"since": "9999-12-31"}, {"since": "0001-01-01"}, {"until": "2101-01-01"},
+                {"since": "1999-12-31"}):
+        r = c.get(f"{WALLET}/transactions", bad)
+        field = next(iter(bad))
+        assert r.status_code == 422, bad
+        assert r.json() == {"error": f"{field}: a date between 2000-01-01 and 2100-12-31", "field": field}
+    assert len(c.get(f"{WALLET}/transactions", {"since": "2000-01-01", "until": "2100-12-31", "limit": 40}).json()) == 9
 
 
 # --- top-ups -----------------------------------------------------------------------------------
@@ -169,6 +239,14 @@ def test_topup_through_the_sandbox_credits_once_however_often_notified(api, make
     c = api(fan)
     created = keyed(c, f"{WALLET}/topups", {"amount": 5_000, "provider": "sandbox"}).json()
     checkout = urlsplit(created["redirect_url"]).path
+    # the sandbox's checkout is the payer's alone: login first, and nobody else's approval counts
+    assert client.get(checkout)["Location"].startswith("/login")
+    assert client.post(checkout, {"decision": "approve"})["Location"].startswith("/login")
+    client.force_login(stranger)
+    assert client.get(checkout).status_code == 404
+    assert client.post(checkout, {"decision": "approve"}).status_code == 404
+    assert SandboxTrade.objects.get(order_no=created["order_no"]).status == "pending"
+    client.force_login(fan)
     assert "SANDBOX" in client.get(checkout).content.decode()
     with run_jobs():  # approve: the sandbox sends its signed notification after the commit
         assert client.post(checkout, {"decision": "approve"}).status_code == 303
@@ -230,6 +308,14 @@ def test_withdrawals_and_payout_accounts(api, make_user, run_jobs):
     account = c.post(f"{WALLET}/payout_accounts", {"provider": "sandbox", "identifier": "me@example.org",
                                                     "holder_name": "Me"}).json()
     assert account["active"] and not account["verified"]
+    # a newly bound account receives withdrawals only after the cool-down: 409, saying from when
+    ready = datetime.fromisoformat(account["withdrawals_from"].replace("Z", "+00:00"))
+    assert ready - datetime.fromisoformat(account["bound_at"].replace("Z", "+00:00")) == timedelta(hours=24)
+    r = keyed(c, f"{WALLET}/withdrawals", {"amount": 3_000, "payout_account_id": account["id"]})
+    assert r.status_code == 409 and r.json()["field"] == "payout_account"
+    assert timezone.localtime(ready).strftime("%Y-%m-%d %H:%M") in r.json()["error"]
+    assert selectors.balance(user).available == 10_000
+    aged(PayoutAccount.objects.get(pk=account["id"]))
     with run_jobs():  # the payout runs in the background after the commit
         r = keyed(c, f"{WALLET}/withdrawals", {"amount": 3_000, "payout_account_id": account["id"]})
     assert r.status_code == 201 and r.json()["status"] == "requested" and r.json()["amount_display"] == "¥30.00"
@@ -282,7 +368,7 @@ def test_100_repeats_50_concurrent_of_one_keyed_transfer_move_money_once(concurr
                                                                          token_for):
     payer, payee = make_user(), make_user()
     fund(payer, 10_000)
-    token, key = token_for(payer), new_key()
+    token, key = token_for(payer, MONEY_SCOPES), new_key()
     body = {"to": str(payee.pk), "amount": 700, "currency": "CNY", "memo": "once"}
     concurrent = run_threads(50, list(range(50)), lambda _n: _transfer(token, key, body))
     sequential = [_transfer(token, key, body) for _ in range(50)]
@@ -343,3 +429,58 @@ def test_operator_accounts_and_reconciliation(api, make_user):
                 {**body, "date_to": (timezone.localdate() + timedelta(days=3)).isoformat()},
                 {**body, "date_from": "2020-01-01"}, {**body, "settle": "yes"}):
         assert keyed(ops, f"{BASE}/ops/payments/reconcile", bad).status_code == 422, bad
+
+
+# --- fuzzing with a payments token (test_schemathesis.py's token lacks the scope: it only reaches the 403s) --
+
+def _payments_operations() -> list[str]:
+    import schemathesis
+    from django.core.handlers.wsgi import WSGIHandler
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler())
+    return sorted(op.label for op in (r.ok() for r in schema.get_all_operations())
+                  if "/tastemaker/wallet" in op.label or "/tastemaker/ops/payments" in op.label)
+
+
+@pytest.fixture
+def _keep_test_connection():
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+def test_every_money_operation_is_fuzzed_with_the_scope():
+    assert len(_payments_operations()) == 11
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("label", _payments_operations())
+def test_payments_operations_fuzzed_with_a_payments_token(label, _keep_test_connection, make_user, token_for):
+    import schemathesis
+    from django.core.handlers.wsgi import WSGIHandler
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler())
+    operation = next(op for op in (r.ok() for r in schema.get_all_operations()) if op.label == label)
+    me = make_user(is_staff=True)  # an operator: the ops operations answer too
+    fund(me, 1_000_000)
+    aged(services.do_bind_payout_account(me, "sandbox", "me@example.org", "Me"))
+    token = token_for(me, MONEY_SCOPES)
+
+    @given(case=operation.as_strategy())
+    @hsettings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+               database=None)
+    def run(case):
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}", "Idempotency-Key": new_key()},
+                               checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+
+    run()

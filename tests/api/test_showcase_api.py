@@ -49,6 +49,9 @@ def _verticals(db):
     ensure_default_verticals()
 
 
+STORE_SCOPES = "read write follow push stores"  # creating a store and rotating its secrets needs `stores`
+
+
 @pytest.fixture
 def operator(make_user):
     return make_user("ops_lead", is_staff=True)
@@ -370,7 +373,8 @@ def test_commissions_and_earnings(api, clicked, store, signer, make_user, operat
 
 def test_brand_store_owner_sees_its_commissions(api, make_user, operator, png_bytes, run_jobs):
     brand = make_user("brand")
-    r = api(brand).post("/api/v1/tastemaker/showcase/stores", {"name": "Brand Store", "domains": ["brand.example.com"]})
+    r = api(brand, scope=STORE_SCOPES).post("/api/v1/tastemaker/showcase/stores",
+                                            {"name": "Brand Store", "domains": ["brand.example.com"]})
     assert r.status_code == 200 and r.json()["status"] == "pending"
     store = PartnerStore.objects.get(pk=r.json()["id"])
     secret = r.json()["webhook_secret"]
@@ -536,9 +540,26 @@ def test_import_is_rate_limited(api, make_user, settings):
 
 # --- store management ------------------------------------------------------------------------
 
+def test_store_secrets_need_the_stores_scope(api, make_user):
+    """They answer with a store's API key and webhook secret: not for every client holding `write`."""
+    brand = make_user("brand")
+    for scope in ("read write follow", "write", "write:accounts", "payments"):
+        c = api(brand, scope=scope)
+        r = c.post("/api/v1/tastemaker/showcase/stores", {"name": "Brand Store", "domains": ["brand.example.com"]})
+        assert r.status_code == 403 and r.json()["error"] == "This action is outside the authorized scopes", scope
+    assert not PartnerStore.objects.exists()
+    created = api(brand, scope="stores").post("/api/v1/tastemaker/showcase/stores",
+                                              {"name": "Brand Store", "domains": ["brand.example.com"]})
+    assert created.status_code == 200 and created.json()["api_key"]
+    sid = created.json()["id"]
+    r = api(brand, scope="read write follow").post(f"/api/v1/tastemaker/showcase/stores/{sid}/rotate_secrets")
+    assert r.status_code == 403 and "api_key" not in r.json()
+    assert api(brand, scope="stores").post(f"/api/v1/tastemaker/showcase/stores/{sid}/rotate_secrets").status_code == 200
+
+
 def test_store_management_permissions_and_secrets_once(api, make_user, operator):
     brand, other = make_user("brand"), make_user("other")
-    b = api(brand)
+    b = api(brand, scope=STORE_SCOPES)
     r = b.post("/api/v1/tastemaker/showcase/stores",
                {"name": "Brand Store", "domains": ["Brand.Example.com", "https://shop.brand.example.com/"],
                 "commission_bp": 800})
@@ -554,7 +575,7 @@ def test_store_management_permissions_and_secrets_once(api, make_user, operator)
     assert json.dumps(b.get("/api/v1/tastemaker/showcase/stores").json()).count(created["api_key"]) == 0
     assert [s["id"] for s in b.get("/api/v1/tastemaker/showcase/stores").json()] == [sid]
 
-    o = api(other)
+    o = api(other, scope=STORE_SCOPES)
     assert o.get(f"/api/v1/tastemaker/showcase/stores/{sid}").status_code == 404
     assert o.patch(f"/api/v1/tastemaker/showcase/stores/{sid}", {"name": "Mine"}).status_code == 404
     assert o.post(f"/api/v1/tastemaker/showcase/stores/{sid}/rotate_secrets").status_code == 404
@@ -628,7 +649,7 @@ def test_showcase_operations_fuzzed_with_real_credentials(label, _keep_test_conn
     brand = make_user("brand")
     brand_store, _secrets = do_create_store(brand, name="Brand", domains=["brand.example.com"])
     showcase_post(brand)
-    key = store_and_secrets[1].api_key if "/v1/showcase/" in label else token_for(brand)
+    key = store_and_secrets[1].api_key if "/v1/showcase/" in label else token_for(brand, STORE_SCOPES)
     ids = {"store_id": str(brand_store.pk), "account_id": str(brand.pk)}
 
     @given(case=operation.as_strategy())

@@ -7,10 +7,35 @@ import itertools
 import sqlite3
 import threading
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 
 _refs = itertools.count(1)
+
+
+def aged(account):
+    """Back-date a payout account's binding past the cool-down (``PAYOUT_ACCOUNT_COOLDOWN_HOURS``), so it
+    can receive withdrawals now; returns it."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from tastemaker.payments.models import PayoutAccount
+
+    account.bound_at = timezone.now() - timedelta(hours=settings.PAYOUT_ACCOUNT_COOLDOWN_HOURS + 1)
+    PayoutAccount.objects.filter(pk=account.pk).update(bound_at=account.bound_at)
+    return account
+
+
+@pytest.fixture
+def bind_payout(db):
+    """``services.do_bind_payout_account``, bound long enough ago to receive withdrawals at once."""
+    from tastemaker.payments import services
+
+    def bind(user, provider: str, identifier: str, holder_name: str):
+        return aged(services.do_bind_payout_account(user, provider, identifier, holder_name))
+
+    return bind
 
 
 @pytest.fixture

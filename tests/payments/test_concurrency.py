@@ -26,12 +26,12 @@ def fresh(user_model, pk):
     return user_model.objects.get(pk=pk)
 
 
-def test_100_concurrent_withdrawals_of_a_full_balance_one_succeeds(concurrent_db, make_user, fund):
+def test_100_concurrent_withdrawals_of_a_full_balance_one_succeeds(concurrent_db, make_user, fund, bind_payout):
     from tastemaker.accounts.models import User
 
     creator = make_user()
     fund(creator, 50_000)
-    services.do_bind_payout_account(creator, "sandbox", "creator@example.org", "Creator")
+    bind_payout(creator, "sandbox", "creator@example.org", "Creator")
 
     def withdraw(_n):
         return services.do_request_withdrawal(fresh(User, creator.pk), 50_000, "CNY")

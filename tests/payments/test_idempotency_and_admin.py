@@ -120,7 +120,7 @@ def test_configuration_checks(settings):
 
     assert check_providers() == []
     settings.PAYMENT_PROVIDERS = ["sandbox", "alipay", "paypal"]
-    assert {e.id for e in check_providers()} == {"payments.E001", "payments.E002"}
+    assert {e.id for e in check_providers()} == {"payments.E001", "payments.E002", "payments.E003"}
     settings.DEBUG = False
     settings.PAYMENT_PROVIDERS = ["sandbox"]
     assert [w.id for w in check_sandbox_in_production()] == ["payments.W001"]

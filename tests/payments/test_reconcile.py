@@ -16,6 +16,8 @@ from tastemaker.payments.ledger import provider_clearing
 from tastemaker.payments.models import SandboxTrade, TopUp
 from tastemaker.payments.providers import sandbox
 
+from .conftest import aged
+
 pytestmark = pytest.mark.django_db
 
 
@@ -42,7 +44,7 @@ def a_clean_day(make_user):
         paid_topup(fan, 10_000)
         paid_topup(fan, 2_345)
         paid_topup(creator, 5_000)
-        services.do_bind_payout_account(creator, "sandbox", "creator@example.org", "Creator")
+        aged(services.do_bind_payout_account(creator, "sandbox", "creator@example.org", "Creator"))
         withdrawal = services.do_request_withdrawal(creator, 4_000, "CNY")
         assert services.do_process_withdrawal(withdrawal.pk).status == "succeeded"
     return fan, creator

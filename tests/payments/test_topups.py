@@ -68,7 +68,8 @@ def _signed(params, key=None):
 
 
 @pytest.mark.parametrize("forgery", ["wrong_key", "altered_amount", "altered_amount_resigned", "wrong_app_id",
-                                     "unknown_order", "closed", "waiting", "no_signature", "other_currency"])
+                                     "unknown_order", "closed", "waiting", "no_signature", "other_currency",
+                                     "non_ascii_signature", "short_signature", "upper_case_signature"])
 def test_sandbox_forged_or_unpaid_notifications_credit_nothing(make_user, forgery):
     fan = make_user()
     topup, _url = services.do_start_topup(fan, 1_000, "CNY", "sandbox")
@@ -84,6 +85,9 @@ def test_sandbox_forged_or_unpaid_notifications_credit_nothing(make_user, forger
         "waiting": lambda p: _signed({**p, "trade_status": "WAIT_BUYER_PAY"}),
         "no_signature": lambda p: {k: v for k, v in p.items() if k != "sign"},
         "other_currency": lambda p: _signed({**p, "currency": "USD"}),
+        "non_ascii_signature": lambda p: {**p, "sign": "签" * 64},  # compare_digest raised TypeError on these
+        "short_signature": lambda p: {**p, "sign": p["sign"][:63]},
+        "upper_case_signature": lambda p: {**p, "sign": p["sign"].upper()},
     }[forgery](good)
     for _ in range(3):
         assert services.do_handle_notification("sandbox", bad) != "success"
@@ -153,7 +157,7 @@ def alipay_sign(params: dict, private_pem: str) -> dict:
 def alipay(settings, tmp_path, alipay_keys, monkeypatch):
     (tmp_path / "app.pem").write_text(alipay_keys["app"][0])
     (tmp_path / "alipay_pub.pem").write_text(alipay_keys["alipay"][1])
-    settings.PAYMENT_PROVIDERS = ["sandbox", "alipay"]
+    settings.PAYMENT_PROVIDERS = ["alipay"]  # never together with the sandbox (check payments.E003)
     settings.ALIPAY_APP_ID, settings.ALIPAY_SELLER_ID = APP_ID, SELLER_ID
     settings.ALIPAY_PRIVATE_KEY_FILE = str(tmp_path / "app.pem")
     settings.ALIPAY_PUBLIC_KEY_FILE = str(tmp_path / "alipay_pub.pem")
@@ -213,7 +217,8 @@ def test_alipay_valid_notification_credits_once_across_retries(make_user, alipay
 
 @pytest.mark.parametrize("forgery", [
     "stranger_key", "app_key", "altered_amount", "amount_resigned", "wrong_app_id", "wrong_seller_id",
-    "unknown_order", "closed", "waiting", "bad_base64", "missing_sign", "rsa1", "float_amount"])
+    "unknown_order", "closed", "waiting", "bad_base64", "missing_sign", "rsa1", "float_amount", "non_ascii_sign",
+    "long_sign"])
 def test_alipay_forged_or_unpaid_notifications_credit_nothing(make_user, alipay, forgery):
     fan = make_user()
     topup, _url = services.do_start_topup(fan, 12_345, "CNY", "alipay")
@@ -229,6 +234,9 @@ def test_alipay_forged_or_unpaid_notifications_credit_nothing(make_user, alipay,
         "closed": lambda: alipay_notification(topup, alipay, trade_status="TRADE_CLOSED"),
         "waiting": lambda: alipay_notification(topup, alipay, trade_status="WAIT_BUYER_PAY"),
         "bad_base64": lambda: {**good, "sign": "!!!not base64!!!"},
+        # the SDK's base64 decoding would skip the extra characters and verify: malformed is refused first
+        "non_ascii_sign": lambda: {**good, "sign": good["sign"][:8] + "签名" + good["sign"][8:]},
+        "long_sign": lambda: {**good, "sign": good["sign"] + "\n" * 2000},
         "missing_sign": lambda: {k: v for k, v in good.items() if k != "sign"},
         "rsa1": lambda: {**good, "sign_type": "RSA"},
         "float_amount": lambda: alipay_notification(topup, alipay, total_amount="123.450000001"),

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
+from payments.conftest import aged
 from tastemaker.payments import selectors, services
 from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
 from tastemaker.payments.models import (
@@ -109,14 +110,38 @@ def test_pending_topup_return_page_polls_and_declined_shows_failure(client, logi
     # someone else's top-up is not found; so is an unknown order or a bad decision
     other = login(make_user())
     assert other.get(f"/wallet/topups/{topup.order_no}").status_code == 404
+    c = login(user)
     assert c.get("/payments/sandbox/checkout/T-nope").status_code == 404
     topup2, url2 = services.do_start_topup(user, 900, "CNY", "sandbox")
     assert c.post(url2, {"decision": "maybe"}).status_code == 422
 
 
-def test_sandbox_checkout_is_gone_when_the_sandbox_is_disabled(client, make_user, settings):
+def test_only_the_payer_sees_and_answers_the_sandbox_checkout(client, login, make_user, run_jobs):
+    """The sandbox makes money up: nobody approves an order but the user who started it (was: anyone)."""
+    payer, stranger = make_user(), make_user()
+    topup, url = services.do_start_topup(payer, 5_000, "CNY", "sandbox")
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login?next=")
+    assert client.post(url, {"decision": "approve"}).status_code == 302
+    login(stranger)
+    for attempt in (lambda: client.get(url), lambda: client.post(url, {"decision": "approve"}),
+                    lambda: client.post(url, {"decision": "decline"})):
+        with run_jobs():
+            assert attempt().status_code == 404
+    assert SandboxTrade.objects.get(order_no=topup.order_no).status == "pending"
+    assert TopUp.objects.get(pk=topup.pk).status == "pending" and selectors.balance(stranger).available == 0
+    assert not ProviderNotification.objects.exists()
+    login(payer)
+    assert client.get(url).status_code == 200
+    with run_jobs():
+        assert client.post(url, {"decision": "approve"}).status_code == 303
+    assert selectors.balance(payer).available == 5_000
+
+
+def test_sandbox_checkout_is_gone_when_the_sandbox_is_disabled(client, login, make_user, settings):
     user = make_user()
     topup, url = services.do_start_topup(user, 800, "CNY", "sandbox")
+    login(user)
     settings.PAYMENT_PROVIDERS = []
     assert client.get(url).status_code == 404
     assert client.post(url, {"decision": "approve"}).status_code == 404
@@ -161,6 +186,16 @@ def test_withdrawal_needs_a_payout_account_then_moves_once(client, login, make_u
     account = PayoutAccount.objects.get(user=user, active=True)
     html = text(c.get("/wallet"))
     assert "me@example.org" in html and f'value="{account.pk}"' in html
+    # newly bound: no withdrawal to it before the cool-down is over, and the page says from when
+    ready = timezone.localtime(account.bound_at + timedelta(hours=24)).strftime("%Y-%m-%d %H:%M")
+    assert f"withdrawals from {ready}" in html
+    r = c.post("/wallet/withdraw", {"idempotency_key": keys(html)[1], "withdraw_amount": "30.00",
+                                    "withdraw_currency": "CNY", "withdraw_payout_account": str(account.pk)})
+    assert r.status_code == 409 and f"Withdrawals to it are possible from {ready}" in text(r)
+    assert not Withdrawal.objects.exists() and selectors.balance(user).available == 10_000
+    aged(account)
+    html = text(c.get("/wallet"))
+    assert "withdrawals from" not in html
     key = keys(html)[1]
     form = {"idempotency_key": key, "withdraw_amount": "30.00", "withdraw_currency": "CNY",
             "withdraw_payout_account": str(account.pk)}
@@ -181,7 +216,7 @@ def test_withdrawal_needs_a_payout_account_then_moves_once(client, login, make_u
     # more than the balance: 409 with the reason, nothing held
     r = c.post("/wallet/withdraw", {**form, "idempotency_key": idem(), "withdraw_amount": "1000"})
     assert r.status_code == 409 and "Insufficient funds" in text(r)
-    assert IdempotencyRecord.objects.filter(user=user).count() == 2
+    assert IdempotencyRecord.objects.filter(user=user).count() == 3  # the refused early one too
     # someone else's payout account cannot be chosen or unbound
     stranger = PayoutAccount.objects.create(user=make_user(), provider="sandbox", identifier="x", holder_name="X")
     r = c.post("/wallet/withdraw", {**form, "idempotency_key": idem(), "withdraw_payout_account": str(stranger.pk)})
@@ -223,6 +258,14 @@ def test_history_filters_and_older_pages(client, login, make_user):
         r = c.get(f"/wallet?{query}")
         assert r.status_code == 200, query
         assert 'class="msg msg-error"' in text(r) or query == "max_id=abc", query
+    # far dates were a 500 (an overflow): the filter says which dates it takes, the rest of the page works
+    for query in ("until=9999-12-31", "since=9999-12-31", "since=0001-01-01", "until=2101-01-01",
+                  "since=2024-05-01&until=9999-12-31"):
+        r = c.get(f"/wallet?{query}")
+        assert r.status_code == 200, query
+        assert "Choose a date between 2000-01-01 and 2100-12-31." in text(r), query
+    edges = text(c.get("/wallet?since=2000-01-01&until=2100-12-31&direction=in"))
+    assert re.findall(r'data-kind="(\w+)" class="pay-(in|out)', edges) == [("transfer", "in"), ("topup", "in")]
 
 
 def yesterday():
@@ -321,3 +364,30 @@ def test_notify_endpoint_replies_in_plain_text(client, make_user, run_jobs):
     assert selectors.balance(fan).available == 4_200
     assert Transaction.objects.filter(reference=f"topup:{topup.pk}").count() == 1
     assert ProviderNotification.objects.filter(order_no=topup.order_no, outcome="credited").count() == 1
+
+
+def test_notify_endpoint_is_rate_limited_per_client_ip(client, settings):
+    settings.RATE_PAYMENT_NOTIFY = "3/60"
+    url = "/payments/notify/sandbox"
+    for _ in range(3):
+        assert client.post(url, {"out_trade_no": "T1"}).content == b"failure"
+    r = client.post(url, {"out_trade_no": "T1"})
+    assert (r.status_code, r.content, r["Content-Type"].split(";")[0]) == (429, b"rate limited", "text/plain")
+    assert int(r["Retry-After"]) > 0
+    assert ProviderNotification.objects.count() == 3  # the refused one is not stored
+    other = client.post(url, {"out_trade_no": "T1"}, REMOTE_ADDR="203.0.113.7")  # another address: its own count
+    assert (other.status_code, other.content) == (200, b"failure")
+
+
+def test_notify_endpoint_survives_a_non_ascii_signature(client, make_user, caplog):
+    fan = make_user()
+    topup, _url = services.do_start_topup(fan, 4_200, "CNY", "sandbox")
+    sandbox.sandbox_approve(topup.order_no)
+    note = sandbox.notification_for(topup.order_no)
+    r = client.post("/payments/notify/sandbox", {**note, "sign": "签名" * 32})
+    assert (r.status_code, r.content) == (200, b"failure")
+    assert not [rec for rec in caplog.records if rec.exc_info]  # refused as invalid: no traceback logged
+    row = ProviderNotification.objects.get()
+    assert (row.verified, row.outcome, row.reason) == (False, "rejected", "signature missing or malformed")
+    assert set(row.raw) == {"summary", "fields", "truncated"}
+    assert selectors.balance(fan).available == 0

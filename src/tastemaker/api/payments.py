@@ -9,7 +9,9 @@ Every request that moves money (``POST`` top-ups, withdrawals, transfers, reconc
 same body replays the first response byte for byte (same status, header ``Idempotent-Replayed: true``),
 the same key with another body is refused (422), and concurrent duplicates have one effect
 (``payments.idempotency``). Only the owner of a wallet, and operators, can read or move its money:
-anyone else gets 404. Handlers are thin: check the shape, call payments.services / selectors, render.
+anyone else gets 404. Every operation here, reads included, needs a token with the ``payments`` scope
+(403 without it): ``read`` and ``write``, which every Mastodon client asks for, do not include it.
+Handlers are thin: check the shape, call payments.services / selectors, render.
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ from .errors import READ, WRITE, responses
 router = Router(tags=["Payments"])
 user_auth = BearerAuth()
 
+SCOPE = "payments"  # its own OAuth scope: neither read nor write grants it
 MONEY = "minor units (fen, cents) of `currency`"
 MOVE = (*WRITE, 409)  # 409: insufficient funds, or a state that no longer allows it
-READ_SCOPED = tuple(sorted({*READ, 403}))  # 403: the token lacks the read scope
+READ_SCOPED = tuple(sorted({*READ, 403}))  # 403: the token lacks the payments scope
+SCOPED = " Needs a token with the `payments` scope (403 without it; `read` and `write` do not grant it)."
 MAX_RECONCILE_DAYS = 92
 KEY_HEADER = {"parameters": [{
     "in": "header", "name": "Idempotency-Key", "required": True,
@@ -93,6 +97,8 @@ class PayoutAccountOut(Schema):
     verified: bool = Field(description="The provider has paid out to it successfully")
     active: bool
     bound_at: str
+    withdrawals_from: str = Field(description="When it may receive withdrawals: the server's cool-down (24 hours by "
+                                              "default) after it was bound")
 
 
 class WalletOut(Schema):
@@ -304,7 +310,8 @@ def _hold(h: Hold) -> dict:
 
 def _payout_account(a: PayoutAccount) -> dict:
     return {"id": str(a.pk), "provider": a.provider, "identifier": a.identifier, "holder_name": a.holder_name,
-            "verified": a.verified, "active": a.active, "bound_at": iso(a.bound_at)}
+            "verified": a.verified, "active": a.active, "bound_at": iso(a.bound_at),
+            "withdrawals_from": iso(services.payout_account_ready_at(a))}
 
 
 def _topup(t: TopUp, redirect_url: str | None = None) -> dict:
@@ -354,9 +361,9 @@ def _operator(request) -> None:
 @router.get("/v1/tastemaker/wallet", auth=user_auth, response=responses({200: WalletOut}, READ_SCOPED),
             summary="Your wallet: balance per currency (available and on hold), pending holds, payout accounts",
             description="Operators may pass `account_id` to read another account's wallet; for anyone else that "
-                        "is 404.")
+                        "is 404." + SCOPED)
 def wallet(request, account_id: str | None = Query(None, description="Operators: another account's id")):
-    require_scope(request, "read:accounts")
+    require_scope(request, SCOPE)
     user = _subject(request, account_id)
     return {"account_id": str(user.pk),
             "balances": [{"currency": b.currency, "available": b.available, "held": b.held, "total": b.total,
@@ -371,23 +378,27 @@ def _day(value: str | None, field: str) -> date | None:
     if value in (None, ""):
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(f"{field}: a date, YYYY-MM-DD", field=field) from None
+    if not selectors.DATE_MIN <= day <= selectors.DATE_MAX:
+        raise ValidationFailed(f"{field}: a date between {selectors.DATE_MIN} and {selectors.DATE_MAX}",
+                               field=field)
+    return day
 
 
 @router.get("/v1/tastemaker/wallet/transactions", auth=user_auth,
             response=responses({200: list[TransactionOut]}, READ_SCOPED),
             summary="Your wallet's history: every movement, newest first",
             description="Filter by `kind`, `direction` (in / out), `currency`, and `since` / `until` (local days, "
-                        "inclusive, YYYY-MM-DD). Page with `max_id` (older) or `min_id` (newer) and `limit` (≤ 40), "
-                        "or follow the Link header. Operators may pass `account_id`.")
+                        "inclusive, YYYY-MM-DD, years 2000-2100). Page with `max_id` (older) or `min_id` (newer) "
+                        "and `limit` (≤ 40), or follow the Link header. Operators may pass `account_id`." + SCOPED)
 def transactions(request, response: HttpResponse,
                  kind: str | None = Query(None, description="A transaction kind: " + ", ".join(TransactionKind.values)),
                  direction: Literal["in", "out"] | None = None, currency: str | None = None,
                  since: str | None = None, until: str | None = None, max_id: str | None = None,
                  min_id: str | None = None, limit: str | None = None, account_id: str | None = None):
-    require_scope(request, "read:accounts")
+    require_scope(request, SCOPE)
     user = _subject(request, account_id)
     page = page_from({"max_id": max_id, "min_id": min_id, "limit": limit})
     rows = selectors.history(user, currency=check_currency(currency) if currency else None, kind=kind, direction=direction,
@@ -406,9 +417,9 @@ def transactions(request, response: HttpResponse,
              openapi_extra=KEY_HEADER,
              summary="Start a top-up: returns the provider's checkout URL to send the payer to",
              description="The wallet is credited once the provider confirms the payment (its signed notification, "
-                         "or a query), exactly once however many notifications arrive. " + KEYED)
+                         "or a query), exactly once however many notifications arrive. " + KEYED + SCOPED)
 def start_topup(request, payload: TopUpIn):
-    require_scope(request, "write:accounts")
+    require_scope(request, SCOPE)
     check_and_hit("payments_topup", request.user.pk, "RATE_POST")  # each one opens an order at the provider
     user = request.user
 
@@ -420,9 +431,9 @@ def start_topup(request, payload: TopUpIn):
 
 
 @router.get("/v1/tastemaker/wallet/topups/{topup_id}", auth=user_auth, response=responses({200: TopUpOut}, READ_SCOPED),
-            summary="A top-up and its status (pending until the provider confirms)")
+            summary="A top-up and its status (pending until the provider confirms)", description=SCOPED.strip())
 def get_topup(request, topup_id: str):
-    require_scope(request, "read:accounts")
+    require_scope(request, SCOPE)
     return _topup(_owned(request, TopUp, topup_id))
 
 
@@ -430,9 +441,11 @@ def get_topup(request, topup_id: str):
              openapi_extra=KEY_HEADER,
              summary="Withdraw to one of your payout accounts",
              description="The amount is held at once (409 when the wallet lacks it), paid out by the provider in the "
-                         "background, then taken (`succeeded`) or given back (`failed`). " + KEYED)
+                         "background, then taken (`succeeded`) or given back (`failed`). 409 also while the payout "
+                         "account was bound less than the server's cool-down ago (24 hours by default; the "
+                         "account's `withdrawals_from`). " + KEYED + SCOPED)
 def request_withdrawal(request, payload: WithdrawalIn):
-    require_scope(request, "write:accounts")
+    require_scope(request, SCOPE)
     user = request.user
 
     def act():
@@ -451,27 +464,31 @@ def request_withdrawal(request, payload: WithdrawalIn):
 
 
 @router.get("/v1/tastemaker/wallet/withdrawals/{withdrawal_id}", auth=user_auth,
-            response=responses({200: WithdrawalOut}, READ_SCOPED), summary="A withdrawal and its status")
+            response=responses({200: WithdrawalOut}, READ_SCOPED), summary="A withdrawal and its status",
+            description=SCOPED.strip())
 def get_withdrawal(request, withdrawal_id: str):
-    require_scope(request, "read:accounts")
+    require_scope(request, SCOPE)
     w = _owned(request, Withdrawal, withdrawal_id)
     return _withdrawal(Withdrawal.objects.select_related("payout_account").get(pk=w.pk))
 
 
 @router.post("/v1/tastemaker/wallet/payout_accounts", auth=user_auth,
              response=responses({200: PayoutAccountOut}, WRITE),
-             summary="Bind a payout account (where withdrawals go); binding it again re-activates it")
+             summary="Bind a payout account (where withdrawals go); binding it again re-activates it",
+             description="A newly bound (or re-bound) account receives withdrawals only after the server's cool-down "
+                         "(`withdrawals_from`)." + SCOPED)
 def bind_payout_account(request, payload: PayoutAccountIn):
-    require_scope(request, "write:accounts")
+    require_scope(request, SCOPE)
     account = services.do_bind_payout_account(request.user, payload.provider, payload.identifier,
                                               payload.holder_name)
     return _payout_account(account)
 
 
 @router.delete("/v1/tastemaker/wallet/payout_accounts/{payout_account_id}", auth=user_auth,
-               response=responses({200: PayoutAccountOut}, WRITE), summary="Unbind a payout account")
+               response=responses({200: PayoutAccountOut}, WRITE), summary="Unbind a payout account",
+               description=SCOPED.strip())
 def unbind_payout_account(request, payout_account_id: str):
-    require_scope(request, "write:accounts")
+    require_scope(request, SCOPE)
     account = PayoutAccount.objects.filter(pk=_id_or_404(payout_account_id), user=request.user, active=True).first()
     if account is None:
         raise NotFound("Record not found")
@@ -483,9 +500,9 @@ def unbind_payout_account(request, payout_account_id: str):
 @router.post("/v1/tastemaker/wallet/transfers", auth=user_auth, response=responses({201: TransferOut}, MOVE),
              openapi_extra=KEY_HEADER,
              summary="Send money from your wallet to another account's",
-             description="409 when your wallet lacks the amount; 404 for an unknown account. " + KEYED)
+             description="409 when your wallet lacks the amount; 404 for an unknown account. " + KEYED + SCOPED)
 def transfer(request, payload: TransferIn):
-    require_scope(request, "write:accounts")
+    require_scope(request, SCOPE)
     user = request.user
 
     def act():
@@ -509,9 +526,9 @@ def transfer(request, payload: TransferIn):
             summary="Operators: the platform's accounts (revenue, commissions payable, promotion spend, provider "
                     "clearing and settled) and per-currency totals",
             description="The sum of all balances of a currency is zero when the ledger balances. 404 for "
-                        "anyone who is not an operator.")
+                        "anyone who is not an operator." + SCOPED)
 def platform_accounts(request):
-    require_scope(request, "read:accounts")
+    require_scope(request, SCOPE)
     _operator(request)
     overview = selectors.platform_overview()
     return {"accounts": [{**a, "id": str(a["id"])} for a in overview["accounts"]],
@@ -526,9 +543,9 @@ def platform_accounts(request):
              description="Lists every mismatch (by order number: missing on either side, amount or status differs) "
                          "and checks that the provider's clearing account nets to zero for each settled day. With "
                          "`settle` and no mismatch, the period's days are settled first. 503 when the provider "
-                         "cannot be reached. 404 for anyone who is not an operator. " + KEYED)
+                         "cannot be reached. 404 for anyone who is not an operator. " + KEYED + SCOPED)
 def reconcile_provider(request, payload: ReconcileIn):
-    require_scope(request, "write:accounts")
+    require_scope(request, SCOPE)
     _operator(request)
     key = idempotency.require_key(request.headers.get("Idempotency-Key"))
     if payload.provider not in enabled_providers():

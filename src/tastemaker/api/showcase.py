@@ -675,9 +675,10 @@ def commission(request, commission_id: str):
 
 @router.post("/v1/tastemaker/showcase/stores", auth=user_auth, response=responses({200: StoreSecretsOut}, WRITE),
              summary="Create a partner store (an operator's is approved at once; a brand's waits for one)",
-             description="The answer carries the API key and the webhook signing secret: shown this once.")
+             description="The answer carries the API key and the webhook signing secret: shown this once. Needs a "
+                         "token with the `stores` scope (403 without it; `write` does not grant it).")
 def create_store(request, payload: StoreIn):
-    require_scope(request, "write:accounts")
+    require_scope(request, "stores")  # it answers with secrets: not for every client holding `write`
     check_and_hit("showcase_store", request.user.pk, "RATE_POST")
     store, created = services.do_create_store(
         request.user, name=payload.name, domains=payload.domains, commission_bp=payload.commission_bp,
@@ -711,9 +712,10 @@ def update_store(request, store_id: str, payload: StorePatchIn):
 
 @router.post("/v1/tastemaker/showcase/stores/{store_id}/rotate_secrets", auth=user_auth,
              response=responses({200: StoreSecretsOut}, WRITE),
-             summary="New API key and webhook secret (the old ones stop working at once); shown this once")
+             summary="New API key and webhook secret (the old ones stop working at once); shown this once",
+             description="Needs a token with the `stores` scope (403 without it; `write` does not grant it).")
 def rotate_store_secrets(request, store_id: str):
-    require_scope(request, "write:accounts")
+    require_scope(request, "stores")
     store = _managed_store(request, store_id)
     created = services.do_rotate_store_secrets(request.user, store)
     return _with_secrets(store, created, request)

@@ -16,6 +16,7 @@ Writes (``payments.services``; errors are ``core.errors`` with translated messag
     do_bind_payout_account(user, provider, identifier, holder_name) -> PayoutAccount
     do_unbind_payout_account(user, payout_account) -> None
     do_request_withdrawal(user, amount, currency, payout_account=None) -> Withdrawal
+        # Conflict until PAYOUT_ACCOUNT_COOLDOWN_HOURS after the account was bound (payout_account_ready_at)
     do_process_withdrawal(withdrawal_id) -> Withdrawal                  # the job; safe to re-run
     do_settle(provider, currency, day, amount) -> Transaction | None
   Accounts: ledger.wallet_for(user, currency), ledger.platform_account(kind, currency),
@@ -24,7 +25,8 @@ Writes (``payments.services``; errors are ``core.errors`` with translated messag
 Reads (``payments.selectors``)
     balances(user) / balance(user, currency) -> Balance(available, held, total)
     holds(user, status="pending", page=Page) ; history(user, currency=, kind=, direction=, since=,
-    until=, page=Page) -> [HistoryItem] (keyset by entry id) ; transaction_detail(viewer, id)
+    until=, page=Page) -> [HistoryItem] (keyset by entry id; dates checked with check_day: years
+    DATE_MIN..DATE_MAX) ; transaction_detail(viewer, id)
     topups(user, page) ; topup_for(user, order_no) ; withdrawals(user, page) ; payout_accounts(user)
     platform_overview() ; reconciliation_runs(provider=None)
     providers.enabled_providers() -> ["sandbox", ...]   (what the top-up form offers)
@@ -35,11 +37,13 @@ withdrawal, capture...) goes through ``run_idempotent(user, key, fingerprint, ac
 
 What the web / API layer wires
     POST /payments/notify/<provider>  (csrf_exempt, no login; the path is settings.PAYMENT_NOTIFY_URL)
+        rate-limited per client IP (RATE_PAYMENT_NOTIFY; 429 in plain text), then
         reply = services.do_handle_notification(provider, request.POST.dict())
-        return HttpResponse(reply, content_type="text/plain")   # always 200; the body says it
+        return HttpResponse(reply, content_type="text/plain")   # 200; the body says it
     GET  /payments/sandbox/checkout/<order_no>   (settings.PAYMENT_SANDBOX_CHECKOUT_URL; only while
-         "sandbox" is enabled) shows providers.sandbox.checkout_details(order_no): amount_display,
-         merchant, status; two POST buttons (CSRF-protected form) calling
+         "sandbox" is enabled; login required, and only the user who started the top-up: anyone else
+         gets 404, providers.sandbox.check_payer) shows providers.sandbox.checkout_details(order_no):
+         amount_display, merchant, status; two POST buttons (CSRF-protected form) calling
          providers.sandbox.sandbox_approve(order_no) / sandbox_decline(order_no); both return the
          Checkout whose return_url the view redirects to. The notification then arrives by itself
          (a huey job after the commit; inline when HUEY_IMMEDIATE).

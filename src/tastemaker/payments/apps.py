@@ -28,6 +28,14 @@ def check_providers(app_configs=None, **kwargs):
             "Alipay is enabled but not configured.",
             hint="Set TASTEMAKER_ALIPAY_APP_ID, _SELLER_ID, _PRIVATE_KEY_FILE and _PUBLIC_KEY_FILE.",
             id="payments.E002"))
+    real = [name for name in settings.PAYMENT_PROVIDERS if name in known and name != "sandbox"]
+    if "sandbox" in settings.PAYMENT_PROVIDERS and real:
+        errors.append(checks.Error(
+            f"The sandbox payment provider is enabled together with a real one ({', '.join(real)}).",
+            hint="Balances are per currency, not per provider: money approved in the sandbox could be "
+                 "withdrawn through a real provider. Enable the sandbox alone (development, the demo) or only real "
+                 "providers (TASTEMAKER_PAYMENT_PROVIDERS).",
+            id="payments.E003"))
     return errors
 
 
@@ -36,6 +44,6 @@ def check_sandbox_in_production(app_configs=None, **kwargs):
 
     if "sandbox" in settings.PAYMENT_PROVIDERS and not settings.DEBUG:
         return [checks.Warning(
-            "The sandbox payment provider is enabled: anyone can approve their own top-ups.",
+            "The sandbox payment provider is enabled: every user can give themselves money.",
             hint="Set TASTEMAKER_PAYMENT_PROVIDERS=alipay on a public instance.", id="payments.W001")]
     return []

@@ -100,6 +100,21 @@ class HistoryItem:
         return ("+" if self.amount > 0 else "") + format_amount(self.amount, self.currency)
 
 
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)  # what history filters accept
+
+
+def check_day(value: date | datetime | None, field: str) -> date | datetime | None:
+    """``ValidationFailed`` for a filter date outside DATE_MIN..DATE_MAX (a year 9999 would overflow the
+    id arithmetic); returns the value."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValidationFailed(_("Choose a date between %(first)s and %(last)s.")
+                               % {"first": DATE_MIN.isoformat(), "last": DATE_MAX.isoformat()}, field=field)
+    return value
+
+
 def _day_start(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value if timezone.is_aware(value) else timezone.make_aware(value)
@@ -113,8 +128,10 @@ def history(user, *, currency: str | None = None, kind: str | None = None, direc
     ``Page(max_id=…)`` for older, ``Page(min_id=…)`` for newer).
 
     Filters: ``currency``; ``kind`` (a ``TransactionKind`` value: transfer, topup, hold, …);
-    ``direction`` "in" or "out"; ``since`` / ``until`` dates (local days, inclusive) or datetimes.
+    ``direction`` "in" or "out"; ``since`` / ``until`` dates (local days, inclusive) or datetimes, in the
+    years DATE_MIN..DATE_MAX (else ``ValidationFailed``).
     """
+    since, until = check_day(since, "since"), check_day(until, "until")
     qs = Entry.objects.filter(account__owner_id=user.pk, account__kind=AccountKind.WALLET)
     if currency:
         qs = qs.filter(currency=currency.upper())

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
@@ -237,26 +238,45 @@ def do_handle_notification(provider: str, params: Mapping[str, str]) -> str:
     wallet is credited exactly once (provider clearing -> wallet, reference ``topup:<id>``), however
     many times the notification arrives. Anything else (bad signature, foreign app or seller id,
     unknown order, altered amount, unpaid status): nothing moves and the reply is ``"failure"``.
-    Every notification is logged in ``ProviderNotification``.
+    Every notification is logged in ``ProviderNotification``: the fields of a verified one; of one that
+    does not verify (anyone can post to the endpoint) only a summary, its first ``UNVERIFIED_SUMMARY``
+    characters.
     """
     raw = {str(k)[:64]: str(v)[:2000] for k, v in list(params.items())[:100]}
-    order_no = raw.get("out_trade_no", "")[:64]
+    order_no = _printable(raw.get("out_trade_no", "")[:64])
     try:
         impl = get_provider(provider)
     except NotFound:
-        return _log_notification(provider[:24], raw, False, order_no, "rejected", "provider not enabled")
+        return _log_notification(_printable(provider[:24]), _summary(raw), False, order_no, "rejected",
+                                 "provider not enabled")
     try:
         result = impl.parse_notification(dict(raw))
     except InvalidNotification as exc:
-        return _log_notification(provider, raw, False, order_no, "rejected", str(exc))
+        return _log_notification(provider, _summary(raw), False, order_no, "rejected", str(exc))
     outcome, reason = _apply_payment(provider, result)
-    return _log_notification(provider, raw, True, result.order_no, outcome, reason)
+    stored = {_printable(k): _printable(v) for k, v in raw.items()}
+    return _log_notification(provider, stored, True, result.order_no, outcome, reason)
+
+
+UNVERIFIED_SUMMARY = 500  # characters kept of a notification that does not verify
+
+
+def _printable(text: str) -> str:
+    """Text safe to store and log: control characters (NUL included) and lone surrogates become "?"."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _summary(raw: Mapping[str, str]) -> dict:
+    """What is kept of an unverified notification: the form, truncated, and how many fields it had."""
+    text = "&".join(f"{k}={v}" for k, v in raw.items())
+    return {"summary": _printable(text[:UNVERIFIED_SUMMARY]), "fields": len(raw),
+            "truncated": len(text) > UNVERIFIED_SUMMARY}
 
 
 def _log_notification(provider, raw, verified, order_no, outcome, reason) -> str:
     reply = SUCCESS if outcome in ("credited", "duplicate") else FAILURE
     ProviderNotification.objects.create(provider=provider, raw=raw, verified=verified, order_no=order_no[:64],
-                                        outcome=outcome, reason=reason[:200], reply=reply)
+                                        outcome=outcome, reason=_printable(reason[:200]), reply=reply)
     if outcome == "rejected":
         log.warning("payments: %s notification rejected (%s) for order %r", provider, reason, order_no)
     return reply
@@ -311,7 +331,8 @@ def do_query_topup(topup: TopUp) -> TopUp:
 # --- payout accounts and withdrawals ----------------------------------------------------------
 
 def do_bind_payout_account(user: User, provider: str, identifier: str, holder_name: str) -> PayoutAccount:
-    """Bind (or re-activate) where the user's withdrawals go at a provider."""
+    """Bind (or re-activate) where the user's withdrawals go at a provider. Binding it again, or with another
+    holder name, restarts its cool-down (``payout_account_ready_at``)."""
     impl = get_provider(provider)
     identifier = impl.check_payout_identifier(identifier or "")
     holder_name = (holder_name or "").strip()
@@ -348,6 +369,12 @@ def do_request_withdrawal(user: User, amount: int, currency: str,
             raise ValidationFailed(_("Bind a payout account first."), field="payout_account")
     elif payout_account.user_id != user.pk or not payout_account.active:
         raise Forbidden(_("This is not your payout account."))
+    _check_cooldown(payout_account)
+    if payout_account.provider != "sandbox" and "sandbox" in settings.PAYMENT_PROVIDERS:
+        # the start-up check payments.E003 refuses this configuration; a server started without checks
+        # still never pays sandbox money out for real
+        log.error("payments: withdrawal through %s refused: the sandbox is enabled too", payout_account.provider)
+        raise Conflict(_("Withdrawals are unavailable on this server."))
     impl = get_provider(payout_account.provider)
     check_provider_currency(impl, currency)
     with transaction.atomic():
@@ -359,6 +386,23 @@ def do_request_withdrawal(user: User, amount: int, currency: str,
             order_no=f"W{withdrawal_id}", amount=amount, currency=currency, hold=hold)
         transaction.on_commit(lambda: _enqueue_withdrawal(withdrawal_id))
     return withdrawal
+
+
+def payout_account_ready_at(payout_account: PayoutAccount):
+    """When a payout account may receive withdrawals: ``PAYOUT_ACCOUNT_COOLDOWN_HOURS`` after it was
+    bound (or bound again), so a hijacked session cannot bind its own account and empty the wallet at once."""
+    return payout_account.bound_at + timedelta(hours=settings.PAYOUT_ACCOUNT_COOLDOWN_HOURS)
+
+
+def _check_cooldown(payout_account: PayoutAccount) -> None:
+    ready = payout_account_ready_at(payout_account)
+    if timezone.now() < ready:
+        raise Conflict(
+            _("This payout account was bound less than %(hours)d hours ago. Withdrawals to it are possible "
+              "from %(when)s.")
+            % {"hours": settings.PAYOUT_ACCOUNT_COOLDOWN_HOURS,
+               "when": date_format(timezone.localtime(ready), "Y-m-d H:i T")},
+            field="payout_account")
 
 
 def _enqueue_withdrawal(withdrawal_id: int) -> None:

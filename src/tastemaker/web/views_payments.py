@@ -5,8 +5,10 @@
   provider sends the payer back: the wallet with that top-up's status (polled while pending).
 * ``/ops/payments`` (staff only, 404 for everyone else): the platform's accounts, recent top-ups and
   withdrawals, reconciliation runs (a provider's statement against our records).
-* ``/payments/sandbox/checkout/<order_no>``: the sandbox provider's own checkout page (approve / decline).
-* ``/payments/notify/<provider>``: the providers' asynchronous notifications (CSRF-exempt, plain-text reply).
+* ``/payments/sandbox/checkout/<order_no>``: the sandbox provider's own checkout page (approve / decline),
+  for the user who started the top-up only.
+* ``/payments/notify/<provider>``: the providers' asynchronous notifications (CSRF-exempt, plain-text reply,
+  rate-limited per client IP).
 
 Every form that moves money is rendered with a fresh idempotency key (a hidden field) and runs through
 ``payments.idempotency.run_idempotent``: a double submit or a refreshed POST replays the first outcome
@@ -33,7 +35,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tastemaker.core.errors import DomainError, NotFound, ValidationFailed
+from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.ids import parse_id
 from tastemaker.core.money import accepted_currencies, format_amount, parse_amount
 from tastemaker.core.pagination import Page
@@ -48,7 +50,7 @@ from tastemaker.payments.models import (
     Withdrawal,
 )
 from tastemaker.payments.providers import ProviderUnavailable, enabled_providers, get_provider
-from tastemaker.trust.ratelimit import check_and_hit
+from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
 from .views import domain_errors
 
@@ -113,9 +115,10 @@ def _day(text: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(_("Dates are written YYYY-MM-DD.")) from None
+    return selectors.check_day(day, "date")  # years 2000-2100: a far date would overflow, not filter
 
 
 def _keyed(request, body: dict, act, errors: dict, prefix: str, fields: dict[str, str]) -> tuple[dict | None, int]:
@@ -198,6 +201,10 @@ def _wallet_context(request, *, values: dict | None = None, errors: dict | None 
     user = request.user
     providers = provider_choices()
     payout_accounts = selectors.payout_accounts(user)
+    now = timezone.now()
+    for account in payout_accounts:  # a newly bound account waits out the cool-down before withdrawals
+        account.ready_at = services.payout_account_ready_at(account)
+        account.cooling = account.ready_at > now
     form = {"topup_currency": settings.DEFAULT_CURRENCY, "withdraw_currency": settings.DEFAULT_CURRENCY,
             "topup_provider": providers[0][0] if providers else "", "bind_provider": providers[0][0] if providers else "",
             "withdraw_payout_account": str(payout_accounts[0].pk) if payout_accounts else ""}
@@ -478,17 +485,19 @@ def ops_payments(request):
 
 # --- the sandbox provider's checkout page, and provider notifications -----------------------
 
+@login_required
 @never_cache
 @domain_errors
 def sandbox_checkout(request, order_no: str):
-    """The sandbox provider's checkout page: what a real provider would show the payer. Not our page, so it
-    asks for no login here (a provider knows nothing of our sessions); it exists only while the sandbox is
-    enabled."""
+    """The sandbox provider's checkout page: what a real provider would show the payer. It exists only while
+    the sandbox is enabled, and only for the logged-in user who started the top-up (anyone else: 404): the
+    sandbox makes money up, so nobody may approve an order they did not start."""
     from tastemaker.payments.providers import sandbox
 
     if "sandbox" not in enabled_providers():
         raise NotFound(_("This checkout does not exist."))
     order_no = order_no[:64]
+    sandbox.check_payer(order_no, request.user)
     if request.method == "POST":
         decision = request.POST.get("decision")
         if decision == "approve":
@@ -506,7 +515,15 @@ def sandbox_checkout(request, order_no: str):
 @require_POST
 def provider_notify(request, provider: str):
     """A provider's asynchronous notification (form-encoded). The reply is what the provider expects:
-    ``success`` only once the payment is recorded, else ``failure`` (and the provider sends it again)."""
+    ``success`` only once the payment is recorded, else ``failure`` (and the provider sends it again).
+    Anyone can post here: requests are counted per client IP (``RATE_PAYMENT_NOTIFY``; over it, 429 in
+    plain text, and a real provider retries later)."""
+    try:
+        check_and_hit("payment_notify", client_ip(request), "RATE_PAYMENT_NOTIFY")
+    except RateLimited as exc:
+        response = HttpResponse("rate limited", status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     try:
         params = {k: v for k, v in request.POST.items()}
         reply = services.do_handle_notification(provider[:24], params)

@@ -50,6 +50,7 @@ from .base import (
 )
 
 NAME = "alipay"
+MAX_SIGN_LENGTH = 1024
 PAID = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 _STATUS = {"TRADE_SUCCESS": "paid", "TRADE_FINISHED": "paid", "TRADE_CLOSED": "closed", "WAIT_BUYER_PAY": "pending"}
 
@@ -137,7 +138,10 @@ class AlipayProvider(Provider):
 
         data = dict(params)
         signature = data.pop("sign", "")
-        if not signature:
+        # base64 of an RSA signature: ASCII and short (a 4096-bit key's is 684 characters); the SDK would
+        # silently drop non-base64 characters, so anything else is refused before it
+        if not isinstance(signature, str) or not signature or len(signature) > MAX_SIGN_LENGTH \
+                or not signature.isascii():
             return False
         if data.get("sign_type", "RSA2") != "RSA2":
             return False

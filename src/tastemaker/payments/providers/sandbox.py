@@ -5,7 +5,8 @@ It behaves like a real one and keeps its own books (``SandboxTrade``), separate 
 1. ``create_checkout(topup)`` registers the order with the sandbox (amount, currency) and returns the
    URL of its checkout page (``settings.PAYMENT_SANDBOX_CHECKOUT_URL``, default
    ``/payments/sandbox/checkout/{order_no}``; the page is a web view that shows
-   ``checkout_details(order_no)`` and two buttons).
+   ``checkout_details(order_no)`` and two buttons, to the logged-in user who started the top-up only:
+   ``check_payer(order_no, user)``).
 2. The payer approves (``sandbox_approve``) or declines (``sandbox_decline``). Either queues an
    asynchronous notification, signed with HMAC-SHA256 under a secret derived from SECRET_KEY, sent
    after the commit by a huey job (``tasks.deliver_sandbox_notification``) to our notify handler, and
@@ -55,7 +56,11 @@ def app_id() -> str:
 
 
 def _canonical(params: dict[str, str]) -> bytes:
-    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in ("sign", "sign_type")).encode()
+    text = "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in ("sign", "sign_type"))
+    return text.encode("utf-8", "surrogatepass")  # any str signs (a forged one then fails to verify)
+
+
+SIGN_LENGTH = 64  # HMAC-SHA256 as lowercase hex
 
 
 def sign(params: dict[str, str], key: bytes | None = None) -> str:
@@ -79,7 +84,10 @@ class SandboxProvider(Provider):
 
     def parse_notification(self, params: dict[str, str]) -> PaymentResult:
         given = params.get("sign", "")
-        if not given or not hmac.compare_digest(given, sign(params)):
+        # compare_digest refuses non-ASCII str (TypeError): anything but 64 ASCII characters is malformed
+        if not isinstance(given, str) or len(given) != SIGN_LENGTH or not given.isascii():
+            raise InvalidNotification("signature missing or malformed")
+        if not hmac.compare_digest(given.encode("ascii"), sign(params).encode("ascii")):
             raise InvalidNotification("signature does not verify")
         if params.get("app_id") != app_id():
             raise InvalidNotification("app_id is not ours")
@@ -149,6 +157,16 @@ class Checkout:
     status: str  # pending | succeeded | failed
     merchant: str
     return_url: str
+
+
+def check_payer(order_no: str, user) -> None:
+    """Only the user who started the top-up sees and answers its checkout: ``NotFound`` for anyone else
+    (anonymous included), as for an order the sandbox does not know."""
+    from ..models import TopUp
+
+    if user is None or not user.is_authenticated or not TopUp.objects.filter(
+            order_no=order_no, provider=NAME, user_id=user.pk).exists():
+        raise NotFound(_("This checkout does not exist."))
 
 
 def checkout_details(order_no: str) -> Checkout:

@@ -286,6 +286,7 @@ SHOWCASE_ATTRIBUTION_DAYS = env_int("SHOWCASE_ATTRIBUTION_DAYS", 7)  # default f
 SHOWCASE_RETURN_DAYS = env_int("SHOWCASE_RETURN_DAYS", 15)  # default for new partner stores
 SHOWCASE_COMMISSION_BP = env_int("SHOWCASE_COMMISSION_BP", 500)  # default rate, basis points (5 %)
 RATE_SHOWCASE_IMPORT = env_str("RATE_SHOWCASE_IMPORT", "60/3600")  # product-page imports per user (each fetches)
+RATE_STORE_CREATE = env_str("RATE_STORE_CREATE", "10/86400")  # partner stores a user creates on the web
 RATE_STORE_API = env_str("RATE_STORE_API", "6000/60")  # catalog and webhook requests per partner store
 SHOWCASE_WEBHOOK_TOLERANCE = env_int("SHOWCASE_WEBHOOK_TOLERANCE", 300)  # seconds either side of now
 # click-outs: "thread" (queued in the process and written in batches every SHOWCASE_CLICK_INTERVAL_MS, default)

@@ -135,6 +135,99 @@ def test_signed_in_click_counts_for_the_viewer(client, token, make_user):
         (f"u{fan.pk}", True, ""), (f"u{fan.pk}", False, "duplicate")]
 
 
+@pytest.mark.parametrize("decision", ["reject", "suspend", "pending"])
+def test_go_stops_for_a_store_no_longer_approved(client, token, operator, store, monkeypatch, decision):
+    """A rejected, suspended or pending store's links 404; each process's cache of targets lasts 60 s."""
+    import time as _time
+
+    from tastemaker.showcase.models import StoreStatus
+    from tastemaker.showcase.services import do_decide_store, link_target
+    from tastemaker.web import views_go
+
+    assert client.get(f"/go/{token}", HTTP_USER_AGENT=BROWSER_UA).status_code == 302
+    if decision == "reject":
+        do_decide_store(operator, store, approve=False, note="counterfeits")
+    else:
+        store.status = StoreStatus.SUSPENDED if decision == "suspend" else StoreStatus.PENDING
+        store.save(update_fields=["status"])
+    assert link_target(token) is None
+    later = _time.monotonic() + views_go._CACHE_SECONDS + 1
+    monkeypatch.setattr(views_go.time, "monotonic", lambda: later)
+    response = client.get(f"/go/{token}", HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 404 and "Location" not in response
+    assert ClickOut.objects.count() == 1
+    do_decide_store(operator, store, approve=True)
+    assert link_target(token) is not None
+
+
+# --- visitor ids --------------------------------------------------------------------------------
+
+def test_visitor_ids_are_128_bit_hex_and_distinct():
+    from tastemaker.web.views_reports import _new_visitor_id
+
+    ids = [_new_visitor_id() for _ in range(20_000)]
+    assert all(len(v) == 32 and all(c in "0123456789abcdef" for c in v) for v in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def _untemper(y: int) -> int:
+    """The Mersenne Twister's state word behind one of its 32-bit outputs (the tempering undone)."""
+    y ^= y >> 18
+    y ^= (y << 15) & 0xEFC60000
+    x = y
+    for _ in range(4):
+        x = y ^ ((x << 7) & 0x9D2C5680)
+    y = x & 0xFFFFFFFF
+    x = y
+    for _ in range(2):
+        x = y ^ (x >> 11)
+    return x & 0xFFFFFFFF
+
+
+def test_visitor_ids_cannot_be_predicted_from_earlier_ones():
+    """Attribution keys on the visitor: 156 ids seen must not reveal the next (they do for a Mersenne Twister)."""
+    import random
+
+    from tastemaker.web.views_reports import _new_visitor_id
+
+    words = []
+    for _ in range(156):  # 156 × 128 bits = the generator's 624 words of state
+        value = int(_new_visitor_id(), 16)
+        words.extend((value >> (32 * i)) & 0xFFFFFFFF for i in range(4))  # getrandbits fills low words first
+    clone = random.Random()
+    clone.setstate((3, tuple(_untemper(w) for w in words) + (624,), None))
+    predicted = [f"{clone.getrandbits(128):032x}" for _ in range(3)]
+    assert [_new_visitor_id() for _ in range(3)] != predicted
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_visitor_ids_differ_after_a_fork():
+    """A forked worker draws its own secret: it never repeats the ids its parent (or a sibling) hands out."""
+    import os
+
+    from tastemaker.web.views_reports import _new_visitor_id
+
+    _new_visitor_id()  # the parent's generator exists before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no database, no pytest; just the ids
+        try:
+            os.close(read)
+            os.write(write, ",".join(_new_visitor_id() for _ in range(3)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 4096):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    child = b"".join(chunks).decode().split(",")
+    parent = [_new_visitor_id() for _ in range(3)]
+    assert len(child) == 3 and all(len(v) == 32 for v in child)
+    assert not set(child) & set(parent)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_%./\\:@?&=#\r\n", max_size=30))
 def test_go_location_is_always_the_store(client, token, junk):

@@ -76,6 +76,54 @@ def test_paid_order_attributes_commission(clicked, store, signer):
     assert [s.kind for s in t["steps"]] == ["attributed"] and "7 days" in t["rule"]
 
 
+def test_deleting_the_post_keeps_the_commission_and_its_click(clicked, store, signer):
+    """The post's card, links and click-outs go with it; the commission keeps the click's id and time, and
+    later events of the order still apply."""
+    from tastemaker.social.services import do_delete_post
+
+    expert, _fan, post, _t, click = clicked
+    post_id, clicked_at = post.pk, ClickOut.objects.get(pk=click.pk).created_at
+    do_receive_webhook(store, *signer.deliver("order.paid", paid(click.pk)))
+    do_delete_post(expert, post)
+    assert not ClickOut.objects.filter(pk=click.pk).exists()
+    c = Commission.objects.get()
+    assert (c.click_out_id, c.click_id, c.clicked_at, c.post_id, c.amount) == (None, click.pk, clicked_at, post_id, 2000)
+    t = selectors.trail(c)
+    assert (t["click"].pk, t["click"].created_at, t["click"].post_id, t["click"].deleted) == (
+        click.pk, clicked_at, post_id, True)
+    do_receive_webhook(store, *signer.deliver("order.refunded", paid(click.pk, amount=5000, refund_id="r1")))
+    c.refresh_from_db()
+    assert (c.amount, c.click_id) == (1500, click.pk)
+    assert [s.kind for s in c.steps.order_by("id")] == ["attributed", "refunded"]
+
+
+def test_author_deletes_the_post_over_the_api_and_the_trail_stays(clicked, store, signer):
+    from datetime import timedelta as _td
+
+    from django.test import Client
+    from oauth2_provider.models import get_access_token_model, get_application_model
+
+    expert, _fan, post, _t, click = clicked
+    do_receive_webhook(store, *signer.deliver("order.paid", paid(click.pk)))
+    app = get_application_model().objects.create(
+        name="test app", client_type="confidential", authorization_grant_type="authorization-code",
+        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write")
+
+    token = get_access_token_model().objects.create(user=expert, application=app, token="tok-expert",
+                                                    scope="read write", expires=timezone.now() + _td(days=1))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token.token}"}
+    post_id = post.pk
+    response = Client().delete(f"/api/v1/statuses/{post_id}", **auth)
+    assert response.status_code == 200
+    c = Commission.objects.get()
+    assert (c.click_out_id, c.click_id) == (None, click.pk)
+    detail = Client().get(f"/api/v1/tastemaker/showcase/commissions/{c.pk}", **auth)
+    assert detail.status_code == 200
+    data = detail.json()
+    assert data["click_id"] == str(click.pk) and data["status_id"] == str(post_id)
+    assert data["trail"]["click"]["id"] == str(click.pk) and data["trail"]["click"]["created_at"]
+
+
 def test_partial_and_full_refunds(clicked, store, signer):
     *_rest, click = clicked
     do_receive_webhook(store, *signer.deliver("order.paid", paid(click.pk)))

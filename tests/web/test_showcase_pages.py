@@ -19,8 +19,17 @@ from standardwebhooks.webhooks import Webhook
 
 from fetchserver import FixtureServer
 from tastemaker.showcase import services
-from tastemaker.showcase.models import CardLink, Commission, PartnerStore, ProductCard, StoreStatus
+from tastemaker.showcase.models import (
+    CardLink,
+    ClickOut,
+    Commission,
+    Offer,
+    PartnerStore,
+    ProductCard,
+    StoreStatus,
+)
 from tastemaker.social import services as social
+from tastemaker.social.models import Post
 
 pytestmark = pytest.mark.django_db
 
@@ -286,6 +295,29 @@ def test_multi_store_card_and_product_page(client, expert, operator, make_card):
     assert client.get("/products/99999999999999999999").status_code == 404
 
 
+def test_product_page_shows_our_image_never_the_stores(client, expert, operator, make_card):
+    """The store's product images are hot-linked nowhere: the newest card's re-encoded picture, or none."""
+    good = PartnerStore.objects.get(name="Good Shop")
+    services.do_upsert_catalog(good, [{"external_id": "c1", "title": "Hydrating face cream", "gtin": "6901234567892",
+                                       "url": "https://shop.example.com/p/cream-1", "price": 12900,
+                                       "images": ["https://img.tracker.example/cream.jpg"]}])
+    product_id = Offer.objects.get(external_id="c1").product_id
+
+    def img_sources(html):
+        return re.findall(r'<img[^>]*\ssrc="([^"]*)"', html)
+
+    bare = body(client.get(f"/products/{product_id}"))  # no card yet: no picture at all
+    assert "img.tracker.example" not in bare and not [s for s in img_sources(bare) if "://" in s]
+    post = make_card(expert)
+    card = ProductCard.objects.get(pk=post.pk)
+    assert card.product_id == product_id
+    page = body(client.get(f"/products/{product_id}"))
+    sources = img_sources(page)
+    assert "img.tracker.example" not in page
+    assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources)
+    assert f'class="sc-product-img" src="/media/{card.image_preview or card.image}"' in page
+
+
 # --- storefront ---------------------------------------------------------------------------
 
 def test_storefront_filters_by_vertical_and_pages(client, expert, make_user, make_card):
@@ -324,6 +356,22 @@ def test_storefront_hides_followers_only_posts_from_others(client, expert, make_
     assert "Secret face cream" in body(client.get("/@expert/showcase"))
 
 
+@pytest.mark.parametrize("who_blocks", ["creator", "viewer"])
+def test_storefront_shows_nothing_across_a_block(client, expert, make_user, make_card, who_blocks):
+    fan = make_user("fan")
+    make_card(expert, title="Hydrating face cream", vertical="beauty")
+    client.force_login(fan)
+    assert "Hydrating face cream" in body(client.get("/@expert/showcase"))
+    if who_blocks == "creator":
+        social.do_block(expert, fan)
+    else:
+        social.do_block(fan, expert)
+    html = body(client.get("/@expert/showcase"))
+    assert "Hydrating face cream" not in html and 'class="sc-card"' not in html and "?vertical=beauty" not in html
+    client.force_login(make_user("someone"))  # everyone else still sees it
+    assert "Hydrating face cream" in body(client.get("/@expert/showcase"))
+
+
 # --- earnings and commissions --------------------------------------------------------------
 
 @pytest.fixture
@@ -356,6 +404,31 @@ def test_earnings_page_and_trail(client, expert, commission):
     assert "10%" in trail and "the store&#x27;s default rate" in trail
     assert "¥0.00 → ¥20.00" in trail and "Pending" in trail
     assert "last valid click-out within 7 days" in trail
+
+
+@pytest.mark.parametrize("deleter", ["author", "operator"])
+def test_post_whose_click_earned_a_commission_can_be_deleted(client, expert, operator, commission, deleter):
+    """The card, its links and click-outs go with the post; the commission stays, with its click's id and time."""
+    click_id, post_id = commission.click_id, commission.post_id
+    clicked_at = ClickOut.objects.get(pk=click_id).created_at
+    assert commission.clicked_at == clicked_at
+    client.force_login(expert if deleter == "author" else operator)
+    response = client.post(f"/posts/{post_id}/delete")
+    assert response.status_code == 302
+    assert not Post.objects.filter(pk=post_id).exists()
+    assert not ClickOut.objects.filter(pk=click_id).exists()
+    kept = Commission.objects.get(pk=commission.pk)
+    assert (kept.click_out_id, kept.click_id, kept.clicked_at, kept.post_id) == (None, click_id, clicked_at, post_id)
+    assert (kept.amount, kept.status) == (2000, "pending") and kept.steps.count() == 1
+
+    client.force_login(expert)
+    trail = client.get(f"/earnings/commissions/{commission.pk}")
+    assert trail.status_code == 200
+    html = body(trail)
+    assert f'<code class="sc-click-id">{click_id}</code>' in html
+    assert clicked_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert "Deleted post" in html and f'href="/posts/{post_id}"' not in html and "A-1001" in html
+    assert f'href="/earnings/commissions/{commission.pk}"' in body(client.get("/earnings"))
 
 
 def test_commission_is_visible_to_creator_store_and_operators_only(client, expert, operator, make_user, commission):
@@ -426,6 +499,84 @@ def test_store_form_errors_keep_what_was_typed(client, make_user):
     assert "at most 90%" in field_block(html, "id_commission_percent")
     assert "from 1 to 90" in field_block(html, "id_attribution_days")
     assert not PartnerStore.objects.filter(name="Brand Shop").exists()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("commission_percent", "1e999997"), ("commission_percent", "1e1000000"), ("commission_percent", "1E2"),
+    ("commission_percent", "9" * 5000), ("commission_percent", "5.123"), ("commission_percent", "Infinity"),
+    ("commission_percent", "NaN"), ("commission_percent", "-1"), ("commission_percent", "\u0665"),
+    ("commission_percent", ".5"), ("attribution_days", "7" * 5000), ("return_days", "1" * 5000),
+    ("return_days", "1e3"), ("attribution_days", "\u0667"), ("attribution_days", "-1"),
+])
+def test_store_form_refuses_oversized_numbers_quickly(client, make_user, field, value):
+    """Numbers are checked for shape before anything converts them: no CPU burnt on exponents, no 500."""
+    client.force_login(make_user("brand"))
+    data = {"name": "Brand Shop", "domains": "brand.example.com", "commission_percent": "7.5",
+            "attribution_days": "10", "return_days": "30", field: value}
+    started = time.perf_counter()
+    response = client.post("/stores/new", data)
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 422
+    assert field_block(body(response), f"id_{field}").count('class="field-error"') == 1
+    assert not PartnerStore.objects.filter(name="Brand Shop").exists()
+
+
+@pytest.mark.parametrize("typed, basis_points", [("7.5", 750), ("7,5", 750), ("0.05", 5), ("12%", 1200),
+                                                 ("90", 9000), ("0", 0), (" 3.25 ", 325)])
+def test_store_form_reads_percentages(client, make_user, typed, basis_points):
+    client.force_login(make_user("brand"))
+    response = client.post("/stores/new", {"name": "Brand Shop", "domains": "brand.example.com",
+                                           "commission_percent": typed, "attribution_days": "10",
+                                           "return_days": "30"})
+    assert response.status_code == 200
+    assert PartnerStore.objects.get(name="Brand Shop").commission_bp == basis_points
+
+
+def test_store_creation_on_the_web_is_rate_limited(client, make_user, settings):
+    settings.RATE_STORE_CREATE = "2/86400"
+    client.force_login(make_user("brand"))
+    statuses = [client.post("/stores/new", {"name": f"Brand Shop {n}", "domains": "brand.example.com",
+                                            "commission_percent": "5", "attribution_days": "7",
+                                            "return_days": "15"}) for n in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert int(statuses[2]["Retry-After"]) > 0 and "Slow down" in body(statuses[2])
+    assert 'value="Brand Shop 2"' in body(statuses[2])  # what was typed is kept
+    assert PartnerStore.objects.filter(name__startswith="Brand Shop").count() == 2
+
+
+@pytest.fixture
+def brand_store(make_user, operator):
+    brand = make_user("brand")
+    store, _secrets = services.do_create_store(brand, name="Brand Shop", domains=["brand.example.com"],
+                                               commission_bp=750, attribution_days=10, return_days=30)
+    services.do_decide_store(operator, store, approve=True)
+    return brand, store
+
+
+def test_brand_renaming_an_approved_store_keeps_it_approved(client, brand_store):
+    brand, store = brand_store
+    client.force_login(brand)
+    form = {"name": "Brand Shop Renamed", "domains": "brand.example.com", "commission_percent": "7.5",
+            "attribution_days": "12", "return_days": "20"}
+    assert client.post(f"/stores/{store.pk}", form).status_code == 302
+    store.refresh_from_db()
+    assert (store.name, store.attribution_days, store.status) == ("Brand Shop Renamed", 12, StoreStatus.APPROVED)
+    # the same domains typed in another order are the same domains
+    services.do_update_store(brand, store, domains=["brand.example.com"], commission_bp=750)
+    store.refresh_from_db()
+    assert store.status == StoreStatus.APPROVED
+
+
+@pytest.mark.parametrize("change", [{"commission_percent": "5"}, {"domains": "brand.example.com\nother.example.com"}])
+def test_brand_changing_rate_or_domains_needs_approval_again(client, brand_store, change):
+    brand, store = brand_store
+    client.force_login(brand)
+    form = {"name": "Brand Shop", "domains": "brand.example.com", "commission_percent": "7.5",
+            "attribution_days": "10", "return_days": "30", **change}
+    response = client.post(f"/stores/{store.pk}", form, follow=True)
+    store.refresh_from_db()
+    assert store.status == StoreStatus.PENDING
+    assert "need an operator&#x27;s approval again" in body(response)
 
 
 def test_store_owner_edits_and_sees_store_commissions(client, operator, commission, store):

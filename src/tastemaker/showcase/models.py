@@ -233,7 +233,12 @@ class Commission(models.Model):
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="commission")
-    click = models.ForeignKey(ClickOut, on_delete=models.PROTECT, related_name="commissions")
+    # the click that earned it: its id (the tm_click the store saw) and time are kept here, so the trail
+    # still shows them once the post is deleted and its links and click-outs go with it (click_out: None)
+    click_out = models.ForeignKey(ClickOut, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="commissions")
+    click_id = models.BigIntegerField()
+    clicked_at = models.DateTimeField()
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commissions")
     store = models.ForeignKey(PartnerStore, on_delete=models.CASCADE, related_name="commissions")
     post_id = models.BigIntegerField()

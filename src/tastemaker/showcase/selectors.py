@@ -205,7 +205,7 @@ def store_for(user, store_id: int) -> PartnerStore | None:
 
 def commissions(*, creator_id: int | None = None, store_id: int | None = None, status: str | None = None,
                 max_id: int | None = None, limit: int = 50) -> list[Commission]:
-    qs = Commission.objects.select_related("order", "click", "store", "offer__product")
+    qs = Commission.objects.select_related("order", "store", "offer__product")
     if creator_id is not None:
         qs = qs.filter(creator_id=creator_id)
     if store_id is not None:
@@ -219,7 +219,7 @@ def commissions(*, creator_id: int | None = None, store_id: int | None = None, s
 
 def commission_for(user, commission_id: int) -> Commission | None:
     """A commission its creator, the store's owner or an operator may see (with its trail)."""
-    c = (Commission.objects.select_related("order", "click__link", "store", "offer__product")
+    c = (Commission.objects.select_related("order", "click_out", "store", "offer__product")
          .filter(pk=commission_id).first())
     if c is None:
         return None
@@ -228,12 +228,35 @@ def commission_for(user, commission_id: int) -> Commission | None:
     return None
 
 
+@dataclass
+class ClickInfo:
+    """The click that earned a commission, as the trail shows it: from the click-out row while it exists,
+    else from what the commission kept (the post was deleted, and its click-outs with it)."""
+
+    pk: int
+    post_id: int
+    valid: bool
+    invalid_reason: str
+    created_at: datetime
+    deleted: bool  # the click-out row is gone with its post
+
+
+def click_info(commission: Commission) -> ClickInfo:
+    click = commission.click_out
+    if click is not None:
+        return ClickInfo(pk=click.pk, post_id=click.post_id, valid=click.valid, invalid_reason=click.invalid_reason,
+                         created_at=click.created_at, deleted=False)
+    # only a valid click-out is ever attributed (services.attributed_click)
+    return ClickInfo(pk=commission.click_id, post_id=commission.post_id, valid=True, invalid_reason="",
+                     created_at=commission.clicked_at, deleted=True)
+
+
 def trail(commission: Commission) -> dict:
     """Everything that made the commission what it is: the click, the order and each of its events, the
     rule and rate applied, and every change."""
     order = commission.order
     return {
-        "click": commission.click,
+        "click": click_info(commission),
         "order": order,
         "events": list(order.events.order_by("occurred_at", "id")),
         "steps": list(commission.steps.order_by("id")),

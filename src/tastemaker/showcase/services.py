@@ -129,8 +129,10 @@ def do_update_store(actor: User, store: PartnerStore, **changes) -> PartnerStore
     current.update({k: v for k, v in changes.items() if k in current})
     fields = _check_store_fields(**current)
     if not actor.is_staff and store.status == StoreStatus.APPROVED and (
-            fields["domains"] != store.domains or "commission_bp" in fields):
-        # a brand changing where links may go, or the rate, needs an operator's look again
+            set(fields["domains"]) != set(store.domains)
+            or fields.get("commission_bp", store.commission_bp) != store.commission_bp):
+        # a brand changing where links may go, or the rate, needs an operator's look again; saving the same
+        # values (the web form always sends them all) or renaming does not
         store.status = StoreStatus.PENDING
     for key, value in fields.items():
         setattr(store, key, value)
@@ -519,7 +521,8 @@ def _make_links(card: ProductCard, store: PartnerStore, url: str, product: Produ
 
 @dataclass(frozen=True)
 class LinkTarget:
-    """What /go/<token> needs, cached per process (a link never changes once made)."""
+    """What /go/<token> needs, cached per process for a minute (views_go: a link's URL never changes once
+    made; whether it may still be followed, with its store's and author's standing, is read again then)."""
 
     link_id: int
     url: str
@@ -536,7 +539,10 @@ class LinkTarget:
 
 
 def link_target(token: str) -> LinkTarget | None:
-    row = (CardLink.objects.filter(token=token, card__post__author__is_suspended=False)
+    """Where /go/<token> sends: only a link of an approved store (not pending, rejected or suspended) on a
+    post whose author is not suspended; None otherwise."""
+    row = (CardLink.objects.filter(token=token, card__post__author__is_suspended=False,
+                                   store__status=StoreStatus.APPROVED)
            .values_list("id", "url", "store_id", "card_id", "card__creator_id", "card__creator__username").first())
     if row is None:
         return None
@@ -748,8 +754,9 @@ def _recompute_order(order: Order, event: OrderEvent) -> None:
         else:
             rate, source = order.store.commission_bp, "store"
         commission = Commission(
-            order=order, click=click, creator_id=click.creator_id, store=order.store, post_id=click.post_id,
-            offer=offer, rate_bp=rate, rate_source=source, currency=order.currency,
+            order=order, click_out=click, click_id=click.pk, clicked_at=click.created_at,
+            creator_id=click.creator_id, store=order.store, post_id=click.post_id, offer=offer, rate_bp=rate,
+            rate_source=source, currency=order.currency,
             rule=f"last valid click-out within {order.store.attribution_days} days; "
                  f"{source} rate {rate / 100:g}%; pending for the {order.store.return_days}-day return window",
             confirm_after=order.paid_at + timedelta(days=order.store.return_days))

@@ -24,7 +24,10 @@ _CACHE_MAX = 50_000
 
 
 def _target(token: str) -> LinkTarget | None:
-    """Links never change once made; a per-process cache (60 s, so a suspended author's links stop soon)."""
+    """Links never change once made, but whether they may be followed does: ``link_target`` answers None
+    for a suspended author's links and for a store that is not approved (pending, rejected, suspended).
+    Cached per process for ``_CACHE_SECONDS`` (60 s): after a store is rejected or suspended, or an author
+    suspended, each process may still redirect its links for up to a minute, then answers 404."""
     now = time.monotonic()
     hit = _CACHE.get(token)
     if hit is not None and hit[0] > now:

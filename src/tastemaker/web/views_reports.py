@@ -7,10 +7,12 @@ Thin: the figures come from ``analytics.selectors``, events go through ``analyti
 from __future__ import annotations
 
 import csv
+import hashlib
+import itertools
 import json
 import os
-import random
 import secrets
+import threading
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -74,18 +76,28 @@ def _visitor(request) -> tuple[str, bool]:
     return request._tm_visitor, True
 
 
-_visitor_rng: tuple[int, random.Random] | None = None
+_visitor_key: tuple[int, bytes, itertools.count] | None = None  # (pid, 32-byte secret, counter)
+_visitor_lock = threading.Lock()
 
 
 def _new_visitor_id() -> str:
-    """128 random bits for an analytics cookie (it tells visitors apart; it grants nothing, so it needs no
-    CSPRNG per call): a per-process generator seeded from the OS, re-seeded after a fork. Measured here,
-    ``os.urandom`` per request cost a fifth of a click-out's own work."""
-    global _visitor_rng
+    """128 unpredictable bits for the visitor cookie. Attribution keys on the visitor, so an id someone could
+    predict (a Mersenne Twister's is, after 156 observed ids) would let them claim another visitor's clicks.
+
+    Keyed BLAKE2b of a counter under a per-process secret (``secrets.token_bytes``, drawn again in a forked
+    child, which would otherwise repeat its parent's ids): a pseudorandom function, so the ids cannot be
+    told from random without the secret. Cheap: no ``os.urandom`` per request (measured: a fifth of a
+    click-out's own work). ``next`` on an ``itertools.count`` is atomic, so threads never share a value."""
+    global _visitor_key
     pid = os.getpid()
-    if _visitor_rng is None or _visitor_rng[0] != pid:
-        _visitor_rng = (pid, random.Random(secrets.token_bytes(32)))
-    return f"{_visitor_rng[1].getrandbits(128):032x}"
+    state = _visitor_key
+    if state is None or state[0] != pid:
+        with _visitor_lock:
+            state = _visitor_key
+            if state is None or state[0] != pid:
+                state = _visitor_key = (pid, secrets.token_bytes(32), itertools.count())
+    n = next(state[2])
+    return hashlib.blake2b(n.to_bytes(16, "little"), key=state[1], digest_size=16).hexdigest()
 
 
 def _signed_in(request) -> bool:

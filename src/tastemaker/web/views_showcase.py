@@ -10,7 +10,6 @@ the field the service named (``ValidationFailed.field``).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +32,7 @@ from tastemaker.showcase import services
 from tastemaker.showcase.models import CommissionStatus, Disclosure, ProductCard, StoreStatus
 from tastemaker.social import services as social
 from tastemaker.social.models import Media, Post, Visibility
+from tastemaker.social.selectors import is_blocked_either_way
 from tastemaker.trust.ratelimit import check_and_hit
 
 from .charts import bar_chart
@@ -259,8 +259,16 @@ def compose_showcase(request):
 
 # --- storefront and product pages -----------------------------------------------------------
 
+def _blocked(request, account) -> bool:
+    """The viewer blocked the creator or the creator blocked the viewer: no cards either way (as the API's
+    storefront and the account's timeline, which hide the posts from an account its author blocked)."""
+    return (request.user.is_authenticated and request.user.pk != account.pk
+            and is_blocked_either_way(request.user.pk, account.pk))
+
+
 def _visible_cards(request, account, cards: list) -> list:
-    """Followers-only posts stay off the storefront for everyone but their author."""
+    """Followers-only posts stay off the storefront for everyone but their author (blocks: ``storefront``
+    shows nothing across one)."""
     if not cards or (request.user.is_authenticated and request.user.pk == account.pk):
         return cards
     shown = set(Post.objects.filter(pk__in=[c.post_id for c in cards],
@@ -276,6 +284,10 @@ def storefront(request, username: str):
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", vertical):
         vertical = ""
     max_id = _next_max_id(request)
+    if _blocked(request, account):
+        return render(request, "web/showcase/storefront.html", {
+            "account": account, "cards": [], "vertical": vertical, "verticals": [], "next_max_id": None,
+            "max_id": max_id})
     cards = showcase.storefront(account.pk, vertical=vertical or None, max_id=max_id, limit=STOREFRONT_PAGE,
                                 viewer_id=request.user.pk if request.user.is_authenticated else None)
     next_max_id = cards[-1].post_id if len(cards) >= STOREFRONT_PAGE else None
@@ -306,8 +318,10 @@ def product_page(request, product_id: int):
     views = showcase.card_views(recent)
     return render(request, "web/showcase/product.html", {
         "product": product, "offers": rows, "experts": [(users[c], n) for c, n in creators if c in users],
-        "cards": [views[c.pk] for c in recent], "image": recent[0].image_preview or recent[0].image if recent else "",
-        "remote_image": product.images[0] if product.images else "",
+        # our own re-encoded picture of the newest card (as on Discover), never the store's hot-linked image:
+        # that would tell the store's server who looks at the page, and show whatever it serves
+        "cards": [views[c.pk] for c in recent],
+        "image": (recent[0].image_preview or recent[0].image) if recent else "",
     })
 
 
@@ -348,6 +362,7 @@ def commission_detail(request, commission_id: int):
     card_title = ProductCard.objects.filter(pk=commission.post_id).values_list("title", flat=True).first() or ""
     return render(request, "web/showcase/commission.html", {
         "c": commission, "t": t, "card_title": card_title,
+        "post_exists": Post.objects.filter(pk=commission.post_id).exists(),
         "rate_source": RATE_SOURCES.get(t["rate_source"], t["rate_source"]),
         "events": [(e, EVENT_TYPES.get(e.type, e.type)) for e in t["events"]],
         "steps": [(s, STEP_KINDS.get(s.kind, s.kind), _status_label(s.status_after)) for s in t["steps"]],
@@ -379,24 +394,27 @@ def _percent(basis_points: int) -> str:
     return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
 
 
+# the shapes checked before anything is converted: a number typed into the form is never handed to Decimal or
+# int whole ("1e999999" or five thousand digits cost seconds of CPU or raise where nothing catches it)
+_PERCENT_RE = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?$")
+_DAYS_RE = re.compile(r"^\d{1,3}$")
+
+
 def _store_fields(values: dict, errors: dict) -> dict | None:
     out: dict = {"name": values["name"], "domains": [d.strip() for d in values["domains"].splitlines() if d.strip()]}
-    text = values["commission_percent"].strip().replace(",", ".").rstrip("%").strip()
-    try:
-        rate = Decimal(text)
-        if not rate.is_finite() or rate < 0 or rate.as_tuple().exponent < -2:
-            raise InvalidOperation
-        out["commission_bp"] = int(rate * 100)
-    except (InvalidOperation, ValueError):
-        _add_error(errors, "commission_percent", _("The commission rate is a percentage like 5 or 7.5 (at most two "
-                                                   "decimals)."))
-    else:
+    text = values["commission_percent"].strip().removesuffix("%").strip()
+    if text.isascii() and _PERCENT_RE.fullmatch(text):
+        whole, _sep, cents = text.replace(",", ".").partition(".")
+        out["commission_bp"] = int(whole) * 100 + int(cents.ljust(2, "0"))
         if out["commission_bp"] > services.MAX_RATE_BP:
             _add_error(errors, "commission_percent", _("The commission rate is at most %(n)s%%.")
                        % {"n": _percent(services.MAX_RATE_BP)})
+    else:
+        _add_error(errors, "commission_percent", _("The commission rate is a percentage like 5 or 7.5 (at most two "
+                                                   "decimals)."))
     for key, low, high in (("attribution_days", 1, 90), ("return_days", 0, 365)):
         text = values[key].strip()
-        if text.isascii() and text.isdigit() and low <= int(text) <= high:
+        if text.isascii() and _DAYS_RE.fullmatch(text) and low <= int(text) <= high:
             out[key] = int(text)
         else:
             _add_error(errors, key, _("Enter a whole number of days from %(low)d to %(high)d.")
@@ -438,18 +456,28 @@ def store_new(request):
     values = _store_values(request)
     errors: dict[str, list[str]] = {}
     status = 200
+    retry_after = None
     if request.method == "POST":
         fields = _store_fields(values, errors)
+        status = 422
         if fields is not None:
             try:
+                # counted once the form is well-formed: each store created waits for an operator's review
+                check_and_hit("store_create", request.user.pk, "RATE_STORE_CREATE")
                 store, secrets = services.do_create_store(request.user, **fields)
+            except RateLimited as exc:
+                _add_error(errors, "general", _("Slow down: %(msg)s Try again in %(s)d seconds.")
+                           % {"msg": exc.message, "s": exc.retry_after})
+                status, retry_after = 429, exc.retry_after
             except ValidationFailed as exc:
                 _add_error(errors, STORE_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
             else:
                 return _secrets_page(request, store, secrets, created=True)
-        status = 422
-    return render(request, "web/showcase/store_form.html", {"values": values, "errors": errors, "store": None},
-                  status=status)
+    response = render(request, "web/showcase/store_form.html", {"values": values, "errors": errors, "store": None},
+                      status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required

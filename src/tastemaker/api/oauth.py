@@ -93,7 +93,7 @@ def authorization_server_metadata(request):
         "token_endpoint": f"{base}/oauth/token",
         "revocation_endpoint": f"{base}/oauth/revoke",
         "app_registration_endpoint": f"{base}/api/v1/apps",
-        "scopes_supported": ["read", "write", "follow", "push", "profile"],
+        "scopes_supported": ["read", "write", "follow", "push", "profile", "payments", "stores"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": ["authorization_code", "password", "client_credentials", "refresh_token"],

@@ -9,6 +9,9 @@ import itertools
 import pytest
 from PIL import Image
 
+# Showcase fixtures (operator, partner store, signer, card_input, showcase_post) for every test directory
+pytest_plugins = ["showcase_fixtures"]
+
 _counter = itertools.count(1)
 PASSWORD = "Corr3ct-Horse-Battery"
 

@@ -7,9 +7,8 @@ import json
 
 from showcase_signer import StoreSigner
 
-__all__ = ["REASON", "StoreSigner", "product_page"]
+__all__ = ["StoreSigner", "product_page"]
 
-REASON = "I have used it every night for a month and my dry skin finally stopped flaking."
 
 
 def product_page(url: str = "https://shop.example.com/p/cream-1") -> str:

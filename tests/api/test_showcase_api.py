@@ -13,9 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from showcase_helpers import REASON, StoreSigner, product_page
+from showcase_helpers import StoreSigner, product_page
 
 from fetchserver import FixtureServer
+from showcase_fixtures import REASON
 from tastemaker.api import render
 from tastemaker.showcase.models import Offer, OrderEvent, PartnerStore, ProductCard
 from tastemaker.showcase.services import (
@@ -53,38 +54,9 @@ STORE_SCOPES = "read write follow push stores"  # creating a store and rotating 
 
 
 @pytest.fixture
-def operator(make_user):
-    return make_user("ops_lead", is_staff=True)
-
-
-@pytest.fixture
-def store_and_secrets(operator):
-    return do_create_store(operator, name="Good Shop", domains=["shop.example.com"], commission_bp=1000,
-                           attribution_days=7, return_days=15)
-
-
-@pytest.fixture
-def store(store_and_secrets):
-    return store_and_secrets[0]
-
-
-@pytest.fixture
-def signer(store_and_secrets):
-    return StoreSigner(store_and_secrets[1].webhook_secret)
-
-
-@pytest.fixture
-def showcase_post(store, png_bytes, run_jobs):
-    def make(user, text="My pick of the month", **card):
-        fields = {"title": "Hydrating face cream", "disclosure": "affiliate", "reason": REASON,
-                  "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 8, "vertical": "beauty"}
-        fields.update(card)
-        if "image_media_id" not in fields and "image_url" not in fields:
-            fields["image_media_id"] = social.do_upload_media(user, png_bytes((120, 90))).pk
-        with run_jobs():
-            return do_create_showcase_post(user, text=text, card=CardInput(**fields))
-
-    return make
+def card_defaults() -> dict:
+    """Every card of these tests is in beauty, with a 120×90 upload (the Mastodon card reports the size)."""
+    return {"vertical": "beauty", "image_size": (120, 90)}
 
 
 def store_client(key: str | None) -> Client:

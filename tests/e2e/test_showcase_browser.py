@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.request
-import uuid
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from fetchserver import FixtureServer
+from showcase_signer import StoreSigner
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,17 +53,6 @@ def logged_in_page(browser, live_server, user, ua=DESKTOP_UA, viewport=None):
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
                           "url": live_server.url}])
     return context.new_page()
-
-
-def signed_delivery(secret: str, event_type: str, data: dict) -> tuple[bytes, dict]:
-    """What the store does: a Standard Webhooks delivery signed with its webhook secret."""
-    from standardwebhooks.webhooks import Webhook
-
-    msg_id, now = f"msg_{uuid.uuid4().hex}", time.time()
-    body = json.dumps({"type": event_type, "data": data})
-    signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(now, tz=UTC), body)
-    return body.encode(), {"webhook-id": msg_id, "webhook-timestamp": str(int(now)), "webhook-signature": signature,
-                           "content-type": "application/json"}
 
 
 def send_webhook(live_server, store, body: bytes, headers: dict) -> None:
@@ -137,7 +124,7 @@ def test_import_publish_click_out_and_see_the_commission(browser, live_server, m
     assert fan_page.locator("#landing").inner_text() == "Gooseneck pour-over kettle: add to cart"
 
     # the store reports the order, signed with its webhook secret and carrying the click id
-    send_webhook(live_server, store, *signed_delivery(secrets.webhook_secret, "order.paid", {
+    send_webhook(live_server, store, *StoreSigner(secrets.webhook_secret).deliver("order.paid", {
         "order_id": "FS-1001", "click_id": click_id, "amount": 12900, "currency": "CNY"}))
     commission = Commission.objects.get()
     assert commission.amount == 1290  # 10 % of 129.00

@@ -5,19 +5,18 @@ partner stores (secrets shown once), who may see what, and no query per post on 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from standardwebhooks.webhooks import Webhook
 
 from fetchserver import FixtureServer
+from showcase_fixtures import REASON
+from showcase_signer import StoreSigner
 from tastemaker.showcase import services
 from tastemaker.showcase.models import (
     CardLink,
@@ -33,9 +32,6 @@ from tastemaker.social.models import Post
 
 pytestmark = pytest.mark.django_db
 
-REASON = "I have used it every night for a month and my dry skin finally stopped flaking."
-
-
 @pytest.fixture(autouse=True)
 def _verticals(db):
     from tastemaker.experts.services import ensure_default_verticals
@@ -44,38 +40,13 @@ def _verticals(db):
 
 
 @pytest.fixture
-def operator(make_user):
-    return make_user("ops_lead", is_staff=True)
-
-
-@pytest.fixture
-def store_and_secrets(operator):
-    return services.do_create_store(operator, name="Good Shop", domains=["shop.example.com"], commission_bp=1000,
-                                    attribution_days=7, return_days=15)
-
-
-@pytest.fixture
-def store(store_and_secrets):
-    return store_and_secrets[0]
+def card_defaults() -> dict:
+    return {"vertical": "beauty"}
 
 
 @pytest.fixture
 def expert(make_user):
     return make_user("expert", display_name="Expert Eve")
-
-
-@pytest.fixture
-def make_card(store, png_bytes, run_jobs):
-    def make(user, text="My pick of the month", **card):
-        fields = {"title": "Hydrating face cream", "disclosure": "affiliate", "reason": REASON,
-                  "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 8, "vertical": "beauty"}
-        fields.update(card)
-        if "image_media_id" not in fields:
-            fields["image_media_id"] = social.do_upload_media(user, png_bytes()).pk
-        with run_jobs():
-            return services.do_create_showcase_post(user, text=text, card=services.CardInput(**fields))
-
-    return make
 
 
 def body(response) -> str:
@@ -91,12 +62,7 @@ def field_block(html: str, field_id: str) -> str:
 
 
 def deliver(store_secret: str, event_type: str, data: dict) -> tuple[bytes, dict]:
-    msg_id = f"msg_{uuid.uuid4().hex}"
-    now = time.time()
-    payload = json.dumps({"type": event_type, "data": data})
-    signature = Webhook(store_secret).sign(msg_id, datetime.fromtimestamp(now, tz=UTC), payload)
-    return payload.encode(), {"webhook-id": msg_id, "webhook-timestamp": str(int(now)),
-                              "webhook-signature": signature, "content-type": "application/json"}
+    return StoreSigner(store_secret).deliver(event_type, data)
 
 
 # --- the composer ---------------------------------------------------------------------------
@@ -247,10 +213,10 @@ def test_import_refusal_is_shown_at_the_import_field(client, expert):
 
 # --- cards in posts -------------------------------------------------------------------------
 
-def test_card_shows_in_timeline_thread_and_profile(client, expert, make_user, make_card):
+def test_card_shows_in_timeline_thread_and_profile(client, expert, make_user, showcase_post):
     fan = make_user("fan")
     social.do_follow(fan, expert)
-    post = make_card(expert)
+    post = showcase_post(expert)
     token = post.card.links.get().token
     client.force_login(fan)
     for url in ("/", f"/posts/{post.pk}", "/@expert", "/public"):
@@ -259,28 +225,28 @@ def test_card_shows_in_timeline_thread_and_profile(client, expert, make_user, ma
         assert "Affiliate" in html and "Hydrating face cream" in html and "¥129.00" in html
 
 
-def test_stale_price_is_not_shown_as_current(client, expert, make_card):
-    post = make_card(expert)
+def test_stale_price_is_not_shown_as_current(client, expert, showcase_post):
+    post = showcase_post(expert)
     ProductCard.objects.filter(pk=post.pk).update(priced_at=timezone.now() - timedelta(hours=73))
     html = body(client.get(f"/posts/{post.pk}"))
     assert "Check the price at the store" in html
     assert "¥129.00" not in html
 
 
-def test_sold_out_shows(client, expert, make_card):
-    post = make_card(expert, stock=0)
+def test_sold_out_shows(client, expert, showcase_post):
+    post = showcase_post(expert, stock=0)
     html = body(client.get(f"/posts/{post.pk}"))
     assert "Sold out" in html and "Check the price at the store" not in html
 
 
-def test_multi_store_card_and_product_page(client, expert, operator, make_card):
+def test_multi_store_card_and_product_page(client, expert, operator, showcase_post):
     other, _secrets = services.do_create_store(operator, name="Other Mall", domains=["mall.example.net"])
     good = PartnerStore.objects.get(name="Good Shop")
     services.do_upsert_catalog(good, [{"external_id": "c1", "title": "Hydrating face cream", "gtin": "6901234567892",
                                        "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 5}])
     services.do_upsert_catalog(other, [{"external_id": "x9", "title": "Hydrating face cream", "gtin": "6901234567892",
                                         "url": "https://mall.example.net/i/x9", "price": 11900, "stock": 0}])
-    post = make_card(expert)
+    post = showcase_post(expert)
     card = ProductCard.objects.get(pk=post.pk)
     assert card.product_id and card.links.count() == 2
     html = body(client.get(f"/posts/{post.pk}"))
@@ -295,7 +261,7 @@ def test_multi_store_card_and_product_page(client, expert, operator, make_card):
     assert client.get("/products/99999999999999999999").status_code == 404
 
 
-def test_product_page_shows_our_image_never_the_stores(client, expert, operator, make_card):
+def test_product_page_shows_our_image_never_the_stores(client, expert, operator, showcase_post):
     """The store's product images are hot-linked nowhere: the newest card's re-encoded picture, or none."""
     good = PartnerStore.objects.get(name="Good Shop")
     services.do_upsert_catalog(good, [{"external_id": "c1", "title": "Hydrating face cream", "gtin": "6901234567892",
@@ -308,7 +274,7 @@ def test_product_page_shows_our_image_never_the_stores(client, expert, operator,
 
     bare = body(client.get(f"/products/{product_id}"))  # no card yet: no picture at all
     assert "img.tracker.example" not in bare and not [s for s in img_sources(bare) if "://" in s]
-    post = make_card(expert)
+    post = showcase_post(expert)
     card = ProductCard.objects.get(pk=post.pk)
     assert card.product_id == product_id
     page = body(client.get(f"/products/{product_id}"))
@@ -320,9 +286,9 @@ def test_product_page_shows_our_image_never_the_stores(client, expert, operator,
 
 # --- storefront ---------------------------------------------------------------------------
 
-def test_storefront_filters_by_vertical_and_pages(client, expert, make_user, make_card):
-    make_card(expert, title="Hydrating face cream", vertical="beauty")
-    make_card(expert, title="Noise cancelling headphones", vertical="tech",
+def test_storefront_filters_by_vertical_and_pages(client, expert, make_user, showcase_post):
+    showcase_post(expert, title="Hydrating face cream", vertical="beauty")
+    showcase_post(expert, title="Noise cancelling headphones", vertical="tech",
               reason="They made my daily commute quiet enough to read a book again.")
     html = body(client.get("/@expert/showcase"))
     assert "Hydrating face cream" in html and "Noise cancelling headphones" in html
@@ -337,19 +303,19 @@ def test_storefront_filters_by_vertical_and_pages(client, expert, make_user, mak
     assert 'href="/@expert/showcase"' in body(client.get("/@expert"))  # the profile's tab
 
 
-def test_storefront_older_link(client, expert, make_card, monkeypatch):
+def test_storefront_older_link(client, expert, showcase_post, monkeypatch):
     from tastemaker.web import views_showcase
 
     monkeypatch.setattr(views_showcase, "STOREFRONT_PAGE", 2)
-    posts = [make_card(expert, title=f"Face cream number {n}") for n in range(3)]
+    posts = [showcase_post(expert, title=f"Face cream number {n}") for n in range(3)]
     html = body(client.get("/@expert/showcase"))
     assert f"max_id={posts[1].pk}" in html and "Face cream number 0" not in html
     older = body(client.get(f"/@expert/showcase?max_id={posts[1].pk}"))
     assert "Face cream number 0" in older and "Face cream number 2" not in older
 
 
-def test_storefront_hides_followers_only_posts_from_others(client, expert, make_user, make_card):
-    post = make_card(expert, title="Secret face cream")
+def test_storefront_hides_followers_only_posts_from_others(client, expert, make_user, showcase_post):
+    post = showcase_post(expert, title="Secret face cream")
     type(post).objects.filter(pk=post.pk).update(visibility="private")
     assert "Secret face cream" not in body(client.get("/@expert/showcase"))
     client.force_login(expert)
@@ -357,9 +323,9 @@ def test_storefront_hides_followers_only_posts_from_others(client, expert, make_
 
 
 @pytest.mark.parametrize("who_blocks", ["creator", "viewer"])
-def test_storefront_shows_nothing_across_a_block(client, expert, make_user, make_card, who_blocks):
+def test_storefront_shows_nothing_across_a_block(client, expert, make_user, showcase_post, who_blocks):
     fan = make_user("fan")
-    make_card(expert, title="Hydrating face cream", vertical="beauty")
+    showcase_post(expert, title="Hydrating face cream", vertical="beauty")
     client.force_login(fan)
     assert "Hydrating face cream" in body(client.get("/@expert/showcase"))
     if who_blocks == "creator":
@@ -375,10 +341,10 @@ def test_storefront_shows_nothing_across_a_block(client, expert, make_user, make
 # --- earnings and commissions --------------------------------------------------------------
 
 @pytest.fixture
-def commission(expert, make_user, make_card, store_and_secrets):
+def commission(expert, make_user, showcase_post, store_and_secrets):
     store, secrets = store_and_secrets
     fan = make_user("fan")
-    post = make_card(expert)
+    post = showcase_post(expert)
     target = services.link_target(post.card.links.get().token)
     click = services.do_click_out(target, viewer_id=fan.pk, visitor="", reason="", device="mobile", language="en")
     services.do_receive_webhook(store, *deliver(secrets.webhook_secret, "order.paid", {
@@ -606,15 +572,15 @@ def _count(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_home_timeline_queries_do_not_grow_with_showcase_posts(client, expert, make_user, make_card):
+def test_home_timeline_queries_do_not_grow_with_showcase_posts(client, expert, make_user, showcase_post):
     fan = make_user("fan")
     social.do_follow(fan, expert)
     client.force_login(fan)
     for n in range(5):
-        make_card(expert, title=f"Face cream number {n}")
+        showcase_post(expert, title=f"Face cream number {n}")
     few = _count(client, "/")
     for n in range(5, 15):
-        make_card(expert, title=f"Face cream number {n}")
+        showcase_post(expert, title=f"Face cream number {n}")
     html = body(client.get("/"))
     assert html.count('class="sc-card"') == 15
     assert _count(client, "/") == few

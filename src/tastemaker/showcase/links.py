@@ -50,12 +50,13 @@ def host_matches(host: str, domains: list[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-def check_purchase_url(url: str, domains: list[str], *, field: str = "url") -> str:
-    """The URL, normalised, if it is an absolute http(s) URL on one of ``domains``; else a 422 that says why.
+def parse_purchase_url(url: str, *, field: str = "url") -> tuple[str, str]:
+    """A purchase link's shape, checked once: ``(normalised URL, host)`` if it is an absolute http(s) URL on a
+    plain domain; else a 422 that says why.
 
     Refuses what open-redirect and header-injection payloads rely on: other schemes, scheme-relative and
     backslash tricks, user-info ("shop.com@evil.com"), control characters and CR/LF (raw or encoded in the
-    host), ports, hosts that merely contain a store domain, and IP literals.
+    host), ports, and IP literals. Which store the host belongs to is ``check_purchase_url``'s question.
     """
     text = url if isinstance(url, str) else ""
     if not text.strip():
@@ -81,14 +82,21 @@ def check_purchase_url(url: str, domains: list[str], *, field: str = "url") -> s
         host = normalise_domain(parts.hostname or "")
     except ValidationFailed:
         raise ValidationFailed(_("The purchase link's address is not a plain store domain."), field=field) from None
+    # rebuild from the parsed parts: what is stored is exactly what was checked
+    path = quote(parts.path or "/", safe="/%:@!$&()*+,;=-._~")
+    query = quote(parts.query, safe="/%:@!$&()*+,;=-._~?")
+    return urlunsplit((parts.scheme.lower(), host, path, query, "")), host
+
+
+def check_purchase_url(url: str, domains: list[str], *, field: str = "url") -> str:
+    """The URL, normalised, if ``parse_purchase_url`` accepts it and its host is one of ``domains`` or a
+    subdomain of one (so a host that merely contains a store domain is refused); else a 422."""
+    clean, host = parse_purchase_url(url, field=field)
     if not host_matches(host, domains):
         raise ValidationFailed(
             _("The purchase link must go to the partner store (%(domains)s), not to %(host)s.")
             % {"domains": ", ".join(domains) or "-", "host": host}, field=field)
-    # rebuild from the parsed parts: what is stored is exactly what was checked
-    path = quote(parts.path or "/", safe="/%:@!$&()*+,;=-._~")
-    query = quote(parts.query, safe="/%:@!$&()*+,;=-._~?")
-    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+    return clean
 
 
 def _port_ok(parts) -> bool:

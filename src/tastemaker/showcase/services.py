@@ -388,19 +388,12 @@ class CardInput:
 
 
 def find_store_for_url(url: str) -> tuple[PartnerStore, str]:
-    """The approved partner store whose domains the URL is on, and the URL normalised; else a 422."""
-    candidates = [s for s in PartnerStore.objects.filter(status=StoreStatus.APPROVED).only("id", "name", "domains")]
-    errors = None
-    for store in candidates:
-        try:
-            return store, links.check_purchase_url(url, store.domains)
-        except ValidationFailed as exc:
-            errors = exc
-            continue
-    if errors is not None and "partner store" not in errors.message:
-        raise errors  # the URL itself is malformed: say how
-    if not candidates:
-        links.check_purchase_url(url, [])  # the same message for malformed links
+    """The approved partner store whose domains the URL is on, and the URL normalised; else a 422 (saying how
+    the link is malformed, or that its domain is no partner store's)."""
+    clean, host = links.parse_purchase_url(url)
+    for store in PartnerStore.objects.filter(status=StoreStatus.APPROVED).only("id", "name", "domains"):
+        if links.host_matches(host, store.domains):
+            return store, clean
     raise ValidationFailed(_("The purchase link must go to a partner store; this domain is not one."), field="url")
 
 

@@ -518,15 +518,16 @@ def schedule_rollup() -> None:
         transaction.on_commit(_roller.kick)  # "off": a dedicated process runs `tastemaker rollup-stats`
 
 
-def record_server_event(metric: str, subject_type: str, subject_id: int, viewer_id: int,
-                        owner_id: int | None = None, surface: str = Surface.UNKNOWN) -> None:
-    """A like, repost, reply or follow recorded by the service that made it (called after commit).
+def record_server_event(metric: str, subject_type: str, subject_id: int, viewer_id: int | None,
+                        owner_id: int | None = None, surface: str = Surface.UNKNOWN, visitor: str = "") -> None:
+    """A like, repost, reply or follow recorded by the service that made it (called after commit); an
+    anonymous viewer is known by ``visitor`` instead of ``viewer_id``.
 
     Never raises: analytics must not break the action that was already committed.
     """
     try:
         do_record_events([EventIn(metric=metric, subject_type=subject_type, subject_id=subject_id,
-                                  viewer_id=viewer_id, owner_id=owner_id, surface=surface)])
+                                  viewer_id=viewer_id, visitor=visitor, owner_id=owner_id, surface=surface)])
     except Exception:  # noqa: BLE001 - logged; the user's action already succeeded
         log.exception("could not record %s event on %s %s", metric, subject_type, subject_id)
 
@@ -542,15 +543,8 @@ def after_commit_event(metric: str, subject_type: str, subject_id: int, *, owner
     reported by a store belongs to whoever clicked out, signed in or not."""
     viewer_id = int(viewer_key[1:]) if viewer_key.startswith("u") and viewer_key[1:].isdigit() else None
     visitor = viewer_key[1:] if viewer_id is None else ""
-
-    def record():
-        try:
-            do_record_events([EventIn(metric=metric, subject_type=subject_type, subject_id=subject_id,
-                                      viewer_id=viewer_id, visitor=visitor, owner_id=owner_id, surface=surface)])
-        except Exception:  # noqa: BLE001 - logged; the action already succeeded
-            log.exception("could not record %s event on %s %s", metric, subject_type, subject_id)
-
-    transaction.on_commit(record)
+    transaction.on_commit(lambda: record_server_event(metric, subject_type, subject_id, viewer_id, owner_id,
+                                                      surface, visitor))
 
 
 # --- housekeeping ---------------------------------------------------------------------------

@@ -112,7 +112,15 @@ def test_each_filter_rule_keeps_real_browser_traffic(browser, live_server, make_
     events = list(Event.objects.order_by("id"))
     assert [(e.metric, e.valid, e.invalid_reason) for e in events if e.metric != "impression"] == [
         ("read", True, ""), ("link_click", True, ""), ("read", True, "")]
-    assert all(e.valid for e in events), [(e.metric, e.invalid_reason) for e in events]
+    # every event is valid, except that a slow run may keep the thread page open past the 1 s dwell, so
+    # the fan sees the post a second time there: that repeat is (rightly) the duplicate rule's to drop
+    seen: set[str] = set()
+    for e in events:
+        repeat = e.metric == "impression" and e.viewer_key in seen
+        if e.metric == "impression":
+            seen.add(e.viewer_key)
+        expected = (False, "duplicate") if repeat else (True, "")
+        assert (e.valid, e.invalid_reason) == expected, [(x.metric, x.viewer_key, x.invalid_reason) for x in events]
     fan_events = [e for e in events if e.viewer_key == f"u{fan.pk}"]
     assert {e.device for e in fan_events} == {"mobile"} and {e.surface for e in fan_events} >= {"public", "thread"}
     totals = selectors.totals("post", post.pk)

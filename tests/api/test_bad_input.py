@@ -45,24 +45,24 @@ def _send(method, path, body, content_type="application/json", token=None, **ext
 
 
 def _surrogate_cases(w):
-    s = SURROGATE
-    yield "statuses", ("post", "/api/v1/statuses", '{"status": %s}' % s, "application/json", w["token"])
-    yield "update_credentials", ("patch", "/api/v1/accounts/update_credentials", '{"display_name": %s}' % s,
+    """Each endpoint with its JSON body, the lone surrogate where ``@@`` is."""
+    yield "statuses", ("post", "/api/v1/statuses", '{"status": @@}', "application/json", w["token"])
+    yield "update_credentials", ("patch", "/api/v1/accounts/update_credentials", '{"display_name": @@}',
                                  "application/json", w["token"])
-    yield "media", ("put", f"/api/v1/media/{w['media']}", '{"description": %s}' % s, "application/json", w["token"])
-    yield "interests", ("put", "/api/v1/tastemaker/interests", '{"verticals": [%s]}' % s, "application/json",
+    yield "media", ("put", f"/api/v1/media/{w['media']}", '{"description": @@}', "application/json", w["token"])
+    yield "interests", ("put", "/api/v1/tastemaker/interests", '{"verticals": [@@]}', "application/json",
                         w["token"])
     yield "register", ("post", "/api/v1/accounts",
-                       '{"username": %s, "email": "x@example.org", "password": "Corr3ct-Horse-Battery", '
-                       '"agreement": true}' % s, "application/json", w["app_token"])
+                       '{"username": @@, "email": "x@example.org", "password": "Corr3ct-Horse-Battery", '
+                       '"agreement": true}', "application/json", w["app_token"])
     yield "catalog", ("post", "/api/v1/showcase/catalog",
-                      '{"items": [{"external_id": "c1", "title": %s, "url": "https://shop.example.com/p/1", '
-                      '"price": 100, "currency": "CNY", "stock": 1}]}' % s, "application/json", w["store_key"])
+                      '{"items": [{"external_id": "c1", "title": @@, "url": "https://shop.example.com/p/1", '
+                      '"price": 100, "currency": "CNY", "stock": 1}]}', "application/json", w["store_key"])
     yield "store_create", ("post", "/api/v1/tastemaker/showcase/stores",
-                           '{"name": %s, "domains": ["brand.example.com"]}' % s, "application/json", w["token"])
+                           '{"name": @@, "domains": ["brand.example.com"]}', "application/json", w["token"])
     yield "oauth_token", ("post", "/oauth/token",
-                          '{"grant_type": "password", "username": %s, "password": "x", "client_id": "%s"}'
-                          % (s, w["client_id"]), "application/json", None)
+                          '{"grant_type": "password", "username": @@, "password": "x", "client_id": "CLIENT"}'
+                          .replace("CLIENT", w["client_id"]), "application/json", None)
 
 
 def _other_cases(w):
@@ -103,8 +103,8 @@ def test_bad_body_is_a_400_with_an_error_and_writes_nothing(world, case):
     from tastemaker.showcase.models import Offer, PartnerStore
     from tastemaker.social.models import Media, Post
 
-    cases = dict(_surrogate_cases(world)) | dict(_other_cases(world))
-    method, path, body, content_type, token = cases[case]
+    surrogates = {name: (m, p, b.replace("@@", SURROGATE), *rest) for name, (m, p, b, *rest) in _surrogate_cases(world)}
+    method, path, body, content_type, token = (surrogates | dict(_other_cases(world)))[case]
     before = (Post.objects.count(), User.objects.count(), PartnerStore.objects.count(), Offer.objects.count())
     r = _send(method, path, body, content_type, token)
     assert r.status_code == 400, (r.status_code, r.content[:300])

@@ -164,6 +164,20 @@ def test_topup_form_errors_stay_at_their_field(client, login, make_user):
     assert not TopUp.objects.exists()
 
 
+@pytest.mark.parametrize("amount", ["１２", "٣", "12,5", "1,200", "12 50", "+12", "-12", "1e3", "12.", ".5", "١٢.٥٠"])
+def test_money_fields_accept_one_format_and_say_which(client, login, make_user, amount):
+    """ASCII digits with an optional "." and decimals: no other digits, commas, inner spaces, signs, exponents."""
+    user = make_user()
+    fund(user, 100_000)
+    c = login(user)
+    r = c.post("/wallet/topup", {"idempotency_key": idem(), "topup_amount": amount, "topup_currency": "CNY",
+                                 "topup_provider": "sandbox"})
+    assert r.status_code == 422 and "for example 12 or 12.50" in text(r)
+    r = c.post("/wallet/withdraw", {"idempotency_key": idem(), "withdraw_amount": amount, "withdraw_currency": "CNY"})
+    assert r.status_code == 422 and "for example 12 or 12.50" in text(r)
+    assert not TopUp.objects.exists() and not Withdrawal.objects.exists()
+
+
 def idem() -> str:
     from tastemaker.payments.idempotency import new_key
 

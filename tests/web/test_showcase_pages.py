@@ -141,6 +141,8 @@ def test_errors_show_at_their_field_and_nothing_is_lost(client, expert, store, p
 @pytest.mark.parametrize(("changes", "field_id", "message"), [
     ({"price": "12.345"}, "id_price", "more decimals"),
     ({"price": "abc"}, "id_price", "not an amount"),
+    ({"price": "１２９"}, "id_price", "for example 12 or 12.50"),
+    ({"price": "129,5"}, "id_price", "for example 12 or 12.50"),
     ({"stock": "-1"}, "id_stock", "whole number"),
     ({"reason": "Great!"}, "id_reason", "at least a full sentence"),
     ({"url": "https://evil.example.org/p/1"}, "id_url", "partner store"),

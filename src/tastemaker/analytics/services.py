@@ -111,36 +111,52 @@ def normalise_region(value: str) -> str:
 
 # --- resolving subjects and viewers (one query each per batch) ------------------------------
 
-def _owners(events: list[EventIn]) -> dict[tuple[str, int], int]:
-    from tastemaker.accounts.models import User
-    from tastemaker.social.models import Post
+def _owner_key(e: EventIn) -> tuple[str, int, int | None]:
+    return (e.subject_type, e.subject_id, e.viewer_id)
 
-    owners: dict[tuple[str, int], int] = {}
-    post_ids, account_ids = set(), set()
+
+def _owners(events: list[EventIn], staff: set[int]) -> dict[tuple[str, int, int | None], int]:
+    """The owner of each event's subject *as its viewer may see it*: a post the viewer cannot see (private,
+    blocked, suspended author: ``social.selectors``' visibility rule) is absent exactly like a post that does
+    not exist, so it is rejected the same way and the answer reveals nothing. Events whose owner the server
+    already knows (likes, follows, click-outs: the action itself was checked) are not looked up."""
+    from tastemaker.accounts.models import User
+    from tastemaker.social.selectors import visible_post_authors
+
+    owners: dict[tuple[str, int, int | None], int] = {}
+    post_ids: dict[int | None, set[int]] = {}  # per viewer (None: signed out)
+    account_ids: set[int] = set()
     for e in events:
         if e.owner_id is not None:
-            owners[(e.subject_type, e.subject_id)] = e.owner_id
+            owners[_owner_key(e)] = e.owner_id
         elif e.subject_type == SubjectType.POST:
-            post_ids.add(e.subject_id)
+            post_ids.setdefault(e.viewer_id, set()).add(e.subject_id)
         elif e.subject_type == SubjectType.ACCOUNT:
             account_ids.add(e.subject_id)
-    if post_ids:
-        for pid, author in Post.objects.filter(pk__in=post_ids, reblog_of__isnull=True).values_list("pk", "author_id"):
-            owners[(SubjectType.POST, pid)] = author
+    for viewer_id, ids in post_ids.items():
+        visible = visible_post_authors(viewer_id, ids, staff=viewer_id in staff, originals_only=True)
+        for pid, author in visible.items():
+            owners[(SubjectType.POST, pid, viewer_id)] = author
     if account_ids:
-        for uid in User.objects.filter(pk__in=account_ids, is_active=True).values_list("pk", flat=True):
-            owners[(SubjectType.ACCOUNT, uid)] = uid
+        found = set(User.objects.filter(pk__in=account_ids, is_active=True, is_suspended=False)
+                    .values_list("pk", flat=True))
+        for e in events:
+            if e.owner_id is None and e.subject_type == SubjectType.ACCOUNT and e.subject_id in found:
+                owners[_owner_key(e)] = e.subject_id
     return owners
 
 
-def _viewers(viewer_ids: set[int]) -> dict[int, tuple[str, str, bool]]:
+def _viewers(viewer_ids: set[int]) -> tuple[dict[int, tuple[str, str, bool]], set[int]]:
+    """Each viewer's (language, region, is a bot), and which viewers are staff."""
     from tastemaker.accounts.models import User
 
     if not viewer_ids:
-        return {}
-    rows = User.objects.filter(pk__in=viewer_ids).values_list("pk", "language", "bot", "audience_profile__region")
-    return {pk: (normalise_language(lang), normalise_region(region or ""), bool(bot))
-            for pk, lang, bot, region in rows}
+        return {}, set()
+    rows = User.objects.filter(pk__in=viewer_ids).values_list("pk", "language", "bot", "audience_profile__region",
+                                                              "is_staff")
+    return ({pk: (normalise_language(lang), normalise_region(region or ""), bool(bot))
+             for pk, lang, bot, region, _staff in rows},
+            {pk for pk, *_rest, is_staff in rows if is_staff})
 
 
 def _follows(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -307,7 +323,8 @@ def _store(candidates: list[tuple], invalid: list[list]) -> tuple[list[tuple], l
 
 
 def do_record_events(events: list[EventIn], outcomes: list | None = None) -> IngestResult:
-    """Filter, store and count a batch of events in one transaction. Unknown subjects are rejected.
+    """Filter, store and count a batch of events in one transaction. Unknown subjects, and posts the viewer
+    may not see, are rejected alike.
 
     With ``outcomes`` (a list), one ``(event_id, valid, invalid_reason)`` per input event is appended, in
     order (``None`` for a rejected one): a click-out uses it as its click id and validity.
@@ -315,13 +332,13 @@ def do_record_events(events: list[EventIn], outcomes: list | None = None) -> Ing
     result = IngestResult()
     if not events:
         return result
-    owners = _owners(events)
     viewer_ids = {e.viewer_id for e in events if e.viewer_id is not None}
-    profiles = _viewers(viewer_ids)
+    profiles, staff = _viewers(viewer_ids)
+    owners = _owners(events, staff)
     pairs = set()
     for e in events:
         if e.viewer_id is not None:
-            owner = owners.get((e.subject_type, e.subject_id))
+            owner = owners.get(_owner_key(e))
             if owner is not None and owner != e.viewer_id:
                 pairs.add((e.viewer_id, owner))
     follows = _follows(pairs)
@@ -331,7 +348,7 @@ def do_record_events(events: list[EventIn], outcomes: list | None = None) -> Ing
     clock = now_ms()
     order: list[tuple[str, int] | None] = []
     for e in events:
-        owner = owners.get((e.subject_type, e.subject_id))
+        owner = owners.get(_owner_key(e))
         if owner is None or e.metric not in METRICS:
             result.rejected += 1
             order.append(None)

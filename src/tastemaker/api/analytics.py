@@ -48,7 +48,8 @@ class IngestOut(Schema):
     accepted: int = Field(description="Events stored (valid and invalid)")
     valid: int = Field(description="Events that count in reports")
     invalid: int = Field(description="Events filtered as invalid traffic (bots, prefetch, own, repeats)")
-    rejected: int = Field(description="Events about unknown subjects; not stored")
+    rejected: int = Field(description="Events about subjects that do not exist or that you may not see (the two "
+                                      "are not told apart); not stored")
 
 
 class SeriesOut(Schema):

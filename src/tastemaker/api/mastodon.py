@@ -19,6 +19,7 @@ from tastemaker.accounts import services as account_services
 from tastemaker.core.errors import NotFound, ValidationFailed
 from tastemaker.core.ids import parse_id
 from tastemaker.core.pagination import Page, link_header, page_from, parse_int
+from tastemaker.core.safeinput import request_json
 from tastemaker.social import selectors, services
 from tastemaker.social.models import Media, Notification
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
@@ -273,8 +274,6 @@ def _truthy(value) -> bool | None:
 @router.patch("/v1/accounts/update_credentials", auth=user_auth, openapi_extra=_UPDATE_BODY,
               response=responses({200: S.CredentialAccount}), tags=["accounts"], summary="Update your profile")
 def update_credentials(request: HttpRequest):
-    import json
-
     require_scope(request, "write:accounts")
     files = {}
     content_type = request.META.get("CONTENT_TYPE", "")
@@ -289,7 +288,7 @@ def update_credentials(request: HttpRequest):
         files = request.FILES
     elif request.body:
         try:
-            data = json.loads(request.body)
+            data = request_json(request)  # checked text, bounded depth (core.safeinput)
         except ValueError:
             raise HttpError(400, "The body is not valid JSON") from None
         if not isinstance(data, dict):

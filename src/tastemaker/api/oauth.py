@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot
 
 from tastemaker.core.errors import RateLimited
+from tastemaker.core.safeinput import request_json
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -44,7 +45,7 @@ def token(request):
         return JsonResponse({"error": "Use POST"}, status=405)
     if request.META.get("CONTENT_TYPE", "").startswith("application/json"):
         try:
-            body = json.loads(request.body or b"{}")
+            body = request_json(request) if request.body else {}  # checked text (core.safeinput)
         except ValueError:
             return JsonResponse({"error": "invalid_request", "error_description": "Malformed JSON"}, status=400)
         if not isinstance(body, dict):

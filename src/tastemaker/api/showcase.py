@@ -462,7 +462,9 @@ def upsert_catalog(request, payload: CatalogIn):
                          "order_id": {"type": "string"}, "click_id": {"type": "string"},
                          "amount": {"type": "integer", "description": "minor units"},
                          "currency": {"type": "string"}, "refund_id": {"type": "string"},
-                         "product_id": {"type": "string"}, "occurred_at": {"type": "string"}}}}}}}}},
+                         "product_id": {"type": "string"}, "occurred_at": {
+                             "type": "string", "description": "ISO 8601 (no zone: UTC), between 2000-01-01 and "
+                                                              "one day from now; else 422"}}}}}}}}},
              description=(
                  "`order.paid`, `order.refunded` (full or partial, with `refund_id`) and `order.cancelled`, signed "
                  "per Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (±"

@@ -39,32 +39,36 @@ class ApiTrailingSlashMiddleware:
         return self.get_response(request)
 
 
-class NulByteGuardMiddleware:
-    """Refuse (400) text containing NUL characters: no database stores them in text columns
-    (PostgreSQL raises), and no legitimate form field or query parameter carries one."""
+class InputGuardMiddleware:
+    """Refuse (400) any request whose path, query string or body carries text that cannot be stored or
+    rendered: bad UTF-8, NUL, lone surrogates, JSON nested too deeply (``core.safeinput``). One place for
+    every path: the API, OAuth (not a ninja view), partner webhooks and the web pages. JSON clients get
+    ``{"error": ...}``, browsers a plain-text page. It runs after the locale middleware, so the message is
+    in the user's language."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        from urllib.parse import unquote_to_bytes
+        from .safeinput import BadInput, check_request
 
-        bad = "\x00" in request.path or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", ""))
-        content_type = request.META.get("CONTENT_TYPE", "")
-        if not bad and request.method in ("POST", "PUT", "PATCH"):
-            if content_type.startswith("application/json"):
-                body = request.body
-                bad = b"\x00" in body or b"\\u0000" in body.lower()
-            elif content_type.startswith("application/x-www-form-urlencoded"):
-                bad = b"\x00" in unquote_to_bytes(request.body.replace(b"+", b" "))
-            elif content_type.startswith("multipart/form-data") and request.method == "POST":
-                _ = request.body  # keep the raw body readable for handlers that need it (size-capped by Django)
-                bad = any("\x00" in value for values in request.POST.lists() for value in values[1])
-        if bad:
-            from django.http import HttpResponse, JsonResponse
-
-            message = "The request contains a NUL character, which is not allowed in text."
-            if request.path.startswith("/api/") or request.path.startswith("/oauth/"):
-                return JsonResponse({"error": message}, status=400)
-            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        try:
+            check_request(request)
+        except BadInput as exc:
+            return bad_input_response(request, exc.message)
         return self.get_response(request)
+
+
+def wants_json(request) -> bool:
+    """API, OAuth and JSON callers get errors as JSON; browsers get text."""
+    path = request.path_info
+    return (path.startswith(("/api/", "/oauth/", "/.well-known/"))
+            or "json" in (request.content_type or "") or "application/json" in request.META.get("HTTP_ACCEPT", ""))
+
+
+def bad_input_response(request, message: str) -> HttpResponse:
+    if wants_json(request):
+        from django.http import JsonResponse
+
+        return JsonResponse({"error": message}, status=400)
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

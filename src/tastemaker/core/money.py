@@ -18,7 +18,10 @@ from .errors import ValidationFailed
 EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
 SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$", "KRW": "₩"}
 MAX_MINOR = 10**15  # a quadrillion minor units: far beyond any single price or transfer
-_AMOUNT_RE = re.compile(r"^\s*(\d{1,16})(?:[.,](\d{1,3}))?\s*$")
+# The one accepted way to write an amount: ASCII digits, optionally a "." and the decimals ("12", "12.5",
+# "12.50"). No Unicode digits ("１２", "٣"), no comma (decimal or thousands: "12,5" is ambiguous), no inner
+# spaces, signs or exponents. Surrounding spaces (a pasted value) are ignored.
+_AMOUNT_RE = re.compile(r"[ \t]*([0-9]{1,16})(?:\.([0-9]{1,3}))?[ \t]*")  # used with fullmatch
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -53,18 +56,24 @@ def check_minor(amount, *, field: str = "amount", allow_zero: bool = False) -> i
 
 
 def parse_amount(text: str | int | Decimal, currency: str, *, field: str = "amount") -> int:
-    """A decimal amount as people write it ("12.3", "12,30", 12) to minor units, exactly."""
+    """An amount as typed ("12", "12.5", "12.50"; see ``_AMOUNT_RE``) or an int/Decimal to minor units, exactly.
+    Every amount field (web forms, provider notifications, reconciliation files) goes through here."""
     exp = exponent(currency)
     if isinstance(text, bool):
         raise ValidationFailed(_("%(field)s is not an amount.") % {"field": field}, field=field)
     if isinstance(text, int):
         value = Decimal(text)
     elif isinstance(text, Decimal):
+        if not text.is_finite():
+            raise ValidationFailed(_("%(field)s is not an amount.") % {"field": field}, field=field)
         value = text
     else:
-        match = _AMOUNT_RE.match(str(text or ""))
+        match = _AMOUNT_RE.fullmatch(str(text or ""))
         if not match:
-            raise ValidationFailed(_("%(field)s is not an amount: %(value)s") % {"field": field, "value": str(text)[:40]}, field=field)
+            raise ValidationFailed(
+                _("%(field)s is not an amount: %(value)s. Write digits 0-9 with an optional decimal point, for "
+                  "example 12 or 12.50 (no commas, spaces, signs or other digits).")
+                % {"field": field, "value": str(text)[:40]}, field=field)
         whole, frac = match.groups()
         if frac and len(frac) > exp:
             raise ValidationFailed(

@@ -589,20 +589,34 @@ def verify_webhook(store: PartnerStore, body: bytes, headers: dict) -> dict:
     return payload
 
 
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)  # no partner store order happened before this
+FUTURE_SLACK = timedelta(days=1)  # a store's clock may run ahead a little, not by years
+
+
 def _parse_when(value, fallback: datetime) -> datetime:
+    """``occurred_at`` as sent by a store: an ISO 8601 time (no zone means UTC) or Unix seconds, strictly,
+    between 2000 and one day from now. Anything else is a 422, never an overflow further on."""
     if value in (None, ""):
         return fallback
+    parsed = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(int(value), tz=UTC)
+            parsed = datetime.fromtimestamp(int(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValidationFailed(_("occurred_at is not a time."), field="occurred_at") from None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+            parsed = None
+    elif isinstance(value, str) and len(value) <= 40:
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:  # well-formed but impossible: "2026-13-45T99:99:99"
+            parsed = None
     if parsed is None:
-        raise ValidationFailed(_("occurred_at is not an ISO 8601 time."), field="occurred_at")
+        raise ValidationFailed(_("occurred_at is not an ISO 8601 time (for example 2026-05-01T12:30:00Z)."),
+                               field="occurred_at")
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed
+        parsed = parsed.replace(tzinfo=UTC)
+    if not EARLIEST_EVENT <= parsed <= timezone.now() + FUTURE_SLACK:
+        raise ValidationFailed(_("occurred_at must be between 2000-01-01 and one day from now."), field="occurred_at")
+    return parsed.astimezone(UTC)
 
 
 def _check_event(payload: dict, webhook_timestamp: datetime) -> dict:

@@ -33,22 +33,64 @@ def is_following(follower_id: int, target_id: int) -> bool:
     return Follow.objects.filter(follower_id=follower_id, target_id=target_id).exists()
 
 
-def can_view(viewer: User | None, post: Post) -> bool:
-    """Public and unlisted posts are visible to all but blocked accounts; private ones to followers."""
-    author_id = post.author_id
-    if post.author.is_suspended:
-        return bool(viewer and viewer.is_staff)
-    viewer_id = getattr(viewer, "pk", None) if viewer and viewer.is_authenticated else None
-    if viewer_id == author_id:
+def _may_see(viewer_id: int | None, staff: bool, author_id: int, author_suspended: bool, visibility: str,
+             blocked_by_author, follows_or_mentioned) -> bool:
+    """THE rule of who may see a post; ``can_view`` (one post) and ``visible_post_authors`` (a batch) only
+    differ in how they fetch the facts, passed here as callables so only the facts needed are read.
+
+    Public and unlisted posts are visible to all but accounts the author blocked; private ones to followers
+    and mentioned accounts; a suspended author's posts only to staff; your own posts to you."""
+    if author_suspended:
+        return staff
+    if viewer_id is not None and viewer_id == author_id:
         return True
-    if viewer_id and Block.objects.filter(account_id=author_id, target_id=viewer_id).exists():
+    if viewer_id is not None and blocked_by_author():
         return False
-    if post.visibility == Visibility.PRIVATE:
-        if viewer_id is None:
-            return False
-        if not is_following(viewer_id, author_id) and not post.mentions.filter(user_id=viewer_id).exists():
-            return False
+    if visibility == Visibility.PRIVATE:
+        return viewer_id is not None and follows_or_mentioned()
     return True
+
+
+def can_view(viewer: User | None, post: Post) -> bool:
+    """Whether ``viewer`` (None or anonymous: signed out) may see ``post`` (see ``_may_see``)."""
+    viewer_id = getattr(viewer, "pk", None) if viewer and viewer.is_authenticated else None
+    author_id = post.author_id
+    return _may_see(
+        viewer_id, bool(viewer and viewer.is_staff), author_id, post.author.is_suspended, post.visibility,
+        lambda: Block.objects.filter(account_id=author_id, target_id=viewer_id).exists(),
+        lambda: is_following(viewer_id, author_id) or post.mentions.filter(user_id=viewer_id).exists(),
+    )
+
+
+def visible_post_authors(viewer_id: int | None, post_ids, *, staff: bool = False,
+                         originals_only: bool = False) -> dict[int, int]:
+    """Of ``post_ids``, the posts a viewer (an account id, or None when signed out) may see, as
+    ``{post id: author id}``: ``can_view``'s rule for a batch, in at most four queries. A post that does not
+    exist and one the viewer may not see are both simply absent. ``originals_only`` leaves reposts out."""
+    qs = Post.objects.filter(pk__in=list(post_ids))
+    if originals_only:
+        qs = qs.filter(reblog_of__isnull=True)
+    rows = list(qs.values_list("pk", "author_id", "visibility", "author__is_suspended"))
+    if not rows:
+        return {}
+    blockers: set[int] = set()
+    close: set[tuple[int, int]] = set()  # (post, author) pairs the viewer follows or is mentioned in
+    if viewer_id is not None:
+        others = {author for _pk, author, _v, _s in rows if author != viewer_id}
+        if others:
+            blockers = set(Block.objects.filter(account_id__in=others, target_id=viewer_id)
+                           .values_list("account_id", flat=True))
+        private = [(pk, author) for pk, author, vis, _s in rows
+                   if vis == Visibility.PRIVATE and author != viewer_id]
+        if private:
+            followed = set(Follow.objects.filter(follower_id=viewer_id, target_id__in={a for _p, a in private})
+                           .values_list("target_id", flat=True))
+            mentioned = set(Mention.objects.filter(user_id=viewer_id, post_id__in=[p for p, _a in private])
+                            .values_list("post_id", flat=True))
+            close = {(p, a) for p, a in private if a in followed or p in mentioned}
+    return {pk: author for pk, author, vis, suspended in rows
+            if _may_see(viewer_id, staff, author, suspended, vis,
+                        lambda author=author: author in blockers, lambda pk=pk, author=author: (pk, author) in close)}
 
 
 def get_post(viewer: User | None, post_id) -> Post | None:

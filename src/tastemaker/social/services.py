@@ -167,6 +167,9 @@ def do_create_post(
                                field="media_ids")
     if len(set(media_ids)) != len(media_ids):
         raise ValidationFailed(_("The same image is attached twice."), field="media_ids")
+    if visibility == "direct":  # Mastodon's fourth value: direct messages come with the fan service
+        raise ValidationFailed(_("Direct messages are not supported yet: post as public, unlisted or private "
+                                 "(followers only)."), field="visibility")
     if visibility not in Visibility.values:
         raise ValidationFailed(_("Visibility must be public, unlisted or private."), field="visibility")
     if len(spoiler_text or "") > 200:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
-import json
 import os
 import secrets
 import threading
@@ -35,6 +34,7 @@ from tastemaker.analytics.services import (
     do_record_events,
 )
 from tastemaker.core.errors import DomainError, NotFound, RateLimited
+from tastemaker.core.safeinput import request_json
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
 from .charts import bar_chart
@@ -162,7 +162,7 @@ def events(request):
     except RateLimited as exc:
         return _json_error(exc.message, 429, exc.retry_after)
     try:
-        payload = json.loads(request.body or b"null")
+        payload = request_json(request)  # checked text, bounded depth (core.safeinput)
     except (ValueError, UnicodeDecodeError):
         return _json_error(_("The body must be JSON."), 400)
     items = payload.get("events") if isinstance(payload, dict) else None

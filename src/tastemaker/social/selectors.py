@@ -15,6 +15,7 @@ from .models import (
     Bookmark,
     Favourite,
     Follow,
+    FollowRequest,
     Hashtag,
     Mention,
     Mute,
@@ -33,22 +34,39 @@ def is_following(follower_id: int, target_id: int) -> bool:
     return Follow.objects.filter(follower_id=follower_id, target_id=target_id).exists()
 
 
+def visible_to(viewer: User | None, prefix: str = "") -> Q:
+    """THE visibility rule, as a filter on posts (``prefix`` reaches the post from another model, e.g.
+    ``"post__"`` on bookmarks). Every read that decides whether a viewer may see a post uses it, either
+    as a filter (lists) or through ``can_view`` (one post):
+
+    - a suspended author's posts: operators only;
+    - your own posts: always;
+    - an author who blocked you: none of theirs;
+    - followers-only posts: their author's followers (an approved ``Follow``: a pending follow request
+      gives nothing) and the accounts mentioned in them;
+    - public and unlisted posts: everyone else.
+    """
+    def f(name: str) -> str:
+        return f"{prefix}{name}"
+
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    live = Q(**{f("author__is_suspended"): False})
+    open_ = ~Q(**{f("visibility"): Visibility.PRIVATE})
+    if viewer_id is None:
+        return live & open_
+    author = OuterRef(f("author_id"))
+    blocked = Exists(Block.objects.filter(account_id=author, target_id=viewer_id))
+    follows = Exists(Follow.objects.filter(follower_id=viewer_id, target_id=author))
+    mentioned = Exists(Mention.objects.filter(post_id=OuterRef(f("id")), user_id=viewer_id))
+    rule = live & (Q(**{f("author_id"): viewer_id}) | (~blocked & (open_ | follows | mentioned)))
+    if viewer.is_staff:
+        rule |= Q(**{f("author__is_suspended"): True})
+    return rule
+
+
 def can_view(viewer: User | None, post: Post) -> bool:
-    """Public and unlisted posts are visible to all but blocked accounts; private ones to followers."""
-    author_id = post.author_id
-    if post.author.is_suspended:
-        return bool(viewer and viewer.is_staff)
-    viewer_id = getattr(viewer, "pk", None) if viewer and viewer.is_authenticated else None
-    if viewer_id == author_id:
-        return True
-    if viewer_id and Block.objects.filter(account_id=author_id, target_id=viewer_id).exists():
-        return False
-    if post.visibility == Visibility.PRIVATE:
-        if viewer_id is None:
-            return False
-        if not is_following(viewer_id, author_id) and not post.mentions.filter(user_id=viewer_id).exists():
-            return False
-    return True
+    """``visible_to`` for one post (one query)."""
+    return Post.objects.filter(pk=post.pk).filter(visible_to(viewer)).exists()
 
 
 def get_post(viewer: User | None, post_id) -> Post | None:
@@ -116,15 +134,9 @@ def tag_timeline(viewer: User | None, tag: str, page: Page) -> list[Post]:
 
 def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_replies: bool = False,
                      exclude_reblogs: bool = False, only_media: bool = False, tagged: str | None = None) -> list[Post]:
-    viewer_id = viewer.pk if viewer and viewer.is_authenticated else None
-    if viewer_id and viewer_id != account.pk and Block.objects.filter(account=account, target_id=viewer_id).exists():
-        return []
-    qs = Post.objects.filter(author=account)
-    if viewer_id != account.pk:
-        allowed = [Visibility.PUBLIC, Visibility.UNLISTED]
-        if viewer_id and is_following(viewer_id, account.pk):
-            allowed.append(Visibility.PRIVATE)
-        qs = qs.filter(visibility__in=allowed)
+    # nothing at all if it blocked you; a repost only if its original is visible to you too
+    qs = (Post.objects.filter(author=account).filter(visible_to(viewer))
+          .filter(Q(reblog_of__isnull=True) | visible_to(viewer, "reblog_of__")))
     if exclude_replies:
         qs = qs.filter(Q(in_reply_to_account_id__isnull=True) | Q(in_reply_to_account_id=account.pk))
     if exclude_reblogs:
@@ -200,6 +212,8 @@ class Relationship:
     blocking: bool = False
     blocked_by: bool = False
     muting: bool = False
+    requested: bool = False  # the viewer asked to follow this (locked) account; not yet approved
+    requested_by: bool = False  # this account asked to follow the viewer
 
 
 def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
@@ -209,8 +223,13 @@ def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
     blocking = set(Block.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
     blocked_by = set(Block.objects.filter(target=viewer, account_id__in=ids).values_list("account_id", flat=True))
     muting = set(Mute.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
+    requested = set(FollowRequest.objects.filter(follower=viewer, target_id__in=ids)
+                    .values_list("target_id", flat=True))
+    requested_by = set(FollowRequest.objects.filter(target=viewer, follower_id__in=ids)
+                       .values_list("follower_id", flat=True))
     return [
-        Relationship(i, i in following_ids, i in followed_by, i in blocking, i in blocked_by, i in muting)
+        Relationship(i, i in following_ids, i in followed_by, i in blocking, i in blocked_by, i in muting,
+                     i in requested, i in requested_by)
         for i in ids
     ]
 
@@ -230,13 +249,29 @@ def unread_notifications_count(user: User) -> int:
 
 
 def bookmarked_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
-    rows = apply_keyset(Bookmark.objects.filter(user=user).select_related("post"), page)
+    """Your bookmarks that you may still see (``visible_to``): a followers-only post leaves the list
+    when you unfollow or are blocked, and comes back if you may read it again. Paged by bookmark id."""
+    rows = apply_keyset(Bookmark.objects.filter(user=user).filter(visible_to(user, "post__"))
+                        .select_related("post"), page)
     return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
 def favourited_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
-    rows = apply_keyset(Favourite.objects.filter(user=user).select_related("post"), page)
+    """Your likes that you may still see (``visible_to``), as ``bookmarked_posts``."""
+    rows = apply_keyset(Favourite.objects.filter(user=user).filter(visible_to(user, "post__"))
+                        .select_related("post"), page)
     return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def follow_requests(user: User, page: Page) -> tuple[list[User], int | None, int | None]:
+    """Accounts waiting for ``user`` to approve their follow, newest first (paged by request id)."""
+    rows = apply_keyset(FollowRequest.objects.filter(target=user, follower__is_suspended=False)
+                        .select_related("follower"), page)
+    return [r.follower for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def follow_requests_count(user: User) -> int:
+    return FollowRequest.objects.filter(target=user, follower__is_suspended=False).count()
 
 
 # --- hydration ------------------------------------------------------------------------------

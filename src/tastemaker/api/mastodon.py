@@ -401,7 +401,7 @@ _graph_action("unmute", services.do_unmute, "write:mutes")
 
 # --- follow requests (to a locked account) -------------------------------------------------
 
-@router.get("/v1/follow_requests", auth=user_auth, response=responses({200: list[S.Account]}, READ),
+@router.get("/v1/follow_requests", auth=user_auth, response=responses({200: list[S.Account]}, (*READ, 403)),
             tags=["accounts"], summary="Accounts asking to follow you (your account is locked)")
 def follow_requests(request, response: HttpResponse):
     require_scope(request, "read:follows")

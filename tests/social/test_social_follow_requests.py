@@ -74,10 +74,11 @@ def test_following_a_locked_account_makes_a_request_and_grants_nothing(make_user
     assert not can_view(fan, secret) and get_post(fan, secret.pk) is None
     assert [p.pk for p in account_timeline(fan, locked, Page())] == [public.pk]
     assert thread_context(fan, public)[1] == [] and not can_view(fan, reply)
-    do_authorize_follow_request(locked, fan)
-    assert thread_context(fan, public)[1] == [reply]
     assert [p.pk for p in search_posts("zebra", fan)] == [public.pk]
     assert [p.pk for p in home_timeline(fan, Page())] == []
+    do_authorize_follow_request(locked, fan)
+    assert thread_context(fan, public)[1] == [reply]
+    assert [p.pk for p in search_posts("zebra", fan)] == [reply.pk, public.pk, secret.pk]
 
 
 def test_authorize_makes_an_ordinary_follow_with_backfill(make_user, locked, run_jobs):

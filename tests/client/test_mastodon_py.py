@@ -87,3 +87,31 @@ def test_mastodon_py_end_to_end(live_server, tmp_path):
         fan.status("12345")
     with pytest.raises(MastodonAPIError):
         author.status_post("x" * 2001)
+
+
+def test_mastodon_py_follow_requests_to_a_locked_account(live_server):
+    base = live_server.url
+    client_id, client_secret = _app(base)
+    scopes = ["read", "write", "follow"]
+
+    def account(name: str) -> Mastodon:
+        app = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+        token = app.create_account(name, PASSWORD, f"{name}@example.org", agreement=True, scopes=scopes)
+        return Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base, access_token=token)
+
+    boss, fan = account("boss"), account("fan")
+    me = boss.account_update_credentials(locked=True)
+    assert me.locked is True
+    secret = boss.status_post("for approved followers", visibility="private")
+    rel = fan.account_follow(me.id)
+    assert rel.following is False and rel.requested is True
+    with pytest.raises(MastodonNotFoundError):
+        fan.status(secret.id)
+    waiting = boss.follow_requests()
+    assert [a.username for a in waiting] == ["fan"]
+    assert [n.type for n in boss.notifications()] == ["follow_request"]
+    rel = boss.follow_request_authorize(waiting[0].id)
+    assert rel.followed_by is True and rel.requested_by is False
+    assert fan.status(secret.id).content == "<p>for approved followers</p>"
+    assert fan.account_relationships(me.id)[0].following is True
+    assert boss.follow_requests() == []

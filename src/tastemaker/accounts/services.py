@@ -89,6 +89,7 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
                    avatar: bytes | None = None, header: bytes | None = None,
                    locked: bool | None = None, bot: bool | None = None) -> User:
     changed: list[str] = []
+    was_locked = user.locked
     try:
         _apply_profile(user, changed, display_name, bio, language, interests, avatar, header, locked, bot)
     except ValidationFailed:
@@ -97,6 +98,10 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
         raise
     if changed:
         user.save(update_fields=changed)
+    if was_locked and not user.locked:  # unlocking accepts the pending follow requests (as Mastodon)
+        from tastemaker.social.services import do_authorize_all_follow_requests
+
+        do_authorize_all_follow_requests(user)
     return user
 
 

@@ -398,6 +398,32 @@ _graph_action("mute", services.do_mute, "write:mutes")
 _graph_action("unmute", services.do_unmute, "write:mutes")
 
 
+# --- follow requests (to a locked account) -------------------------------------------------
+
+@router.get("/v1/follow_requests", auth=user_auth, response=responses({200: list[S.Account]}, (*READ, 403)),
+            tags=["accounts"], summary="Accounts asking to follow you (your account is locked)")
+def follow_requests(request, response: HttpResponse):
+    require_scope(request, "read:follows")
+    return _account_list(request, response, selectors.follow_requests(request.user, _page(request)))
+
+
+def _follow_request_action(name: str, action):
+    @router.post(f"/v1/follow_requests/{{account_id}}/{name}", auth=user_auth,
+                 response=responses({200: S.Relationship}), tags=["accounts"],
+                 summary=f"{name.capitalize()} a follow request", operation_id=f"follow_request_{name}")
+    def handler(request, account_id: str):
+        require_scope(request, "write:follows")
+        requester = _account_or_404(account_id)
+        action(request.user, requester)
+        return _relationship(request, requester)
+
+    return handler
+
+
+_follow_request_action("authorize", services.do_authorize_follow_request)
+_follow_request_action("reject", services.do_reject_follow_request)
+
+
 @router.get("/v1/blocks", auth=user_auth, response=responses({200: list[S.Account]}, READ), tags=["accounts"],
             summary="Accounts you block")
 def blocks(request, response: HttpResponse):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from tastemaker.core.money import format_amount
 from tastemaker.social.formatting import render_html
 from tastemaker.social.models import Post
-from tastemaker.social.selectors import Relationship, ViewerState
+from tastemaker.social.selectors import Relationship, ViewerState, follow_requests_count
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -76,7 +76,7 @@ def credential_account(user, ctx: Ctx) -> dict:
         "language": user.language,
         "note": user.bio,
         "fields": [],
-        "follow_requests_count": 0,
+        "follow_requests_count": follow_requests_count(user),
     }
     data["role"] = {"id": "-99", "name": "Operator" if user.is_staff else "", "permissions": "0",
                     "color": "", "highlighted": False}
@@ -274,8 +274,8 @@ def relationship(rel: Relationship) -> dict:
         "blocked_by": rel.blocked_by,
         "muting": rel.muting,
         "muting_notifications": rel.muting,
-        "requested": False,
-        "requested_by": False,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
         "domain_blocking": False,
         "endorsed": False,
         "note": "",

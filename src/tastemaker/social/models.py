@@ -22,6 +22,23 @@ class Follow(models.Model):
         indexes = [models.Index(fields=["target", "follower"], name="social_follow_target_follower")]
 
 
+class FollowRequest(models.Model):
+    """A pending follow of a locked account: no access to anything a follow gives until the target
+    authorises it (then it becomes a ``Follow``). Rejecting, withdrawing (unfollow) or a block deletes it."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follow_requests_made",
+                                 db_index=False)
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follow_requests_received",
+                               db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follower", "target"], name="social_followrequest_unique")]
+        # the target's list of pending requests, newest first (keyset by id)
+        indexes = [models.Index(fields=["target", "-id"], name="social_followreq_target_id")]
+
+
 class Block(models.Model):
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
@@ -140,6 +157,7 @@ class Mention(models.Model):
 
 class NotificationType(models.TextChoices):
     FOLLOW = "follow", _("followed you")
+    FOLLOW_REQUEST = "follow_request", _("asked to follow you")
     FAVOURITE = "favourite", _("liked your post")
     REBLOG = "reblog", _("reposted your post")
     MENTION = "mention", _("mentioned you")

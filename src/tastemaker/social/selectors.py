@@ -15,6 +15,7 @@ from .models import (
     Bookmark,
     Favourite,
     Follow,
+    FollowRequest,
     Hashtag,
     Mention,
     Mute,
@@ -33,64 +34,56 @@ def is_following(follower_id: int, target_id: int) -> bool:
     return Follow.objects.filter(follower_id=follower_id, target_id=target_id).exists()
 
 
-def _may_see(viewer_id: int | None, staff: bool, author_id: int, author_suspended: bool, visibility: str,
-             blocked_by_author, follows_or_mentioned) -> bool:
-    """THE rule of who may see a post; ``can_view`` (one post) and ``visible_post_authors`` (a batch) only
-    differ in how they fetch the facts, passed here as callables so only the facts needed are read.
+def visible_to(viewer: User | None, prefix: str = "") -> Q:
+    """THE visibility rule, as a filter on posts (``prefix`` reaches the post from another model, e.g.
+    ``"post__"`` on bookmarks). Every read that decides whether a viewer may see a post uses it, either
+    as a filter (lists), through ``can_view`` (one post) or ``visible_post_authors`` (a batch of ids):
 
-    Public and unlisted posts are visible to all but accounts the author blocked; private ones to followers
-    and mentioned accounts; a suspended author's posts only to staff; your own posts to you."""
-    if author_suspended:
-        return staff
-    if viewer_id is not None and viewer_id == author_id:
-        return True
-    if viewer_id is not None and blocked_by_author():
-        return False
-    if visibility == Visibility.PRIVATE:
-        return viewer_id is not None and follows_or_mentioned()
-    return True
+    - a suspended author's posts: operators only;
+    - your own posts: always;
+    - an author who blocked you: none of theirs;
+    - followers-only posts: their author's followers (an approved ``Follow``: a pending follow request
+      gives nothing) and the accounts mentioned in them;
+    - public and unlisted posts: everyone else.
+    """
+    signed_in = viewer is not None and viewer.is_authenticated
+    return visible_to_id(viewer.pk if signed_in else None, staff=bool(signed_in and viewer.is_staff),
+                         prefix=prefix)
+
+
+def visible_to_id(viewer_id: int | None, *, staff: bool = False, prefix: str = "") -> Q:
+    """``visible_to`` for a viewer known by id (None: signed out) and whether they are an operator."""
+    def f(name: str) -> str:
+        return f"{prefix}{name}"
+
+    live = Q(**{f("author__is_suspended"): False})
+    open_ = ~Q(**{f("visibility"): Visibility.PRIVATE})
+    if viewer_id is None:
+        return live & open_
+    author = OuterRef(f("author_id"))
+    blocked = Exists(Block.objects.filter(account_id=author, target_id=viewer_id))
+    follows = Exists(Follow.objects.filter(follower_id=viewer_id, target_id=author))
+    mentioned = Exists(Mention.objects.filter(post_id=OuterRef(f("id")), user_id=viewer_id))
+    rule = live & (Q(**{f("author_id"): viewer_id}) | (~blocked & (open_ | follows | mentioned)))
+    if staff:
+        rule |= Q(**{f("author__is_suspended"): True})
+    return rule
 
 
 def can_view(viewer: User | None, post: Post) -> bool:
-    """Whether ``viewer`` (None or anonymous: signed out) may see ``post`` (see ``_may_see``)."""
-    viewer_id = getattr(viewer, "pk", None) if viewer and viewer.is_authenticated else None
-    author_id = post.author_id
-    return _may_see(
-        viewer_id, bool(viewer and viewer.is_staff), author_id, post.author.is_suspended, post.visibility,
-        lambda: Block.objects.filter(account_id=author_id, target_id=viewer_id).exists(),
-        lambda: is_following(viewer_id, author_id) or post.mentions.filter(user_id=viewer_id).exists(),
-    )
+    """``visible_to`` for one post (one query)."""
+    return Post.objects.filter(pk=post.pk).filter(visible_to(viewer)).exists()
 
 
 def visible_post_authors(viewer_id: int | None, post_ids, *, staff: bool = False,
                          originals_only: bool = False) -> dict[int, int]:
     """Of ``post_ids``, the posts a viewer (an account id, or None when signed out) may see, as
-    ``{post id: author id}``: ``can_view``'s rule for a batch, in at most four queries. A post that does not
-    exist and one the viewer may not see are both simply absent. ``originals_only`` leaves reposts out."""
-    qs = Post.objects.filter(pk__in=list(post_ids))
+    ``{post id: author id}``: ``visible_to`` for a batch, in one query. A post that does not exist and one
+    the viewer may not see are both simply absent. ``originals_only`` leaves reposts out."""
+    qs = Post.objects.filter(pk__in=list(post_ids)).filter(visible_to_id(viewer_id, staff=staff))
     if originals_only:
         qs = qs.filter(reblog_of__isnull=True)
-    rows = list(qs.values_list("pk", "author_id", "visibility", "author__is_suspended"))
-    if not rows:
-        return {}
-    blockers: set[int] = set()
-    close: set[tuple[int, int]] = set()  # (post, author) pairs the viewer follows or is mentioned in
-    if viewer_id is not None:
-        others = {author for _pk, author, _v, _s in rows if author != viewer_id}
-        if others:
-            blockers = set(Block.objects.filter(account_id__in=others, target_id=viewer_id)
-                           .values_list("account_id", flat=True))
-        private = [(pk, author) for pk, author, vis, _s in rows
-                   if vis == Visibility.PRIVATE and author != viewer_id]
-        if private:
-            followed = set(Follow.objects.filter(follower_id=viewer_id, target_id__in={a for _p, a in private})
-                           .values_list("target_id", flat=True))
-            mentioned = set(Mention.objects.filter(user_id=viewer_id, post_id__in=[p for p, _a in private])
-                            .values_list("post_id", flat=True))
-            close = {(p, a) for p, a in private if a in followed or p in mentioned}
-    return {pk: author for pk, author, vis, suspended in rows
-            if _may_see(viewer_id, staff, author, suspended, vis,
-                        lambda author=author: author in blockers, lambda pk=pk, author=author: (pk, author) in close)}
+    return dict(qs.values_list("pk", "author_id"))
 
 
 def get_post(viewer: User | None, post_id) -> Post | None:
@@ -158,15 +151,9 @@ def tag_timeline(viewer: User | None, tag: str, page: Page) -> list[Post]:
 
 def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_replies: bool = False,
                      exclude_reblogs: bool = False, only_media: bool = False, tagged: str | None = None) -> list[Post]:
-    viewer_id = viewer.pk if viewer and viewer.is_authenticated else None
-    if viewer_id and viewer_id != account.pk and Block.objects.filter(account=account, target_id=viewer_id).exists():
-        return []
-    qs = Post.objects.filter(author=account)
-    if viewer_id != account.pk:
-        allowed = [Visibility.PUBLIC, Visibility.UNLISTED]
-        if viewer_id and is_following(viewer_id, account.pk):
-            allowed.append(Visibility.PRIVATE)
-        qs = qs.filter(visibility__in=allowed)
+    # nothing at all if it blocked you; a repost only if its original is visible to you too
+    qs = (Post.objects.filter(author=account).filter(visible_to(viewer))
+          .filter(Q(reblog_of__isnull=True) | visible_to(viewer, "reblog_of__")))
     if exclude_replies:
         qs = qs.filter(Q(in_reply_to_account_id__isnull=True) | Q(in_reply_to_account_id=account.pk))
     if exclude_reblogs:
@@ -242,6 +229,8 @@ class Relationship:
     blocking: bool = False
     blocked_by: bool = False
     muting: bool = False
+    requested: bool = False  # the viewer asked to follow this (locked) account; not yet approved
+    requested_by: bool = False  # this account asked to follow the viewer
 
 
 def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
@@ -251,8 +240,13 @@ def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
     blocking = set(Block.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
     blocked_by = set(Block.objects.filter(target=viewer, account_id__in=ids).values_list("account_id", flat=True))
     muting = set(Mute.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
+    requested = set(FollowRequest.objects.filter(follower=viewer, target_id__in=ids)
+                    .values_list("target_id", flat=True))
+    requested_by = set(FollowRequest.objects.filter(target=viewer, follower_id__in=ids)
+                       .values_list("follower_id", flat=True))
     return [
-        Relationship(i, i in following_ids, i in followed_by, i in blocking, i in blocked_by, i in muting)
+        Relationship(i, i in following_ids, i in followed_by, i in blocking, i in blocked_by, i in muting,
+                     i in requested, i in requested_by)
         for i in ids
     ]
 
@@ -272,13 +266,29 @@ def unread_notifications_count(user: User) -> int:
 
 
 def bookmarked_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
-    rows = apply_keyset(Bookmark.objects.filter(user=user).select_related("post"), page)
+    """Your bookmarks that you may still see (``visible_to``): a followers-only post leaves the list
+    when you unfollow or are blocked, and comes back if you may read it again. Paged by bookmark id."""
+    rows = apply_keyset(Bookmark.objects.filter(user=user).filter(visible_to(user, "post__"))
+                        .select_related("post"), page)
     return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
 def favourited_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
-    rows = apply_keyset(Favourite.objects.filter(user=user).select_related("post"), page)
+    """Your likes that you may still see (``visible_to``), as ``bookmarked_posts``."""
+    rows = apply_keyset(Favourite.objects.filter(user=user).filter(visible_to(user, "post__"))
+                        .select_related("post"), page)
     return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def follow_requests(user: User, page: Page) -> tuple[list[User], int | None, int | None]:
+    """Accounts waiting for ``user`` to approve their follow, newest first (paged by request id)."""
+    rows = apply_keyset(FollowRequest.objects.filter(target=user, follower__is_suspended=False)
+                        .select_related("follower"), page)
+    return [r.follower for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
+
+
+def follow_requests_count(user: User) -> int:
+    return FollowRequest.objects.filter(target=user, follower__is_suspended=False).count()
 
 
 # --- hydration ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from .models import (
     Bookmark,
     Favourite,
     Follow,
+    FollowRequest,
     Hashtag,
     Media,
     Mention,
@@ -53,7 +54,9 @@ def _notify(recipient_id: int, actor_id: int, kind: str, post_id: int | None = N
 
 # --- graph ----------------------------------------------------------------------------------
 
-def do_follow(user: User, target: User) -> Follow:
+def do_follow(user: User, target: User) -> Follow | FollowRequest:
+    """Follow ``target``; a locked account gets a ``FollowRequest`` instead (nothing is granted until it
+    authorises it, ``do_authorize_follow_request``). Both are idempotent."""
     if user.pk == target.pk:
         raise ValidationFailed(_("You cannot follow yourself."))
     if target.is_suspended:
@@ -63,9 +66,27 @@ def do_follow(user: User, target: User) -> Follow:
     existing = Follow.objects.filter(follower=user, target=target).first()
     if existing:
         return existing
+    if target.locked:
+        pending = FollowRequest.objects.filter(follower=user, target=target).first()
+        if pending:
+            return pending
+        check_and_hit("follow", user.pk, "RATE_FOLLOW")
+        try:
+            with transaction.atomic():
+                pending = FollowRequest.objects.create(follower=user, target=target)
+                _notify(target.pk, user.pk, NotificationType.FOLLOW_REQUEST)
+        except IntegrityError:  # a concurrent identical request won the race
+            return FollowRequest.objects.get(follower=user, target=target)
+        return pending
     check_and_hit("follow", user.pk, "RATE_FOLLOW")
+    return _create_follow(user, target)
+
+
+def _create_follow(user: User, target: User) -> Follow:
+    """The follow itself: counters, notification, and (after commit) the home-feed backfill."""
     try:
         with transaction.atomic():
+            _drop_follow_requests(Q(follower=user, target=target))  # granted: nothing is pending any more
             follow = Follow.objects.create(follower=user, target=target)
             User.objects.filter(pk=user.pk).update(following_count=F("following_count") + 1)
             User.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1)
@@ -77,11 +98,65 @@ def do_follow(user: User, target: User) -> Follow:
     return follow
 
 
-def do_unfollow(user: User, target: User) -> bool:
+def _drop_follow_requests(query: Q) -> int:
+    """Delete follow requests and their ``follow_request`` notifications (the request is the news)."""
+    pairs = list(FollowRequest.objects.filter(query).values_list("follower_id", "target_id"))
+    if not pairs:
+        return 0
+    notes = Q()
+    for follower_id, target_id in pairs:
+        notes |= Q(actor_id=follower_id, recipient_id=target_id)
+    Notification.objects.filter(notes, type=NotificationType.FOLLOW_REQUEST).delete()
+    deleted, _rows = FollowRequest.objects.filter(query).delete()
+    return deleted
+
+
+def _pending_request(target: User, requester: User) -> FollowRequest:
+    found = FollowRequest.objects.select_for_update().filter(follower=requester, target=target).first()
+    if found is None:
+        raise NotFound(_("There is no follow request from this account."))
+    return found
+
+
+def do_authorize_follow_request(user: User, requester: User) -> Follow:
+    """``user`` approves ``requester``'s pending request: it becomes an ordinary follow (counters,
+    a ``follow`` notification, the home-feed backfill after commit)."""
     with transaction.atomic():
+        _pending_request(user, requester)
+        if requester.is_suspended:
+            raise NotFound(_("There is no follow request from this account."))
+        existing = Follow.objects.filter(follower=requester, target=user).first()
+        if existing:
+            _drop_follow_requests(Q(follower=requester, target=user))
+            return existing
+        return _create_follow(requester, user)
+
+
+def do_reject_follow_request(user: User, requester: User) -> None:
+    with transaction.atomic():
+        _pending_request(user, requester)
+        _drop_follow_requests(Q(follower=requester, target=user))
+
+
+def do_authorize_all_follow_requests(user: User) -> int:
+    """An account that unlocks accepts every pending request (as Mastodon does). Returns how many."""
+    accepted = 0
+    for requester in User.objects.filter(follow_requests_made__target=user).order_by("pk"):
+        try:
+            do_authorize_follow_request(user, requester)
+        except NotFound:  # withdrawn meanwhile, or the requester is suspended
+            continue
+        accepted += 1
+    return accepted
+
+
+def do_unfollow(user: User, target: User) -> bool:
+    """Stop following ``target``, or withdraw a pending request to follow it. True if there was either."""
+    with transaction.atomic():
+        withdrawn = _drop_follow_requests(Q(follower=user, target=target))
         deleted, _rows = Follow.objects.filter(follower=user, target=target).delete()
         if not deleted:
-            return False
+            return bool(withdrawn)
         User.objects.filter(pk=user.pk, following_count__gt=0).update(following_count=F("following_count") - 1)
         User.objects.filter(pk=target.pk, followers_count__gt=0).update(followers_count=F("followers_count") - 1)
         feeds.remove_author_from_timeline(user.pk, target.pk)
@@ -93,7 +168,7 @@ def do_block(user: User, target: User) -> None:
     if user.pk == target.pk:
         raise ValidationFailed(_("You cannot block yourself."))
     with transaction.atomic():
-        do_unfollow(user, target)
+        do_unfollow(user, target)  # also withdraws pending follow requests, both ways
         do_unfollow(target, user)
         Block.objects.get_or_create(account=user, target=target)
         feeds.remove_author_from_timeline(user.pk, target.pk)

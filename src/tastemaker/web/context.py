@@ -19,4 +19,8 @@ def site(request):
         from tastemaker.social.selectors import unread_notifications_count
 
         context["unread_notifications"] = unread_notifications_count(user)
+        if user.locked:  # only a locked account has follow requests (unlocking approves them all)
+            from tastemaker.social.selectors import follow_requests_count
+
+            context["pending_follow_requests"] = follow_requests_count(user)
     return context

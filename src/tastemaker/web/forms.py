@@ -32,6 +32,10 @@ class ProfileForm(forms.Form):
                                 help_text=_("Comma-separated, for example: beauty, tech, travel"))
     avatar = forms.FileField(label=_("Avatar"), required=False)
     header = forms.FileField(label=_("Header image"), required=False)
+    locked = forms.BooleanField(
+        label=_("Approve new followers"), required=False,
+        help_text=_("People ask to follow you, and see your followers-only posts only after you approve them. "
+                    "Turning this off approves everyone waiting."))
 
     def clean_interests(self) -> list[str]:
         raw = self.cleaned_data.get("interests") or ""

@@ -189,7 +189,7 @@ def logout_view(request):
 def settings_profile(request):
     user = request.user
     initial = {"display_name": user.display_name, "bio": user.bio, "language": user.language,
-               "interests": ", ".join(user.interests or [])}
+               "interests": ", ".join(user.interests or []), "locked": user.locked}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -202,7 +202,8 @@ def settings_profile(request):
                     accounts.update_profile(
                         user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
                         interests=data["interests"], avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
-                        header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None)
+                        header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None,
+                        locked=data["locked"])
             except ValidationFailed as exc:
                 user.refresh_from_db()
                 _form_error(form, exc, {"note": "bio", "file": "avatar" if avatar else "header"})
@@ -297,6 +298,37 @@ def bookmarks(request):
     page = _page(request)
     posts, _first, last = selectors.bookmarked_posts(request.user, page)
     return _timeline_page(request, "web/bookmarks.html", {}, posts, next_max_id=last, limit=page.limit)
+
+
+@login_required
+@domain_errors
+def follow_requests(request):
+    page = _page(request)
+    users, _first, last = selectors.follow_requests(request.user, page)
+    return render(request, "web/follow_requests.html", {
+        "users": users, "next_max_id": last if len(users) >= page.limit else None,
+    })
+
+
+FOLLOW_REQUEST_ACTIONS = {
+    "authorize": (social.do_authorize_follow_request, _("You approved @%(name)s's request: they follow you now.")),
+    "reject": (social.do_reject_follow_request, _("You declined @%(name)s's request.")),
+}
+
+
+@login_required
+@require_POST
+@domain_errors
+def follow_request_action(request, username: str, action: str):
+    if action not in FOLLOW_REQUEST_ACTIONS:
+        raise Http404
+    account = _account_or_404(username)
+    service, done = FOLLOW_REQUEST_ACTIONS[action]
+    service(request.user, account)
+    if request.htmx:  # the row is replaced by what happened
+        return render(request, "web/_follow_request_done.html", {"message": done % {"name": account.username}})
+    messages.success(request, done % {"name": account.username})
+    return redirect(_safe_next(request, reverse("web:follow_requests")))
 
 
 @login_required

@@ -24,8 +24,14 @@ class AuthorizationView(dot.AuthorizationView):
 
             from django.shortcuts import render
 
-            code = parse_qs(urlparse(redirect_to).query).get("code", [""])[0]
-            return render(self.request, "oauth2_provider/oob_code.html", {"code": code, "application": application})
+            query = parse_qs(urlparse(redirect_to).query)
+            if "code" not in query:  # refused (invalid_scope) or cancelled (access_denied): say so, no empty code
+                error = {"error": query.get("error", ["invalid_request"])[0],
+                         "description": query.get("error_description", [""])[0]}
+                return render(self.request, "oauth2_provider/authorize.html",
+                              {"error": error, "application": application}, status=400)
+            return render(self.request, "oauth2_provider/oob_code.html",
+                          {"code": query["code"][0], "application": application})
         return super().redirect(redirect_to, application)
 
 

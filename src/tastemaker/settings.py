@@ -41,6 +41,32 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_rate(name: str, default: str) -> str:
+    """A rate limit "count/seconds" (both positive integers); anything else stops the start."""
+    raw = env_str(name, default).strip()
+    count, slash, seconds = raw.partition("/")
+    if not (slash and count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
+        raise RuntimeError(f"{PREFIX}{name} must be 'count/seconds' with positive integers (e.g. 30/300), got {raw!r}")
+    return raw
+
+
+def parse_networks(name: str, raw: str) -> tuple:
+    """Comma-separated IP addresses or CIDR ranges; a malformed one stops the start, naming it."""
+    import ipaddress
+
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise RuntimeError(
+                f"{PREFIX}{name}: {item!r} is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)"
+            ) from exc
+    return tuple(networks)
+
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("DATA_DIR", str(Path.cwd() / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -91,7 +117,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tastemaker.core.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tastemaker.core.middleware.ContentSecurityPolicyMiddleware",
     "tastemaker.core.middleware.ApiTrailingSlashMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -172,6 +200,15 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:public"
 
+# Mastodon's tokens never expire, and most Mastodon clients never refresh; ours live a month (a
+# client that refreshes keeps going, one that does not logs in again monthly), and a token able to
+# move money or read store secrets lives an hour. A password change revokes them all at once.
+TOKEN_LIFETIME = env_int("TOKEN_LIFETIME", 30 * 24 * 3600)
+MONEY_TOKEN_LIFETIME = env_int("MONEY_TOKEN_LIFETIME", 3600)  # tokens with the payments or stores scope
+REFRESH_TOKEN_LIFETIME = env_int("REFRESH_TOKEN_LIFETIME", 90 * 24 * 3600)
+for _name in ("TOKEN_LIFETIME", "MONEY_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME"):
+    if globals()[_name] <= 0:
+        raise RuntimeError(f"{PREFIX}{_name} must be a positive number of seconds, got {globals()[_name]}")
 OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.OAuthApplication"
 OAUTH2_PROVIDER = {
     "SCOPES": {
@@ -185,9 +222,11 @@ OAUTH2_PROVIDER = {
         "stores": "create partner stores and rotate their secret keys",
     },
     "DEFAULT_SCOPES": ["read"],
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 10 * 365 * 24 * 3600,  # Mastodon tokens do not expire
-    "REFRESH_TOKEN_EXPIRE_SECONDS": 10 * 365 * 24 * 3600,
-    "PKCE_REQUIRED": False,
+    # per token: TOKEN_LIFETIME, or MONEY_TOKEN_LIFETIME with payments/stores (accounts.oauth.token_lifetime)
+    "ACCESS_TOKEN_EXPIRE_SECONDS": TOKEN_LIFETIME,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": REFRESH_TOKEN_LIFETIME,  # counted from the access token's expiry
+    "PKCE_REQUIRED": False,  # Mastodon clients do not send it; S256 is checked when a client does
+    # plus each app's own private-use schemes for native apps (OAuthApplication.get_allowed_schemes)
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "urn"],
     "OAUTH2_VALIDATOR_CLASS": "tastemaker.accounts.oauth.Validator",
     # Mastodon clients (and Mastodon.py) still use the password grant; keep it, rate-limited per IP
@@ -225,6 +264,24 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- security behind a proxy and over TLS ----------------------------------------------------
+# Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto we believe: comma-separated addresses
+# or CIDR ranges, e.g. "127.0.0.1,10.0.0.0/8". Empty: the peer address is the client, and the
+# forwarded headers are ignored (anyone can send them). See trust.ratelimit.client_ip.
+TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_str("TRUSTED_PROXIES"))
+# the site is served over https (directly, or by a proxy that terminates TLS): HSTS, Secure cookies
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+if TRUSTED_PROXIES:
+    # only believed from a trusted proxy: core.middleware.ProxyHeadersMiddleware drops it from anyone else
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# one policy for every page: no inline script or style anywhere (core.middleware.ContentSecurityPolicyMiddleware)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
@@ -248,7 +305,10 @@ TIMELINE_CAP = env_int("TIMELINE_CAP", 800)
 # rate limits: "count/seconds"
 RATE_POST = env_str("RATE_POST", "300/10800")
 RATE_FOLLOW = env_str("RATE_FOLLOW", "400/86400")
-RATE_LOGIN_IP = env_str("RATE_LOGIN_IP", "30/300")
+# log-in attempts (web, admin, the OAuth password grant: accounts.backends) per client IP, and
+# failed ones per account from any IP; over either, even the right password is refused until it ages out
+RATE_LOGIN_IP = env_rate("RATE_LOGIN_IP", "30/300")
+RATE_LOGIN_ACCOUNT = env_rate("RATE_LOGIN_ACCOUNT", "10/900")
 RATE_REGISTER_IP = env_str("RATE_REGISTER_IP", "20/3600")
 RATE_INTERACT = env_str("RATE_INTERACT", "1000/3600")
 AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -39,6 +40,16 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci_unique"),
         ]
 
+    def save(self, *args, **kwargs):
+        # a new password (set_password; not a hash upgrade at log-in, which Django keeps apart) revokes
+        # every OAuth token of the account, whichever path set it: settings page, admin, command line
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from .services import revoke_tokens
+
+            revoke_tokens(self)
+
     @property
     def name(self) -> str:
         return self.display_name or self.username
@@ -57,6 +68,13 @@ class OAuthApplication(AbstractApplication):
 
     def allows_grant_type(self, *grant_types):
         return bool(self.GRANTS & set(grant_types))
+
+    def get_allowed_schemes(self):
+        """https, http, the out-of-band urn, and the private-use schemes of this app's own redirect URIs
+        (``myapp://cb`` for a native app, as Mastodon allows). Checked again when redirecting."""
+        from .oauth import native_schemes
+
+        return [*settings.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"], *native_schemes(self.redirect_uris)]
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"

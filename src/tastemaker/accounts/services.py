@@ -1,4 +1,4 @@
-"""Account write paths: registration, profile, password."""
+"""Account write paths: registration, profile, password, authorised apps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import ValidationFailed
@@ -147,8 +148,28 @@ def _apply_profile(user, changed, display_name, bio, language, interests, avatar
 
 
 def change_password(user: User, *, old_password: str, new_password: str) -> None:
+    """Set a new password. Saving it revokes every OAuth token of the account (``User.save``) and
+    ends its other sessions (their session hash no longer matches); the web keeps its own session."""
     if not user.check_password(old_password or ""):
         raise ValidationFailed(_("Your current password is not correct."), field="old_password")
     _validate_password(new_password or "", user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
+
+
+def revoke_tokens(user: User, *, application=None) -> int:
+    """Revoke every OAuth access and refresh token and pending authorization code of ``user`` (of one
+    ``application`` only, when given). Returns how many access tokens were revoked."""
+    from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+
+    only = {"user": user}
+    if application is not None:
+        only["application"] = application
+    access = get_access_token_model().objects.filter(**only)
+    now = timezone.now()
+    with transaction.atomic():
+        get_refresh_token_model().objects.filter(revoked__isnull=True, **only).update(revoked=now, updated=now)
+        count = access.count()
+        access.delete()
+        get_grant_model().objects.filter(**only).delete()
+    return count

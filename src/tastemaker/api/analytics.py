@@ -101,7 +101,7 @@ def _series(s: reports.Series) -> dict:
             "values": s.values}
 
 
-@router.post("/v1/tastemaker/events", auth=user_auth, response=responses({200: IngestOut}, (400, 401, 422, 429)),
+@router.post("/v1/tastemaker/events", auth=user_auth, response=responses({200: IngestOut}, (400, 401, 403, 422, 429)),
              summary="Report a batch of events (impressions, reads, link clicks)",
              description=(
                  "What the app actually showed to the signed-in user, batched (up to 500 per request; send every "
@@ -110,6 +110,7 @@ def _series(s: reports.Series) -> dict:
                  "the author's own views, and repeats by the same viewer within "
                  f"`ANALYTICS_DEDUP_SECONDS` (default {settings.ANALYTICS_DEDUP_SECONDS} s)."))
 def report_events(request, payload: EventBatchIn):
+    require_scope(request, "write")  # it changes what reports count: not for a read-only token
     user = request.user
     check_and_hit("events", user.pk, "RATE_EVENTS")
     reason = request_reason(request)

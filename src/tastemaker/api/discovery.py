@@ -158,7 +158,7 @@ def suggestions(request, limit: int = Query(40, ge=1, le=80)):
 @router.delete("/v1/suggestions/{account_id}", auth=user_auth, response=responses({200: dict}, WRITE),
                tags=["discovery"], summary="Never suggest this account again")
 def dismiss_suggestion(request, account_id: str):
-    require_scope(request, "read:accounts")
+    require_scope(request, "write:accounts")
     number = parse_id(account_id)
     if number is None:
         raise NotFound("Record not found")

@@ -16,6 +16,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 
 from tastemaker import __version__
 from tastemaker.accounts import services as account_services
+from tastemaker.accounts.oauth import redirect_uri_problem, token_lifetime
 from tastemaker.core.errors import NotFound, ValidationFailed
 from tastemaker.core.ids import parse_id
 from tastemaker.core.pagination import Page, link_header, page_from, parse_int
@@ -28,7 +29,7 @@ from . import render
 from . import schemas as S
 from . import serializers as ser
 from .auth import AppOrUserAuth, BearerAuth, OptionalAuth, require_scope, viewer
-from .errors import READ, responses
+from .errors import READ, WRITE, responses
 from .parser import form_to_dict
 
 router = Router()
@@ -87,7 +88,7 @@ def _issue_token(app, user, scope: str) -> tuple[str, object]:
 
     raw = secrets.token_urlsafe(32)
     row = AccessToken(user=user, application=app, scope=scope,
-                      expires=timezone.now() + timedelta(seconds=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]))
+                      expires=timezone.now() + timedelta(seconds=token_lifetime(scope.split())))
     set_token_value(row, raw)
     row.save()
     return raw, row
@@ -171,8 +172,9 @@ def create_app(request, payload: S.AppIn):
     if not uris:
         raise ValidationFailed("redirect_uris: at least one redirect URI is required", field="redirect_uris")
     for uri in uris:
-        if uri != "urn:ietf:wg:oauth:2.0:oob" and not uri.startswith(("http://", "https://")) and ":" not in uri:
-            raise ValidationFailed(f"redirect_uris: {uri!r} is not a valid URI", field="redirect_uris")
+        problem = redirect_uri_problem(uri)
+        if problem:
+            raise ValidationFailed(f"redirect_uris: {uri!r} {problem}", field="redirect_uris")
         if len(uri) > 2000:
             raise ValidationFailed("redirect_uris: a URI is too long", field="redirect_uris")
     scopes = payload.scopes.split() or ["read"]
@@ -219,6 +221,7 @@ def register(request, payload: S.RegisterIn):
     token_row = request.oauth_token
     if token_row.application is None:
         raise HttpError(403, "This action requires an application token")
+    require_scope(request, "write:accounts")
     check_and_hit("register", client_ip(request), "RATE_REGISTER_IP")
     with transaction.atomic():
         user = account_services.register(
@@ -589,9 +592,10 @@ def _own_media(request, media_id: str) -> Media:
     return item
 
 
-@router.get("/v1/media/{media_id}", auth=user_auth, response=responses({200: S.MediaAttachment}, READ),
+@router.get("/v1/media/{media_id}", auth=user_auth, response=responses({200: S.MediaAttachment}, WRITE),
             tags=["media"], summary="An uploaded image")
 def get_media(request, media_id: str):
+    require_scope(request, "write:media")  # as Mastodon: media endpoints are for the uploading app
     return ser.media(_own_media(request, media_id), ser.Ctx(request))
 
 

@@ -12,7 +12,6 @@ from oauth2_provider import views as dot
 
 from tastemaker.core.errors import RateLimited
 from tastemaker.core.safeinput import request_json
-from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
@@ -26,8 +25,14 @@ class AuthorizationView(dot.AuthorizationView):
 
             from django.shortcuts import render
 
-            code = parse_qs(urlparse(redirect_to).query).get("code", [""])[0]
-            return render(self.request, "oauth2_provider/oob_code.html", {"code": code, "application": application})
+            query = parse_qs(urlparse(redirect_to).query)
+            if "code" not in query:  # refused (invalid_scope) or cancelled (access_denied): say so, no empty code
+                error = {"error": query.get("error", ["invalid_request"])[0],
+                         "description": query.get("error_description", [""])[0]}
+                return render(self.request, "oauth2_provider/authorize.html",
+                              {"error": error, "application": application}, status=400)
+            return render(self.request, "oauth2_provider/oob_code.html",
+                          {"code": query["code"][0], "application": application})
         return super().redirect(redirect_to, application)
 
 
@@ -39,7 +44,7 @@ _revoke_view = dot.RevokeTokenView.as_view()
 def token(request):
     """POST /oauth/token: authorization_code, password, client_credentials, refresh_token.
 
-    The password grant is rate-limited per IP like the web log-in; a JSON body is accepted too.
+    The password grant is rate-limited like every log-in (per IP and per account); a JSON body is accepted too.
     """
     if request.method != "POST":
         return JsonResponse({"error": "Use POST"}, status=405)
@@ -57,14 +62,13 @@ def token(request):
         request._stream = None
         if hasattr(request, "_post"):
             del request._post
-    if request.POST.get("grant_type") == "password":
-        try:
-            check_and_hit("login", client_ip(request), "RATE_LOGIN_IP")
-        except RateLimited as exc:
-            resp = JsonResponse({"error": exc.message}, status=429)
-            resp["Retry-After"] = str(exc.retry_after)
-            return resp
-    response = _token_view(request)
+    try:
+        # the password grant goes through accounts.backends: the log-in limits (per IP and per account)
+        response = _token_view(request)
+    except RateLimited as exc:
+        resp = JsonResponse({"error": exc.message}, status=429)
+        resp["Retry-After"] = str(exc.retry_after)
+        return resp
     if response.status_code == 200:
         data = json.loads(response.content)
         data["created_at"] = int(time.time())

@@ -72,3 +72,40 @@ def bad_input_response(request, message: str) -> HttpResponse:
 
         return JsonResponse({"error": message}, status=400)
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+class ProxyHeadersMiddleware:
+    """Forget ``X-Forwarded-For`` and ``X-Forwarded-Proto`` unless the peer is one of
+    ``TRUSTED_PROXIES``: anyone can send them, and only a proxy we run may speak for the client
+    (its address for the rate limits, ``https`` for ``request.is_secure()``). Goes first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        from .proxies import peer_is_trusted_proxy
+
+        if not settings.TRUSTED_PROXIES or not peer_is_trusted_proxy(request):
+            request.META.pop("HTTP_X_FORWARDED_FOR", None)
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """The ``Content-Security-Policy`` header (``CONTENT_SECURITY_POLICY``) on every response that
+    lacks one. The pages carry no inline script or style, so the policy can forbid both; Django's
+    own ``SecurityMiddleware`` sends HSTS, nosniff and the referrer policy."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response

@@ -15,6 +15,7 @@ from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import RateLimited
+from tastemaker.core.proxies import client_ip  # noqa: F401  (the limits' caller-facing helper)
 
 from .models import RateBucket
 
@@ -32,6 +33,15 @@ def _setting(name: str) -> tuple[int, int]:
 
 def check_and_hit(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> None:
     """Count one action of ``ident`` in ``scope``; raise RateLimited (nothing counted) when over."""
+    key, current, first = check(scope, ident, setting_name, now)
+    if _increment(key, current):  # a new slice: drop the ones that left the window
+        RateBucket.objects.filter(key=key, bucket__lt=first).delete()
+
+
+def check(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> tuple[str, int, int]:
+    """Raise RateLimited when ``ident`` is at its limit in ``scope``, counting nothing.
+
+    For limits that count only some outcomes (failed log-ins): ``check`` first, ``hit`` after a failure."""
     limit, window = _setting(setting_name)
     key = f"{scope}:{ident}"
     now = time.time() if now is None else now
@@ -55,8 +65,23 @@ def check_and_hit(scope: str, ident: str | int, setting_name: str, now: float | 
         retry = int(wait_until * size - now) + 1
         raise RateLimited(_("rate limit reached (%(limit)d per %(window)s).") % {
             "limit": limit, "window": _human(window)}, retry_after=retry)
-    if _increment(key, current):  # a new slice: drop the ones that left the window
-        RateBucket.objects.filter(key=key, bucket__lt=first).delete()
+    return key, current, first
+
+
+def hit(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> None:
+    """Count one action without checking (the check came before, see ``check``)."""
+    _limit, window = _setting(setting_name)
+    now = time.time() if now is None else now
+    size = max(1, window // SLICES)
+    current = int(now // size)
+    key = f"{scope}:{ident}"
+    if _increment(key, current):
+        RateBucket.objects.filter(key=key, bucket__lt=current - (window // size) + 1).delete()
+
+
+def reset(scope: str, ident: str | int) -> None:
+    """Forget every counted action of ``ident`` in ``scope`` (a successful log-in clears its failures)."""
+    RateBucket.objects.filter(key=f"{scope}:{ident}").delete()
 
 
 def _increment(key: str, bucket: int) -> bool:
@@ -84,7 +109,3 @@ def _human(seconds: int) -> str:
     if seconds % 60 == 0:
         return _("%d min") % (seconds // 60)
     return _("%d s") % seconds
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")

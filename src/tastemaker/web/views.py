@@ -164,8 +164,8 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        check_and_hit("login", client_ip(request), "RATE_LOGIN_IP")
         if form.is_valid():
+            # the log-in limits (per IP, per account) are in accounts.backends: RateLimited is a 429 page
             user = authenticate(request, username=form.cleaned_data["username"],
                                 password=form.cleaned_data["password"])
             if user is not None:
@@ -235,6 +235,28 @@ def settings_password(request):
                 return redirect("web:settings")
         status = 422
     return render(request, "web/password.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def settings_apps(request):
+    from tastemaker.accounts.selectors import authorised_apps
+
+    return render(request, "web/apps.html", {"apps": authorised_apps(request.user)})
+
+
+@login_required
+@require_POST
+@domain_errors
+def revoke_app(request, app_id: int):
+    from oauth2_provider.models import get_application_model
+
+    application = get_application_model().objects.filter(pk=app_id).first()
+    if application is None:
+        raise NotFound(_("App not found."))
+    accounts.revoke_tokens(request.user, application=application)
+    messages.success(request, _("“%(name)s” can no longer use your account.") % {"name": application.name})
+    return redirect("web:apps")
 
 
 # --- timelines ------------------------------------------------------------------------------

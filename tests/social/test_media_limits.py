@@ -4,12 +4,10 @@ the header before any decode, a bounded number of decodes at once, and unused up
 from __future__ import annotations
 
 import io
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -29,19 +27,6 @@ from tastemaker.social.services import do_create_post, do_upload_media
 pytestmark = pytest.mark.django_db
 
 
-def png_bomb(width: int, height: int) -> bytes:
-    """A real, valid PNG of one colour: tiny on the wire, ``width × height × 4`` bytes once decoded
-    (the review's case is 6300 × 6300 RGBA: 154 KB uploaded, 159 MB decoded)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    packer = zlib.compressobj(1)
-    row = b"\x00" + bytes((10, 20, 30, 40)) * width
-    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-
-
 def stored(rel: str) -> Path:
     return Path(settings.MEDIA_ROOT) / rel
 
@@ -52,7 +37,7 @@ def never_decoded():
 
 # --- pixels and memory, from the header ---------------------------------------------------------
 
-def test_review_bomb_is_refused_from_the_header_without_decoding(make_user):
+def test_review_bomb_is_refused_from_the_header_without_decoding(make_user, png_bomb):
     bomb = png_bomb(6300, 6300)
     assert len(bomb) < settings.MEDIA_MAX_BYTES
     start = time.perf_counter()
@@ -64,7 +49,7 @@ def test_review_bomb_is_refused_from_the_header_without_decoding(make_user):
     assert not Media.objects.exists()
 
 
-def test_default_pixel_cap_is_4096_by_4096():
+def test_default_pixel_cap_is_4096_by_4096(png_bomb):
     assert settings.MEDIA_MAX_PIXELS == 4096 * 4096
     with never_decoded(), pytest.raises(ValidationFailed, match="too many pixels"):
         process_image(png_bomb(4097, 4096), user=None)
@@ -79,7 +64,7 @@ def test_decoded_memory_counts_the_mode():
 
 
 @override_settings(MEDIA_MAX_DECODE_BYTES=1_000_000)
-def test_memory_budget_refuses_before_decoding(png_bytes):
+def test_memory_budget_refuses_before_decoding(png_bytes, png_bomb):
     rgba = png_bomb(400, 400)  # 400 × 400 × 8 = 1.28 MB: over
     with never_decoded(), pytest.raises(ValidationFailed, match="too much memory"):
         process_image(rgba, user=None)
@@ -169,7 +154,7 @@ def test_the_slots_hold_across_processes(png_bytes):
 # --- the upload limit ---------------------------------------------------------------------------
 
 @override_settings(RATE_MEDIA="3/300")
-def test_uploads_are_rate_limited_per_user_refused_ones_included(make_user, png_bytes):
+def test_uploads_are_rate_limited_per_user_refused_ones_included(make_user, png_bytes, png_bomb):
     user, other = make_user(), make_user()
     do_upload_media(user, png_bytes())
     with pytest.raises(ValidationFailed):

@@ -47,6 +47,28 @@ def png_bytes():
     return make
 
 
+def _png_bomb(width: int, height: int) -> bytes:
+    """A real, valid PNG of one colour: tiny on the wire, ``width × height × 4`` bytes once decoded
+    (the review's case is 6300 × 6300 RGBA: 154 KB uploaded, 159 MB decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    packer = zlib.compressobj(1)
+    row = b"\x00" + bytes((10, 20, 30, 40)) * width
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def png_bomb():
+    """Makes a decompression bomb: png_bomb(6300, 6300)."""
+    return _png_bomb
+
+
 @pytest.fixture
 def run_jobs(django_capture_on_commit_callbacks):
     """Run the after-commit jobs (fan-out, backfill) of the code inside the block, as the consumer would."""

@@ -37,6 +37,22 @@ def env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
 
 
+def env_int_at_least(name: str, default: int, minimum: int) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise RuntimeError(f"{PREFIX}{name} must be an integer of at least {minimum}, got {value}")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit as "count/seconds", both whole numbers of at least 1."""
+    raw = env_str(name, default).strip()
+    count, slash, seconds = raw.partition("/")
+    if not (slash and count.isdigit() and seconds.isdigit() and int(count) >= 1 and int(seconds) >= 1):
+        raise RuntimeError(f"{PREFIX}{name} must be a rate limit as count/seconds (e.g. 30/300), got {raw!r}")
+    return raw
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -296,12 +312,21 @@ LOGGING = {
 # --- product rules --------------------------------------------------------------------------
 POST_MAX_CHARS = env_int("POST_MAX_CHARS", 2000)
 POST_MAX_MEDIA = env_int("POST_MAX_MEDIA", 9)
-MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40_000_000)
+MEDIA_MAX_PIXELS = env_int_at_least("MEDIA_MAX_PIXELS", 4096 * 4096, 1)  # checked from the header, before decoding
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 10 * 1024 * 1024)
 MEDIA_MAX_SIDE = env_int("MEDIA_MAX_SIDE", 2048)
+# memory processing one image may take (pixels × bytes per pixel of the mode, plus a working copy for
+# some modes: social.media.decoded_bytes), also checked from the header before decoding
+MEDIA_MAX_DECODE_BYTES = env_int_at_least("MEDIA_MAX_DECODE_BYTES", 128 * 1024 * 1024, 1)
+MEDIA_DECODE_SLOTS = env_int_at_least("MEDIA_DECODE_SLOTS", 2, 1)  # images decoded at once on this host
+MEDIA_DECODE_WAIT = env_int_at_least("MEDIA_DECODE_WAIT", 10, 0)  # seconds an upload waits for a slot, then 429
+MEDIA_UNATTACHED_HOURS = env_int_at_least("MEDIA_UNATTACHED_HOURS", 24, 1)  # unused uploads are deleted after it
 FANOUT_THRESHOLD = env_int("FANOUT_THRESHOLD", 10_000)  # above it: merged at read time (pull)
 FANOUT_CHUNK = env_int("FANOUT_CHUNK", 5_000)
 TIMELINE_CAP = env_int("TIMELINE_CAP", 800)
+# a fan-out unfinished (or never started) this long after its last progress is run again by the sweep
+FANOUT_STALE_MINUTES = env_int_at_least("FANOUT_STALE_MINUTES", 10, 1)
+FANOUT_SWEEP_HOURS = env_int_at_least("FANOUT_SWEEP_HOURS", 24, 1)  # how far back the sweep looks for posts
 # rate limits: "count/seconds"
 RATE_POST = env_str("RATE_POST", "300/10800")
 RATE_FOLLOW = env_str("RATE_FOLLOW", "400/86400")
@@ -311,6 +336,7 @@ RATE_LOGIN_IP = env_rate("RATE_LOGIN_IP", "30/300")
 RATE_LOGIN_ACCOUNT = env_rate("RATE_LOGIN_ACCOUNT", "10/900")
 RATE_REGISTER_IP = env_str("RATE_REGISTER_IP", "20/3600")
 RATE_INTERACT = env_str("RATE_INTERACT", "1000/3600")
+RATE_MEDIA = env_rate("RATE_MEDIA", "30/300")  # image uploads per user (API, compose, profile, cards)
 AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"]
 
 # --- experts and discovery (issue 5) ----------------------------------------------------------

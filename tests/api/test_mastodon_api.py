@@ -155,8 +155,10 @@ def test_follow_home_timeline_pagination_and_links(api, make_user, run_jobs):
     assert b.get("/api/v1/timelines/home").json() == []
 
 
-def test_home_timeline_query_count_does_not_grow_with_page_size(api, make_user, run_jobs, png_bytes):
+def test_home_timeline_query_count_does_not_grow_with_page_size(api, make_user, run_jobs, png_bytes, settings):
     from tastemaker.social import services
+
+    settings.RATE_MEDIA = "100/300"  # forty uploads by one account
 
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     services.do_follow(bob, alice)
@@ -295,3 +297,34 @@ def test_openapi_schema_declares_errors(api):
     assert spec["openapi"].startswith("3.1")
     op = spec["paths"]["/api/v1/statuses"]["post"]
     assert {"401", "422", "429"} <= set(op["responses"])
+
+
+def test_media_uploads_are_limited_and_bombs_refused_from_the_header(api, make_user, png_bytes, png_bomb, settings):
+    """Issue 10, item 6: a 6300 × 6300 RGBA PNG is refused before decoding; uploads count per user, refused
+    ones too, on every path that takes an image (media and profile pictures alike)."""
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import encode_multipart
+
+    settings.RATE_MEDIA = "3/300"
+    c = api(make_user())
+    start = time.perf_counter()
+    bomb = c.client.post("/api/v2/media", {"file": SimpleUploadedFile("b.png", png_bomb(6300, 6300), "image/png")},
+                         **c.headers)
+    assert time.perf_counter() - start < 2
+    assert bomb.status_code == 422 and "too many pixels" in bomb.json()["error"]
+    ok = c.client.post("/api/v2/media", {"file": SimpleUploadedFile("a.png", png_bytes(), "image/png")}, **c.headers)
+    assert ok.status_code == 200
+
+    def set_avatar():
+        body = encode_multipart("BoUnDaRy", {"avatar": SimpleUploadedFile("a.png", png_bytes(), "image/png")})
+        return c.client.patch("/api/v1/accounts/update_credentials", body,
+                              content_type="multipart/form-data; boundary=BoUnDaRy", **c.headers)
+
+    assert set_avatar().status_code == 200  # the third image of the window
+    for limited in (set_avatar(), *(c.client.post(path, {"file": SimpleUploadedFile("a.png", png_bytes(), "image/png")},
+                                                  **c.headers) for path in ("/api/v2/media", "/api/v1/media"))):
+        assert limited.status_code == 429 and limited.json()["error"] and int(limited["Retry-After"]) >= 1
+    assert Media.objects.count() == 1
+    assert c.get("/api/v1/instance").json()["configuration"]["media_attachments"]["image_matrix_limit"] == 4096 * 4096

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.db.models import Count
 from django.test import override_settings
@@ -278,3 +280,68 @@ def test_backfill_takes_recent_posts_under_the_reply_rule(make_user, run_jobs):
     assert hidden_reply.pk not in got
     assert got == {p.pk for p in old[-20:]}  # the filtered reply does not use up one of the 20
     assert feeds.backfill(viewer.pk, author.pk) == 0  # idempotent
+
+
+# --- the sweep of unfinished fan-outs (issue 10, item 16) -----------------------------------------
+
+def later(minutes: int):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def test_sweep_finishes_a_fanout_killed_after_the_first_chunk(author_with_followers):
+    author, followers = author_with_followers(10)
+    post = do_create_post(author, text="killed mid-job")  # the after-commit job never runs here
+
+    def killer(lo: int, hi: int) -> None:
+        raise RuntimeError("consumer killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        feeds.fanout_post(post.pk, chunk=3, on_chunk=killer)  # first chunk delivered, then killed
+    assert len(entries_per_viewer(post)) == 1 + 3
+    assert not FanoutProgress.objects.get(post=post).done
+
+    assert feeds.stalled_fanouts(now=later(1)) == []  # not stale yet: a running job may still be at it
+    assert feeds.resume_stalled_fanouts(now=later(11)) == 1
+    assert entries_per_viewer(post) == {u.pk: 1 for u in [author, *followers]}  # everyone, exactly once
+    assert FanoutProgress.objects.get(post=post).done
+    assert feeds.resume_stalled_fanouts(now=later(11)) == 0  # done: nothing more to do
+
+
+def test_sweep_runs_a_fanout_that_never_started(author_with_followers):
+    author, followers = author_with_followers(4)
+    post = do_create_post(author, text="job lost before it began")
+    assert not FanoutProgress.objects.filter(post=post).exists()
+    assert feeds.stalled_fanouts(now=later(11)) == [post.pk]
+    feeds.resume_stalled_fanouts(now=later(11))
+    assert entries_per_viewer(post) == {u.pk: 1 for u in [author, *followers]}
+
+
+@override_settings(FANOUT_SWEEP_HOURS=1)
+def test_sweep_leaves_old_and_finished_posts_alone(author_with_followers):
+    author, _followers = author_with_followers(2)
+    done = do_create_post(author, text="delivered")
+    feeds.fanout_post(done.pk)
+    assert feeds.stalled_fanouts(now=later(11)) == []
+    stale = do_create_post(author, text="never delivered")
+    assert feeds.stalled_fanouts(now=later(11)) == [stale.pk]
+    assert feeds.stalled_fanouts(now=later(61)) == []  # outside the window the sweep looks at
+
+
+def test_sweep_task_runs_every_five_minutes_and_does_the_sweep(author_with_followers):
+    from datetime import datetime
+
+    from huey.contrib.djhuey import HUEY
+
+    from tastemaker.feeds.tasks import resume_stalled_fanouts_task
+
+    due = {t.name for t in HUEY.read_periodic(datetime(2030, 1, 1, 12, 5))}
+    assert resume_stalled_fanouts_task.task_class.__name__ in due
+    author, followers = author_with_followers(2)
+    post = do_create_post(author, text="x")
+    with mock.patch("django.utils.timezone.now", return_value=later(11)):
+        assert resume_stalled_fanouts_task.call_local() == 1
+    assert entries_per_viewer(post) == {u.pk: 1 for u in [author, *followers]}

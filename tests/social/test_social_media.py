@@ -86,7 +86,7 @@ def test_large_image_is_downscaled_with_a_preview(make_user, png_bytes):
 def test_transparency_is_kept_as_png():
     buf = io.BytesIO()
     Image.new("RGBA", (10, 10), (255, 0, 0, 0)).save(buf, "PNG")
-    info = process_image(buf.getvalue())
+    info = process_image(buf.getvalue(), user=None)
     assert info["file"].endswith(".png")
     with Image.open(stored(info["file"])) as img:
         assert img.mode == "RGBA" and img.getpixel((0, 0))[3] == 0
@@ -94,7 +94,7 @@ def test_transparency_is_kept_as_png():
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
 def test_other_accepted_formats(png_bytes, fmt):
-    info = process_image(png_bytes(fmt=fmt))
+    info = process_image(png_bytes(fmt=fmt), user=None)
     assert (info["width"], info["height"]) == (64, 48)
 
 
@@ -109,7 +109,7 @@ def test_pixel_limit_refused(make_user, png_bytes, size):
 
 @override_settings(MEDIA_MAX_PIXELS=3072)
 def test_pixel_limit_is_inclusive(png_bytes):
-    assert process_image(png_bytes(size=(64, 48)))["width"] == 64
+    assert process_image(png_bytes(size=(64, 48)), user=None)["width"] == 64
 
 
 @override_settings(MEDIA_MAX_BYTES=1000)
@@ -191,7 +191,7 @@ def test_mangled_images_are_refused_cleanly_or_accepted(seed, edits, cut):
         data[pos % len(data)] = value
     data = bytes(data[: max(1, len(data) - (cut % len(data)))]) if cut % 3 == 0 else bytes(data)
     try:
-        info = process_image(data)
+        info = process_image(data, user=None)
     except ValidationFailed:
         return
     with Image.open(stored(info["file"])) as img:

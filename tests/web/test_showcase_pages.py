@@ -106,6 +106,26 @@ def test_publish_with_an_uploaded_image(client, expert, store, png_bytes):
     assert 'class="sc-disclosure sc-disclosure-paid"' in page and ">Ad<" in page
 
 
+def test_card_image_uploads_count_against_the_upload_limit(client, expert, store, png_bytes, png_bomb, settings):
+    """Issue 10, item 6: the composer's image goes through the same upload limit and header checks."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.RATE_MEDIA = "2/300"
+    client.force_login(expert)
+    form = {"action": "publish", "title": "Hydrating face cream", "reason": REASON,
+            "url": "https://shop.example.com/p/cream-1", "price": "129.00", "currency": "CNY", "stock": "8",
+            "disclosure": "paid", "vertical": "beauty", "text": "My pick"}
+    bomb = client.post("/compose/showcase", {**form, "image": SimpleUploadedFile("b.png", png_bomb(6300, 6300),
+                                                                                 "image/png")})
+    assert bomb.status_code == 422 and "too many pixels" in body(bomb)
+    ok = client.post("/compose/showcase", {**form, "image": SimpleUploadedFile("a.png", png_bytes(), "image/png")})
+    assert ok.status_code == 302
+    limited = client.post("/compose/showcase", {**form, "image": SimpleUploadedFile("a.png", png_bytes(),
+                                                                                    "image/png")})
+    assert limited.status_code in (422, 429) and "rate limit reached" in body(limited)
+    assert ProductCard.objects.filter(creator=expert).count() == 1
+
+
 def test_errors_show_at_their_field_and_nothing_is_lost(client, expert, store, png_bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -190,3 +190,18 @@ def test_password_change(client, make_user):
     user.refresh_from_db()
     assert user.check_password("N3w-Secret-Phrase")
     assert client.get(reverse("web:settings")).status_code == 200  # still logged in
+
+
+@override_settings(RATE_MEDIA="1/300")
+def test_settings_avatar_uploads_count_refused_ones_included(client, make_user, png_bytes):
+    user = make_user("bob", display_name="Bob")
+    client.force_login(user)
+    form = {"display_name": "Bob", "bio": "", "language": "en", "interests": ""}
+    bad = client.post(reverse("web:settings"), {
+        **form, "avatar": SimpleUploadedFile("a.png", b"this is not an image", content_type="image/png")})
+    assert bad.status_code == 422
+    good = client.post(reverse("web:settings"), {
+        **form, "avatar": SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")})
+    assert good.status_code == 429
+    user.refresh_from_db()
+    assert user.avatar == ""

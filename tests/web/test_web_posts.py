@@ -387,3 +387,26 @@ def test_forms_on_a_post_result_page_come_back_to_a_get_page(client, make_user, 
     assert 'name="next" value="/tags/x?max_id=5"' in fragment
     failed = client.post(reverse("web:compose"), {"text": ""}).content.decode()
     assert 'name="next" value="/compose"' not in failed and 'name="next" value="/"' in failed
+
+
+def _stored_files() -> set[str]:
+    from pathlib import Path
+
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def test_compose_refused_image_still_counts_and_leaves_no_file(client, make_user, png_bytes, png_bomb, settings):
+    """Issue 10, item 6: every image tried counts against RATE_MEDIA, even when the post is then refused."""
+    settings.RATE_MEDIA = "3/300"
+    client.force_login(make_user("bob"))
+    before = _stored_files()
+    bomb = SimpleUploadedFile("bomb.png", png_bomb(6300, 6300), content_type="image/png")
+    response = client.post(reverse("web:compose"), {"text": "pics", "images": [image(png_bytes), bomb]})
+    assert response.status_code == 422
+    assert "too many pixels" in response.content.decode()
+    assert Post.objects.count() == 0 and Media.objects.count() == 0
+    assert _stored_files() == before  # the good image made before the refusal is gone too
+    response = client.post(reverse("web:compose"), {"text": "again", "images": [image(png_bytes), image(png_bytes)]})
+    assert response.status_code == 429  # two counted above, the limit is three
+    assert Post.objects.count() == 0 and Media.objects.count() == 0

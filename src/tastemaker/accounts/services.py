@@ -140,10 +140,10 @@ def _apply_profile(user, changed, display_name, bio, language, interests, avatar
         changed.append("bot")
     # images are validated before anything is saved, so a bad one changes nothing
     if avatar is not None:
-        user.avatar = process_image(avatar)["preview"]
+        user.avatar = process_image(avatar, user=user)["preview"]
         changed.append("avatar")
     if header is not None:
-        user.header = process_image(header)["file"]
+        user.header = process_image(header, user=user)["file"]
         changed.append("header")
 
 

@@ -6,14 +6,19 @@ Every write here is ``INSERT … SELECT … ON CONFLICT DO NOTHING`` against the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
+from tastemaker.core.ids import id_floor
 from tastemaker.social.models import Post
 
 MAX_ID = 2**63 - 1
+log = logging.getLogger(__name__)
 TABLE = "feeds_timelineentry"
 
 
@@ -109,6 +114,33 @@ def fanout_post(post_id: int, *, chunk: int | None = None,
             if found is None:
                 break
     return inserted
+
+
+def stalled_fanouts(now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Posts whose fan-out should have finished but hasn't: made between ``FANOUT_SWEEP_HOURS`` and
+    ``FANOUT_STALE_MINUTES`` ago, with a progress row not done, or none at all (the job was lost
+    before it started). Post ids are time-ordered, so the window is a primary-key range."""
+    now = now or timezone.now()
+    low = id_floor(now - timedelta(hours=settings.FANOUT_SWEEP_HOURS))
+    high = id_floor(now - timedelta(minutes=settings.FANOUT_STALE_MINUTES))
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT p.id FROM social_post p LEFT JOIN feeds_fanoutprogress f ON f.post_id = p.id "
+            "WHERE p.id >= %s AND p.id < %s AND (f.post_id IS NULL OR f.done = %s) ORDER BY p.id LIMIT %s",
+            [low, high, False, limit],
+        )
+        return [r[0] for r in cur.fetchall()]
+
+
+def resume_stalled_fanouts(now: datetime | None = None, limit: int = 200) -> int:
+    """Finish the fan-outs a killed job left unfinished (or never began), here and now rather than
+    through the queue, so a backlog is not doubled. Safe beside a still-running job: every insert
+    ignores existing rows. Returns the number of posts resumed."""
+    posts = stalled_fanouts(now, limit)
+    for post_id in posts:
+        log.warning("resuming the unfinished fan-out of post %s", post_id)
+        fanout_post(post_id)
+    return len(posts)
 
 
 def backfill(viewer_id: int, author_id: int, count: int = 20) -> int:

@@ -1,7 +1,7 @@
 """Background jobs for feeds. Each is idempotent: safe to retry, re-run or resume."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from . import services
 
@@ -19,3 +19,10 @@ def backfill_task(viewer_id: int, author_id: int) -> int:
 @db_periodic_task(crontab(minute="17"))
 def trim_timelines_task() -> int:
     return services.trim_all()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("feeds-resume-stalled-fanouts")
+def resume_stalled_fanouts_task() -> int:
+    """A fan-out lost with a consumer killed mid-job (or before it began) is finished here."""
+    return services.resume_stalled_fanouts()

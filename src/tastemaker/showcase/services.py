@@ -437,7 +437,7 @@ def _card_image(author: User, data: CardInput) -> dict:
         result = fetch(data.image_url, accept="image/*",
                        allowed_types=("image/jpeg", "image/png", "image/gif", "image/webp"),
                        max_bytes=settings.MEDIA_MAX_BYTES)
-        return process_image(result.body)
+        return process_image(result.body, user=author)
     raise ValidationFailed(_("A product card needs an image."), field="image")
 
 

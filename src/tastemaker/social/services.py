@@ -194,8 +194,16 @@ def do_unmute(user: User, target: User) -> None:
 def do_upload_media(user: User, data: bytes, description: str = "") -> Media:
     if len(description or "") > 1500:
         raise ValidationFailed(_("A description has at most 1,500 characters."), field="description")
-    info = process_image(data)
+    info = process_image(data, user=user)
     return Media.objects.create(owner=user, description=description or "", **info)
+
+
+def do_discard_media(user: User, items: list[Media]) -> int:
+    """Uploads made for a post that was then refused: removed at once (rows and files) rather than
+    left to the sweep. Only the user's own, still unattached ones."""
+    from .media import delete_media
+
+    return delete_media([m for m in items if m.owner_id == user.pk])
 
 
 def do_update_media(user: User, media: Media, description: str) -> Media:

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
-from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -197,13 +196,12 @@ def settings_profile(request):
             data = form.cleaned_data
             avatar = request.FILES.get("avatar")
             header = request.FILES.get("header")
-            try:
-                with transaction.atomic():
-                    accounts.update_profile(
-                        user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
-                        interests=data["interests"], avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
-                        header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None,
-                        locked=data["locked"])
+            try:  # no transaction around it: a refused image still counts against the upload limit
+                accounts.update_profile(
+                    user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
+                    interests=data["interests"], avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
+                    header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None,
+                    locked=data["locked"])
             except ValidationFailed as exc:
                 user.refresh_from_db()
                 _form_error(form, exc, {"note": "bio", "file": "avatar" if avatar else "header"})
@@ -412,13 +410,19 @@ def compose(request):
     else:
         data = form.cleaned_data
         reply_to = data.get("in_reply_to")
+        media = []
         try:
-            # one transaction: if any image or the post is refused, no media row is left behind
-            with transaction.atomic():
-                media = [social.do_upload_media(request.user, f.read(settings.MEDIA_MAX_BYTES + 1)) for f in files]
+            # not in one transaction, so every image tried counts against the upload limit even when
+            # something is refused; then the images already made are removed, no media row is left behind
+            try:
+                for f in files:
+                    media.append(social.do_upload_media(request.user, f.read(settings.MEDIA_MAX_BYTES + 1)))
                 post = social.do_create_post(
                     request.user, text=data["text"], media_ids=[m.pk for m in media],
                     in_reply_to_id=reply_to, visibility=data.get("visibility") or "public")
+            except DomainError:
+                social.do_discard_media(request.user, media)
+                raise
         except ValidationFailed as exc:
             error = exc.message
         else:

@@ -282,7 +282,7 @@ class Command(BaseCommand):
                     draw.rounded_rectangle((cx - r, cy - r // 2, cx + r, cy + r // 2), radius=r // 5, fill=shade)
             buf = io.BytesIO()
             img.save(buf, "JPEG", quality=88)
-            info = process_image(buf.getvalue())
+            info = process_image(buf.getvalue(), user=None)  # made by the server: no upload limit
             info["vertical"] = vertical
             pool.append(info)
         return pool

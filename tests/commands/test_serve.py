@@ -1,0 +1,138 @@
+"""``tastemaker serve`` as a real process (issue 10, item 7): a job consumer killed with SIGKILL is started
+again while the web server keeps answering; SIGTERM stops everything cleanly; a dead web server ends it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import tastemaker
+
+SRC = str(Path(tastemaker.__file__).resolve().parent.parent)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class Served:
+    """``tastemaker serve`` in a subprocess, on its own SQLite data dir, its output collected."""
+
+    def __init__(self, tmp_path: Path, *extra: str):
+        self.port = _free_port()
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("TASTEMAKER_DATABASE_URL", "TASTEMAKER_REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+        env.update({"PYTHONPATH": SRC + os.pathsep + env.get("PYTHONPATH", ""), "TASTEMAKER_DATA_DIR": str(tmp_path),
+                    "TASTEMAKER_SECRET_KEY": "serve-test-key-0123456789-0123456789-0123456789",
+                    "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tastemaker", "serve", "--port", str(self.port), "--workers", "1", *extra],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path))
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def pids(self, what: str) -> list[int]:
+        return [int(m) for m in re.findall(rf"{what} started \(pid (\d+)\)", self.output())]
+
+    def wait_for(self, check, timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; output so far:\n{self.output()[-3000:]}")
+
+    def health(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=2) as r:
+                return r.status == 200 and b'"ok"' in r.read()
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for pid in self.pids("job consumer") + self.pids("web server"):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started: list[Served] = []
+
+    def start(*extra: str) -> Served:
+        started.append(Served(tmp_path, *extra))
+        return started[-1]
+
+    yield start
+    for s in started:
+        s.close()
+
+
+def test_a_killed_job_consumer_is_restarted_and_the_web_keeps_serving(serve):
+    s = serve()
+    s.wait_for(s.health, 90, "/api/health")
+    first = s.wait_for(lambda: s.pids("job consumer"), 10, "the consumer's pid")[0]
+    web = s.pids("web server")[0]
+    assert _alive(first)
+
+    os.kill(first, signal.SIGKILL)
+    second = s.wait_for(lambda: [p for p in s.pids("job consumer") if p != first], 10, "a new consumer")[0]
+    assert s.health()  # served all along
+    assert "stopped (killed by SIGKILL)" in s.output() and "restarting it in 1 s" in s.output()
+    assert not _alive(first) and _alive(second) and _alive(web) and s.proc.poll() is None
+
+    os.kill(second, signal.SIGKILL)  # again: the back-off doubles
+    third = s.wait_for(lambda: [p for p in s.pids("job consumer") if p not in (first, second)], 15, "a third")[0]
+    assert "restarting it in 2 s" in s.output() and s.health()
+
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(30) == 0, s.output()[-3000:]
+    s.wait_for(lambda: not _alive(third) and not _alive(web), 10, "the children to stop")
+
+
+def test_if_the_web_server_dies_serve_stops_the_consumer_and_exits_non_zero(serve):
+    s = serve("--skip-migrate")
+    s.wait_for(s.health, 90, "/api/health")
+    consumer = s.wait_for(lambda: s.pids("job consumer"), 10, "the consumer's pid")[0]
+    web = s.pids("web server")[0]
+    os.kill(web, signal.SIGKILL)
+    assert s.proc.wait(30) == 1, s.output()[-3000:]
+    assert "the web server stopped (killed by SIGKILL)" in s.output()
+    s.wait_for(lambda: not _alive(consumer), 10, "the consumer to stop")

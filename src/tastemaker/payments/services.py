@@ -47,7 +47,6 @@ from .ledger import (
 )
 from .models import (
     Account,
-    AccountKind,
     Entry,
     Hold,
     HoldStatus,

@@ -406,13 +406,15 @@ def _store_fields(values: dict, errors: dict) -> dict | None:
     if text.isascii() and _PERCENT_RE.fullmatch(text):
         whole, _sep, cents = text.replace(",", ".").partition(".")
         out["commission_bp"] = int(whole) * 100 + int(cents.ljust(2, "0"))
-        if out["commission_bp"] > services.MAX_RATE_BP:
+        if out["commission_bp"] > settings.SHOWCASE_MAX_COMMISSION_BP:
             _add_error(errors, "commission_percent", _("The commission rate is at most %(n)s%%.")
-                       % {"n": _percent(services.MAX_RATE_BP)})
+                       % {"n": _percent(settings.SHOWCASE_MAX_COMMISSION_BP)})
     else:
         _add_error(errors, "commission_percent", _("The commission rate is a percentage like 5 or 7.5 (at most two "
                                                    "decimals)."))
-    for key, low, high in (("attribution_days", 1, 90), ("return_days", 0, 365)):
+    limits = services.store_limits()
+    for key in ("attribution_days", "return_days"):
+        low, high = limits[key]
         text = values[key].strip()
         if text.isascii() and _DAYS_RE.fullmatch(text) and low <= int(text) <= high:
             out[key] = int(text)

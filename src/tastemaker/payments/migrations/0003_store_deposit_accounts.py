@@ -2,7 +2,22 @@
 
 import django.db.models.deletion
 from django.conf import settings
+# SQLite rebuilds payments_account to change its constraints; the ledger triggers of 0002 read that table
+# by name, so they are dropped first and made again after (PostgreSQL alters in place: nothing to do).
+import importlib
+
 from django.db import migrations, models
+
+_triggers = importlib.import_module("tastemaker.payments.migrations.0002_ledger_triggers")
+
+
+def _sqlite(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            for sql in statements:
+                schema_editor.execute(sql, params=None)
+
+    return run
 
 
 class Migration(migrations.Migration):
@@ -14,6 +29,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(_sqlite(_triggers.SQLITE_REVERSE), _sqlite(_triggers.SQLITE_FORWARD)),
         migrations.RemoveConstraint(
             model_name='account',
             name='payments_account_wallet_nonnegative',
@@ -52,4 +68,5 @@ class Migration(migrations.Migration):
             model_name='account',
             constraint=models.UniqueConstraint(condition=models.Q(('store__isnull', False)), fields=('kind', 'store', 'currency'), name='payments_account_unique_store'),
         ),
+        migrations.RunPython(_sqlite(_triggers.SQLITE_FORWARD), _sqlite(_triggers.SQLITE_REVERSE)),
     ]

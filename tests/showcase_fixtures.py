@@ -9,9 +9,9 @@ import itertools
 
 import pytest
 
-_fund_refs = itertools.count(1)
-
 from showcase_signer import StoreSigner
+
+_fund_refs = itertools.count(1)
 
 REASON = "I have used it every night for a month and my dry skin finally stopped flaking."
 

@@ -385,7 +385,8 @@ def test_post_whose_click_earned_a_commission_can_be_deleted(client, expert, ope
     assert not ClickOut.objects.filter(pk=click_id).exists()
     kept = Commission.objects.get(pk=commission.pk)
     assert (kept.click_out_id, kept.click_id, kept.clicked_at, kept.post_id) == (None, click_id, clicked_at, post_id)
-    assert (kept.amount, kept.status) == (2000, "pending") and kept.steps.count() == 1
+    assert (kept.amount, kept.status, kept.held) == (2000, "pending", 2000)
+    assert list(kept.steps.order_by("id").values_list("kind", flat=True)) == ["attributed", "held"]
 
     client.force_login(expert)
     trail = client.get(f"/earnings/commissions/{commission.pk}")

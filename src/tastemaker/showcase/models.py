@@ -66,6 +66,10 @@ class PartnerStore(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.name_key = store_name_key(self.name) or None  # in step with the name, whoever saves it (the admin too)
+        super().save(*args, **kwargs)
+
     @property
     def approved(self) -> bool:
         return self.status == StoreStatus.APPROVED

@@ -158,6 +158,14 @@ def post_transaction(kind: str, legs: Sequence[Leg], *, reference: str | None = 
     try:
         with transaction.atomic():
             return _post(kind, legs, reference=reference, memo=memo[:200], reverses=reverses, initiator=initiator)
+    except InsufficientFunds:
+        # a concurrent post of the same reference committed first and spent the balance this one needed
+        # (a store's hold paid once by two workers): that one is the answer, not "insufficient funds"
+        if reference is not None:
+            existing = Transaction.objects.filter(reference=reference).first()
+            if existing is not None:
+                return _existing_for(existing, kind, legs)
+        raise
     except IntegrityError:
         # a concurrent post of the same reference (or reversal) committed first
         if reference is not None:

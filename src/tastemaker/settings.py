@@ -371,6 +371,38 @@ SHOWCASE_STALE_HOURS = env_int("SHOWCASE_STALE_HOURS", 72)  # older price/stock 
 SHOWCASE_ATTRIBUTION_DAYS = env_int("SHOWCASE_ATTRIBUTION_DAYS", 7)  # default for new partner stores
 SHOWCASE_RETURN_DAYS = env_int("SHOWCASE_RETURN_DAYS", 15)  # default for new partner stores
 SHOWCASE_COMMISSION_BP = env_int("SHOWCASE_COMMISSION_BP", 500)  # default rate, basis points (5 %)
+# limits on what a store may set (a store's rate, a product's own rate, its windows); a brand changing any
+# of them, its domains or its name sends an approved store back to review
+SHOWCASE_MAX_COMMISSION_BP = env_int("SHOWCASE_MAX_COMMISSION_BP", 3000)  # a store's rate: at most 30 %
+SHOWCASE_MAX_ITEM_COMMISSION_BP = env_int("SHOWCASE_MAX_ITEM_COMMISSION_BP", 3000)  # a catalog item's own rate
+SHOWCASE_MIN_ATTRIBUTION_DAYS = env_int("SHOWCASE_MIN_ATTRIBUTION_DAYS", 1)
+SHOWCASE_MAX_ATTRIBUTION_DAYS = env_int("SHOWCASE_MAX_ATTRIBUTION_DAYS", 90)
+SHOWCASE_MIN_RETURN_DAYS = env_int("SHOWCASE_MIN_RETURN_DAYS", 7)  # commissions stay pending at least this long
+SHOWCASE_MAX_RETURN_DAYS = env_int("SHOWCASE_MAX_RETURN_DAYS", 365)
+
+
+def _check_showcase_limits() -> None:
+    """A bad limit stops the start, naming what is allowed."""
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise RuntimeError(f"{PREFIX}{what}")
+
+    for name, value in (("SHOWCASE_MAX_COMMISSION_BP", SHOWCASE_MAX_COMMISSION_BP),
+                        ("SHOWCASE_MAX_ITEM_COMMISSION_BP", SHOWCASE_MAX_ITEM_COMMISSION_BP),
+                        ("SHOWCASE_COMMISSION_BP", SHOWCASE_COMMISSION_BP)):
+        need(0 <= value <= 10000, f"{name} must be basis points from 0 to 10000, got {value}")
+    need(SHOWCASE_COMMISSION_BP <= SHOWCASE_MAX_COMMISSION_BP,
+         f"SHOWCASE_COMMISSION_BP must be at most SHOWCASE_MAX_COMMISSION_BP ({SHOWCASE_MAX_COMMISSION_BP}), "
+         f"got {SHOWCASE_COMMISSION_BP}")
+    for kind, low, high, default, floor in (
+            ("ATTRIBUTION", SHOWCASE_MIN_ATTRIBUTION_DAYS, SHOWCASE_MAX_ATTRIBUTION_DAYS, SHOWCASE_ATTRIBUTION_DAYS, 1),
+            ("RETURN", SHOWCASE_MIN_RETURN_DAYS, SHOWCASE_MAX_RETURN_DAYS, SHOWCASE_RETURN_DAYS, 0)):
+        need(floor <= low <= high <= 365, f"SHOWCASE_MIN_{kind}_DAYS and SHOWCASE_MAX_{kind}_DAYS must satisfy "
+                                          f"{floor} <= min <= max <= 365, got {low} and {high}")
+        need(low <= default <= high, f"SHOWCASE_{kind}_DAYS must be from {low} to {high}, got {default}")
+
+
+_check_showcase_limits()
 RATE_SHOWCASE_IMPORT = env_str("RATE_SHOWCASE_IMPORT", "60/3600")  # product-page imports per user (each fetches)
 RATE_STORE_CREATE = env_str("RATE_STORE_CREATE", "10/86400")  # partner stores a user creates on the web
 RATE_STORE_API = env_str("RATE_STORE_API", "6000/60")  # catalog and webhook requests per partner store

@@ -325,7 +325,8 @@ def test_commissions_and_earnings(api, clicked, store, signer, make_user, operat
     assert detail["trail"]["click"]["id"] == str(click.pk)
     assert [e["type"] for e in detail["trail"]["events"]] == ["order.paid", "order.refunded"]
     assert [(s["kind"], s["amount_before"], s["amount_after"]) for s in detail["trail"]["steps"]] == [
-        ("attributed", 0, 2000), ("refunded", 2000, 1500)]
+        ("attributed", 0, 2000), ("held", 2000, 2000), ("refunded", 2000, 1500), ("released", 1500, 1500)]
+    assert (detail["funding"], detail["held"], detail["paid_at"]) == ("held", 1500, None)
     assert "7 days" in detail["rule"]
     # the store's side (an operator here) sees it; anyone else gets 404
     assert api(operator).get(f"/api/v1/tastemaker/showcase/commissions/{row['id']}").status_code == 200
@@ -563,10 +564,13 @@ def test_store_management_permissions_and_secrets_once(api, make_user, operator)
         {**ITEM, "url": "https://shop.brand.example.com/p/1"}]}, content_type="application/json")
     assert r.status_code == 200
 
-    r = b.patch(f"/api/v1/tastemaker/showcase/stores/{sid}", {"name": "Brand Store II"})
-    assert r.status_code == 200 and r.json()["name"] == "Brand Store II" and r.json()["status"] == "approved"
     r = b.patch(f"/api/v1/tastemaker/showcase/stores/{sid}", {"commission_bp": 9999})
     assert r.status_code == 422 and r.json()["field"] == "commission_bp"
+    r = b.patch(f"/api/v1/tastemaker/showcase/stores/{sid}", {"name": "Brand Store"})  # the same name: no change
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    r = b.patch(f"/api/v1/tastemaker/showcase/stores/{sid}", {"name": "Brand Store II"})
+    assert r.status_code == 200 and r.json()["name"] == "Brand Store II" and r.json()["status"] == "pending"
+    api(operator).post(f"/api/v1/tastemaker/showcase/stores/{sid}/approve", {})
     r = b.patch(f"/api/v1/tastemaker/showcase/stores/{sid}", {"domains": ["evil.example.net"]})
     assert r.status_code == 200 and r.json()["status"] == "pending"  # back to an operator
 

@@ -65,6 +65,20 @@ def test_counts(seeded):
     assert {"en", "zh-hans"} <= langs
 
 
+def test_demo_commissions_are_paid_from_the_stores_deposits(seeded):
+    """The demo still shows paid commissions, each paid from its store's funded deposit; no platform
+    account moved for them."""
+    from tastemaker.payments.models import PLATFORM_KINDS, Entry
+    from tastemaker.showcase.models import Commission, PartnerStore
+
+    paid = Commission.objects.filter(paid_at__isnull=False)
+    assert paid.exists() and not paid.filter(held__gt=0).exists()
+    assert not Entry.objects.filter(account__kind__in=PLATFORM_KINDS).exists()
+    mall = PartnerStore.objects.get(owner__isnull=True)
+    deposit = mall.ledger_accounts.get(kind="store_deposit")
+    assert deposit.balance > 0  # funded by the operator, more than enough
+
+
 def test_demo_login_and_home_timeline(seeded):
     demo = User.objects.get(username=DEMO_USERNAME)
     assert demo.check_password(DEMO_PASSWORD)

@@ -50,6 +50,26 @@ def fund(db):
     return give
 
 
+def store_holding(amount: int, currency: str = "CNY", *, store=None):
+    """A partner store (made unless given) whose deposit holds ``amount`` for a commission, the way the
+    Showcase does it: a funder's wallet is credited as by a top-up, moved into the store's deposit, and
+    held (deposit -> store held). Returns the store."""
+    from tastemaker.accounts.models import User
+    from tastemaker.payments import services
+    from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
+    from tastemaker.showcase.models import PartnerStore
+
+    n = next(_refs)
+    if store is None:
+        store = PartnerStore.objects.create(name=f"Store {n}", name_key=f"store{n}", domains=[f"s{n}.example.com"])
+    funder = User.objects.create(username=f"funder{n}", email=f"funder{n}@example.com")
+    post_transaction("topup", [(provider_clearing("sandbox", currency), -amount), (wallet_for(funder, currency), amount)],
+                     reference=f"test-fund:{n}")
+    services.do_fund_store(funder, store.pk, amount, currency, reference=f"test-store-fund:{n}")
+    services.do_hold_for_commission(store.pk, amount, currency, reference=f"test-hold:{n}")
+    return store
+
+
 def assert_ledger_invariants() -> None:
     """Every transaction balanced per currency with >= 2 entries; all balances sum to zero per currency;
     cached balances equal the sum of entries; no wallet or held account negative."""

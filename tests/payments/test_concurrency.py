@@ -15,7 +15,7 @@ from tastemaker.payments.ledger import InsufficientFunds, wallet_for
 from tastemaker.payments.models import Entry, IdempotencyRecord, Transaction, Withdrawal
 from tastemaker.payments.providers import sandbox
 
-from .conftest import assert_ledger_invariants, run_threads
+from .conftest import assert_ledger_invariants, run_threads, store_holding
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 WORKERS = 8
@@ -133,8 +133,9 @@ def test_concurrent_notifications_credit_once(concurrent_db, make_user):
 
 def test_concurrent_commission_payouts_with_one_reference_pay_once(concurrent_db, make_user):
     creator = make_user()
+    store = store_holding(321)
     results = run_threads(WORKERS, list(range(40)), lambda _n: services.do_pay_commission(
-        user_id=creator.pk, amount=321, currency="CNY", reference="commission:race"))
+        store_id=store.pk, user_id=creator.pk, amount=321, currency="CNY", reference="commission:race"))
     assert {r.pk for r in results if isinstance(r, Transaction)} == {Transaction.objects.get(
         reference="commission:race").pk}
     assert all(isinstance(r, Transaction) for r in results), results

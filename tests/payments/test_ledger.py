@@ -12,9 +12,13 @@ from tastemaker.payments.ledger import (
     platform_account,
     post_transaction,
     provider_clearing,
+    store_deposit_for,
+    store_held_for,
     wallet_for,
 )
-from tastemaker.payments.models import Account, Entry, Hold, HoldStatus, Transaction
+from tastemaker.payments.models import PLATFORM_KINDS, Account, Entry, Hold, HoldStatus, Transaction
+
+from .conftest import store_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -88,26 +92,68 @@ def test_reference_makes_a_posting_idempotent(make_user, invariants):
 
 def test_commission_hook_pays_once_per_reference(make_user, invariants):
     creator = make_user()
-    tx1 = services.do_pay_commission(user_id=creator.pk, amount=1_234, currency="CNY", reference="commission:77")
-    tx2 = services.do_pay_commission(user_id=creator.pk, amount=1_234, currency="CNY", reference="commission:77")
+    store = store_holding(1_234)
+    pay = dict(store_id=store.pk, user_id=creator.pk, currency="CNY")
+    tx1 = services.do_pay_commission(**pay, amount=1_234, reference="commission:77")
+    tx2 = services.do_pay_commission(**pay, amount=1_234, reference="commission:77")
     assert tx1.pk == tx2.pk and tx1.kind == "commission"
     assert balance(creator) == 1_234
-    assert platform_account("commissions_payable", "CNY").balance == -1_234
+    # paid from what the store held for it; no platform account moved
+    assert store_held_for(store.pk, "CNY").balance == 0 and store_deposit_for(store.pk, "CNY").balance == 0
+    assert platform_account("commissions_payable", "CNY").balance == 0
+    assert not Entry.objects.filter(account__kind__in=PLATFORM_KINDS).exists()
     with pytest.raises(Conflict):
-        services.do_pay_commission(user_id=creator.pk, amount=999, currency="CNY", reference="commission:77")
+        services.do_pay_commission(**pay, amount=999, reference="commission:77")
     with pytest.raises(NotFound):
-        services.do_pay_commission(user_id=123, amount=5, currency="CNY", reference="commission:78")
+        services.do_pay_commission(store_id=store.pk, user_id=123, amount=5, currency="CNY", reference="commission:78")
+    invariants()
+
+
+def test_commission_is_paid_only_from_what_the_store_holds(make_user, invariants):
+    """A store that holds less than the commission pays nothing, and nothing else pays for it."""
+    creator = make_user()
+    store = store_holding(1_000)
+    with pytest.raises(InsufficientFunds):
+        services.do_pay_commission(store_id=store.pk, user_id=creator.pk, amount=1_001, currency="CNY",
+                                   reference="commission:short")
+    assert balance(creator) == 0 and store_held_for(store.pk, "CNY").balance == 1_000
+    assert not Transaction.objects.filter(reference="commission:short").exists()
+    invariants()
+
+
+def test_store_hold_release_and_withdrawal_of_what_is_free(make_user, fund, invariants):
+    from tastemaker.showcase.models import PartnerStore
+
+    brand = make_user()
+    store = PartnerStore.objects.create(name="Deposit Shop", name_key="depositshop", owner=brand)
+    fund(brand, 5_000)
+    services.do_fund_store(brand, store.pk, 3_000, "CNY", reference="dep:1")
+    services.do_fund_store(brand, store.pk, 3_000, "CNY", reference="dep:1")  # the same reference: once
+    assert balance(brand) == 2_000 and store_deposit_for(store.pk, "CNY").balance == 3_000
+    services.do_hold_for_commission(store.pk, 2_500, "CNY", reference="h:1")
+    with pytest.raises(InsufficientFunds):  # only 500 free
+        services.do_hold_for_commission(store.pk, 501, "CNY", reference="h:2")
+    with pytest.raises(InsufficientFunds):  # what is held cannot be taken back
+        services.do_withdraw_store_deposit(store.pk, brand, 501, "CNY")
+    services.do_release_for_commission(store.pk, 1_000, "CNY", reference="r:1")
+    services.do_withdraw_store_deposit(store.pk, brand, 1_500, "CNY")
+    assert balance(brand) == 3_500 and store_deposit_for(store.pk, "CNY").balance == 0
+    assert store_held_for(store.pk, "CNY").balance == 1_500
     invariants()
 
 
 def test_commission_reversal_for_a_refund(make_user, fund, invariants):
     creator = make_user()
     assert services.do_reverse_commission(reference="commission:never") is None
-    paid = services.do_pay_commission(user_id=creator.pk, amount=500, currency="CNY", reference="commission:80")
+    store = store_holding(500)
+    paid = services.do_pay_commission(store_id=store.pk, user_id=creator.pk, amount=500, currency="CNY",
+                                      reference="commission:80")
     rev = services.do_reverse_commission(reference="commission:80")
     assert rev.reverses_id == paid.pk and balance(creator) == 0
+    assert store_held_for(store.pk, "CNY").balance == 500  # back to the store
     assert services.do_reverse_commission(reference="commission:80").pk == rev.pk
-    services.do_pay_commission(user_id=creator.pk, amount=500, currency="CNY", reference="commission:81")
+    services.do_pay_commission(store_id=store.pk, user_id=creator.pk, amount=500, currency="CNY",
+                               reference="commission:81")
     services.do_transfer(creator, make_user(), 1, "CNY")
     with pytest.raises(InsufficientFunds):  # partly spent already
         services.do_reverse_commission(reference="commission:81")
@@ -203,14 +249,18 @@ def test_history_filters_and_keyset_pages(make_user, fund):
 def test_platform_overview_sums_to_zero(make_user, fund):
     alice = make_user()
     fund(alice, 700)
-    services.do_pay_commission(user_id=alice.pk, amount=300, currency="CNY", reference="c:1")
+    store = store_holding(300)
+    services.do_pay_commission(store_id=store.pk, user_id=alice.pk, amount=300, currency="CNY", reference="c:1")
     services.do_hold(alice, 200, "CNY")
     overview = selectors.platform_overview()
     cny = overview["currencies"]["CNY"]
     assert cny["balanced"] and cny["sum_of_all_balances"] == 0
     assert cny["wallets"] == 800 and cny["held"] == 200 and cny["pending_holds"] == 1
+    assert cny["store_deposits"] == 0  # the store's 300 went to alice
     kinds = {(a["kind"], a["provider"]): a["balance"] for a in overview["accounts"]}
-    assert kinds[("provider_clearing", "sandbox")] == -700 and kinds[("commissions_payable", "")] == -300
+    # the commission came from the store's money (its funder's top-up): the platform paid nothing
+    assert kinds[("provider_clearing", "sandbox")] == -1_000 and ("commissions_payable", "") not in kinds
+    assert not any(a["kind"].startswith("store_") for a in overview["accounts"])
 
 
 def test_wallet_cannot_go_negative_even_by_raw_sql(make_user):

@@ -25,8 +25,9 @@ from tastemaker.payments import selectors, services
 from tastemaker.payments.ledger import InsufficientFunds, platform_account
 from tastemaker.payments.models import Hold, Transaction
 from tastemaker.payments.providers import sandbox
+from tastemaker.showcase.models import PartnerStore
 
-from .conftest import assert_ledger_invariants
+from .conftest import assert_ledger_invariants, store_holding
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,7 @@ class _Rollback(Exception):
 
 class LedgerMachine(RuleBasedStateMachine):
     users: list = []
+    store = None  # the partner store whose deposit funds the commissions
 
     def __init__(self):
         super().__init__()
@@ -151,9 +153,13 @@ class LedgerMachine(RuleBasedStateMachine):
         previous = self.commissions.get(reference)
         if previous is not None and previous != (user.pk, amount, currency):
             with pytest.raises(Conflict):
-                services.do_pay_commission(user_id=user.pk, amount=amount, currency=currency, reference=reference)
+                services.do_pay_commission(store_id=self.store.pk, user_id=user.pk, amount=amount, currency=currency,
+                                           reference=reference)
             return
-        tx = services.do_pay_commission(user_id=user.pk, amount=amount, currency=currency, reference=reference)
+        if previous is None:  # the store funds it first: a commission is paid only from what its store holds
+            store_holding(amount, currency, store=self.store)
+        tx = services.do_pay_commission(store_id=self.store.pk, user_id=user.pk, amount=amount, currency=currency,
+                                        reference=reference)
         if previous is None:
             self.commissions[reference] = (user.pk, amount, currency)
             self.wallet[(user.pk, currency)] += amount
@@ -177,6 +183,7 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_ledger_against_a_model(make_user, settings):
     settings.CURRENCIES = CURRENCIES
     LedgerMachine.users = [make_user() for _ in range(4)]
+    LedgerMachine.store = PartnerStore.objects.create(name="Model Shop", name_key="modelshop")
     run_state_machine_as_test(LedgerMachine, settings=hsettings(
         max_examples=20, stateful_step_count=20, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]))

@@ -22,6 +22,7 @@ from tastemaker.showcase.models import (
     OrderEvent,
 )
 from tastemaker.showcase.services import (
+    FUNDING_STEPS,
     WebhookRejected,
     do_click_out,
     do_confirm_due_commissions,
@@ -73,7 +74,8 @@ def test_paid_order_attributes_commission(clicked, store, signer):
     assert c.confirm_after == Order.objects.get().paid_at + timedelta(days=15)
     t = selectors.trail(c)
     assert t["click"].pk == click.pk and [e.type for e in t["events"]] == ["order.paid"]
-    assert [s.kind for s in t["steps"]] == ["attributed"] and "7 days" in t["rule"]
+    assert [s.kind for s in t["steps"]] == ["attributed", "held"] and "7 days" in t["rule"]
+    assert c.held == 2000  # the store's deposit holds the commission while it is pending
 
 
 def test_deleting_the_post_keeps_the_commission_and_its_click(clicked, store, signer):
@@ -94,7 +96,7 @@ def test_deleting_the_post_keeps_the_commission_and_its_click(clicked, store, si
     do_receive_webhook(store, *signer.deliver("order.refunded", paid(click.pk, amount=5000, refund_id="r1")))
     c.refresh_from_db()
     assert (c.amount, c.click_id) == (1500, click.pk)
-    assert [s.kind for s in c.steps.order_by("id")] == ["attributed", "refunded"]
+    assert [s.kind for s in c.steps.order_by("id")] == ["attributed", "held", "refunded", "released"]
 
 
 def test_author_deletes_the_post_over_the_api_and_the_trail_stays(clicked, store, signer):
@@ -133,8 +135,12 @@ def test_partial_and_full_refunds(clicked, store, signer):
     do_receive_webhook(store, *signer.deliver("order.refunded", paid(click.pk, amount=15000, refund_id="r2")))
     c.refresh_from_db()
     assert (c.basis, c.amount, c.status) == (0, 0, CommissionStatus.VOIDED)
-    assert [s.kind for s in c.steps.order_by("id")] == ["attributed", "refunded", "refunded"]
-    assert [(s.amount_before, s.amount_after) for s in c.steps.order_by("id")] == [(0, 2000), (2000, 1500), (1500, 0)]
+    order_steps = c.steps.exclude(kind__in=FUNDING_STEPS).order_by("id")
+    assert [s.kind for s in order_steps] == ["attributed", "refunded", "refunded"]
+    assert [(s.amount_before, s.amount_after) for s in order_steps] == [(0, 2000), (2000, 1500), (1500, 0)]
+    # what the store's deposit held followed: 2000 held, 500 then 1500 released
+    assert [s.kind for s in c.steps.filter(kind__in=FUNDING_STEPS).order_by("id")] == ["held", "released", "released"]
+    assert c.held == 0
 
 
 def test_cancel_voids(clicked, store, signer):

@@ -43,6 +43,8 @@ from . import schemas as S
 from . import serializers as ser
 from .auth import BearerAuth, OptionalAuth, require_scope, viewer
 from .errors import READ, WRITE, responses
+from .payments import KEY_HEADER, _keyed
+from .payments import SCOPE as PAYMENTS_SCOPE
 
 log = logging.getLogger(__name__)
 router = Router(tags=["Showcase"])
@@ -215,6 +217,10 @@ class EarningsOut(Schema):
     confirmed: int = Field(description=f"Confirmed commissions, {MONEY}")
     confirmed_display: str
     voided_count: int
+    awaiting_funding: int = Field(description="Of the pending and confirmed commissions, what their stores have not "
+                                              f"funded yet (paid once they do), {MONEY}")
+    awaiting_funding_display: str
+    awaiting_funding_count: int
     by_post: list[EarningsRowOut]
     by_product: list[EarningsRowOut]
     daily: EarningsDailyOut
@@ -257,6 +263,12 @@ class CommissionOut(Schema):
     confirm_after: str | None = Field(description="When the return window closes")
     confirmed_at: str | None
     voided_at: str | None
+    funding: Literal["held", "awaiting_funding", "paid", "none"] = Field(
+        description="held: the store's deposit holds the amount (paid on confirmation); awaiting_funding: the store "
+                    "has not put the money in yet (paid once it does); paid: in the creator's wallet; none: voided "
+                    "or nothing owed")
+    held: int = Field(description=f"What the store's deposit holds for it, {MONEY}")
+    paid_at: str | None = Field(description="When it was paid from the store's funds into the creator's wallet")
 
 
 class ClickOutInfo(Schema):
@@ -298,6 +310,32 @@ class CommissionDetailOut(CommissionOut):
     trail: CommissionTrailOut
 
 
+class StoreDepositOut(Schema):
+    currency: str
+    available: int = Field(description=f"Free in the deposit: funds new commissions, or can be taken back; {MONEY}")
+    held: int = Field(description=f"Held for pending commissions, {MONEY}")
+    awaiting_funding: int = Field(description=f"What its commissions still need that it has not put in, {MONEY}")
+    awaiting_funding_count: int
+    paid: int = Field(description=f"Paid to creators so far, {MONEY}")
+    available_display: str
+    held_display: str
+    awaiting_funding_display: str
+
+
+class StoreDepositIn(Schema):
+    amount: StrictInt = Field(gt=0, description=MONEY)
+    currency: str | None = Field(None, description="Default: the instance's default currency")
+
+
+class StoreDepositMoveOut(Schema):
+    transaction_id: str
+    store_id: str
+    amount: int = Field(description=MONEY)
+    currency: str
+    amount_display: str
+    deposit: list[StoreDepositOut]
+
+
 class StoreOut(Schema):
     id: str
     name: str
@@ -313,6 +351,8 @@ class StoreOut(Schema):
     created_at: str
     decided_at: str | None
     decision_note: str
+    deposit: list[StoreDepositOut] = Field(description="The store's deposit per currency: it funds the commissions "
+                                                       "of the creators who sell for it")
 
 
 class StoreSecretsOut(StoreOut):
@@ -387,7 +427,17 @@ def _store(store: PartnerStore, request) -> dict:
         "webhook_url": request.build_absolute_uri(reverse("api:showcase_webhook", args=[store.pk])),
         "secrets_rotated_at": iso(store.secrets_rotated_at), "created_at": iso(store.created_at),
         "decided_at": iso(store.decided_at), "decision_note": store.decision_note,
+        "deposit": _deposit(store),
     }
+
+
+def _deposit(store: PartnerStore) -> list[dict]:
+    return [{"currency": f.currency, "available": f.available, "held": f.held, "awaiting_funding": f.awaiting,
+             "awaiting_funding_count": f.awaiting_count, "paid": f.paid,
+             "available_display": format_amount(f.available, f.currency),
+             "held_display": format_amount(f.held, f.currency),
+             "awaiting_funding_display": format_amount(f.awaiting, f.currency)}
+            for f in selectors.store_funds(store)]
 
 
 def _with_secrets(store: PartnerStore, created: services.StoreSecrets, request) -> dict:
@@ -417,6 +467,9 @@ def _commission(c) -> dict:
                   "cancelled_at": iso(order.cancelled_at)},
         "created_at": iso(c.created_at), "updated_at": iso(c.updated_at), "confirm_after": iso(c.confirm_after),
         "confirmed_at": iso(c.confirmed_at), "voided_at": iso(c.voided_at),
+        "funding": ("paid" if c.paid_at else "awaiting_funding" if c.awaiting_funding
+                    else "held" if c.held else "none"),
+        "held": c.held, "paid_at": iso(c.paid_at),
     }
 
 
@@ -616,6 +669,8 @@ def earnings(request, days: int = Query(30, ge=1, le=366)):
             "orders": e.orders, "conversion_rate": e.conversion_rate, "pending": e.pending,
             "pending_display": format_amount(e.pending, e.currency), "confirmed": e.confirmed,
             "confirmed_display": format_amount(e.confirmed, e.currency), "voided_count": e.voided_count,
+            "awaiting_funding": e.awaiting_funding, "awaiting_funding_count": e.awaiting_funding_count,
+            "awaiting_funding_display": format_amount(e.awaiting_funding, e.currency),
             "by_post": rows(e.by_post), "by_product": rows(e.by_product),
             "daily": {"days": [ser.iso(_utc(d)) for d in e.daily["days"]], "click_outs": e.daily["click_outs"],
                       "orders": e.daily["orders"]}}
@@ -704,7 +759,10 @@ def get_store(request, store_id: str):
 
 @router.patch("/v1/tastemaker/showcase/stores/{store_id}", auth=user_auth, response=responses({200: StoreOut}, WRITE),
               summary="Change a partner store",
-              description="A brand changing an approved store's domains or rate sends it back for approval.")
+              description="A brand changing anything an operator reviewed on an approved store (its name, domains, "
+                          "rate, attribution or return window) sends it back for approval. Rates and windows must "
+                          "be within the instance's limits (422 names them); a name another store has (in any "
+                          "letter case, width, spacing or punctuation) is refused (422).")
 def update_store(request, store_id: str, payload: StorePatchIn):
     require_scope(request, "write:accounts")
     store = _managed_store(request, store_id)
@@ -744,3 +802,40 @@ def approve_store(request, store_id: str, payload: StoreDecisionIn):
 def reject_store(request, store_id: str, payload: StoreDecisionIn):
     return _decide(request, store_id, payload, approve=False)
 
+
+# --- a store's deposit: it funds the commissions of the creators who sell for it --------------
+
+def _deposit_move(request, store_id: str, payload: StoreDepositIn, operation: str, move) -> HttpResponse:
+    require_scope(request, PAYMENTS_SCOPE)
+    store = _managed_store(request, store_id)
+    data = payload.model_dump()
+
+    def act():
+        currency = (payload.currency or settings.DEFAULT_CURRENCY).strip().upper()
+        tx = move(request.user, store, payload.amount, currency)
+        return 201, {"transaction_id": str(tx.pk), "store_id": str(store.pk), "amount": payload.amount,
+                     "currency": currency, "amount_display": format_amount(payload.amount, currency),
+                     "deposit": _deposit(store)}
+
+    return _keyed(request, f"showcase/stores/{store.pk}/{operation}", data, act)
+
+
+@router.post("/v1/tastemaker/showcase/stores/{store_id}/deposit", auth=user_auth,
+             response=responses({201: StoreDepositMoveOut}, (*WRITE, 409)), openapi_extra=KEY_HEADER,
+             summary="Fund a store's deposit from your wallet (it pays the store's commissions)",
+             description="Moves money from your wallet into the store's deposit, then holds (or pays, once confirmed) "
+                         "its commissions awaiting funding, oldest first. A brand store is funded by its brand, an "
+                         "operator-run store by an operator. 409 when your wallet lacks the amount. Send an "
+                         "`Idempotency-Key` header (a retry replays the first response). Needs the `payments` scope.")
+def fund_store_deposit(request, store_id: str, payload: StoreDepositIn):
+    return _deposit_move(request, store_id, payload, "deposit", services.do_fund_store_deposit)
+
+
+@router.post("/v1/tastemaker/showcase/stores/{store_id}/deposit/withdraw", auth=user_auth,
+             response=responses({201: StoreDepositMoveOut}, (*WRITE, 409)), openapi_extra=KEY_HEADER,
+             summary="Take back what is free in a store's deposit (not held for pending commissions)",
+             description="To the brand's wallet (only the brand that runs the store); an operator-run store's to the "
+                         "acting operator's. 409 when the free deposit lacks the amount. Send an `Idempotency-Key` "
+                         "header. Needs the `payments` scope.")
+def withdraw_store_deposit(request, store_id: str, payload: StoreDepositIn):
+    return _deposit_move(request, store_id, payload, "deposit/withdraw", services.do_withdraw_store_deposit)

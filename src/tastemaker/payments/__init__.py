@@ -8,8 +8,13 @@ Writes (``payments.services``; errors are ``core.errors`` with translated messag
     do_capture(hold, amount=None, *, to=None, memo="") -> Transaction   # partial: the rest goes back
     do_release(hold, memo="") -> Transaction
     do_reverse(tx, *, initiator=None, memo="") -> Transaction          # transfers, commissions, ...
-    do_pay_commission(*, user_id, amount, currency, reference) -> Transaction   # Showcase hook
-    do_reverse_commission(*, reference) -> Transaction | None                    # refunded order
+    # a partner store's deposit funds its creators' commissions (Showcase hooks; no platform account moves):
+    do_fund_store(funder, store_id, amount, currency, *, reference=None) -> Transaction   # wallet -> deposit
+    do_withdraw_store_deposit(store_id, to_user, amount, currency, *, reference=None) -> Transaction
+    do_hold_for_commission(store_id, amount, currency, *, reference) -> Transaction  # deposit -> store held
+    do_release_for_commission(store_id, amount, currency, *, reference) -> Transaction  # store held -> deposit
+    do_pay_commission(*, store_id, user_id, amount, currency, reference) -> Transaction  # store held -> wallet
+    do_reverse_commission(*, reference) -> Transaction | None
     do_start_topup(user, amount, currency, provider) -> (TopUp, redirect_url)
     do_handle_notification(provider, params) -> "success" | "failure"
     do_query_topup(topup) -> TopUp
@@ -20,6 +25,7 @@ Writes (``payments.services``; errors are ``core.errors`` with translated messag
     do_process_withdrawal(withdrawal_id) -> Withdrawal                  # the job; safe to re-run
     do_settle(provider, currency, day, amount) -> Transaction | None
   Accounts: ledger.wallet_for(user, currency), ledger.platform_account(kind, currency),
+  ledger.store_deposit_for(store_id, currency), ledger.store_held_for(store_id, currency),
   ledger.provider_clearing(provider, currency); the low-level ledger.post_transaction(kind, legs, ...).
 
 Reads (``payments.selectors``)

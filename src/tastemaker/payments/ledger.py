@@ -44,7 +44,7 @@ Leg = tuple[Account, int]
 
 
 class InsufficientFunds(Conflict):
-    """A wallet (or held account) would go below zero. HTTP 409."""
+    """A wallet, held account or store deposit would go below zero. HTTP 409."""
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -81,11 +81,26 @@ def held_account_for(user, currency: str) -> Account:
                           currency=check_currency(currency))
 
 
+def store_deposit_for(store_id: int, currency: str) -> Account:
+    """A partner store's deposit: what it has put in to fund its creators' commissions (never negative)."""
+    return _get_or_create(kind=AccountKind.STORE_DEPOSIT, store_id=store_id, owner=None, provider="",
+                          currency=check_currency(currency))
+
+
+def store_held_for(store_id: int, currency: str) -> Account:
+    """What of a partner store's deposit is held for its pending commissions (never negative)."""
+    return _get_or_create(kind=AccountKind.STORE_HELD, store_id=store_id, owner=None, provider="",
+                          currency=check_currency(currency))
+
+
 def platform_account(kind: str, currency: str) -> Account:
-    """``platform_revenue``, ``commissions_payable`` or ``promotion_spend`` in ``currency``."""
+    """``platform_revenue``, ``commissions_payable`` or ``promotion_spend`` in ``currency``.
+
+    No flow pays commissions through ``commissions_payable`` any more: a store's commissions are paid
+    from its own deposit (``store_deposit_for``); the kind stays for the ledger's history."""
     if kind not in PLATFORM_KINDS:
         raise ValidationFailed(_("%(kind)s is not a platform account.") % {"kind": kind})
-    return _get_or_create(kind=kind, owner=None, provider="", currency=check_currency(currency))
+    return _get_or_create(kind=kind, owner=None, store=None, provider="", currency=check_currency(currency))
 
 
 def provider_clearing(provider: str, currency: str) -> Account:
@@ -102,7 +117,7 @@ def _provider_account(kind: str, provider: str, currency: str) -> Account:
     assert kind in PROVIDER_KINDS
     if not provider or len(provider) > 24:
         raise ValidationFailed(_("Unknown payment provider."))
-    return _get_or_create(kind=kind, owner=None, provider=provider, currency=check_currency(currency))
+    return _get_or_create(kind=kind, owner=None, store=None, provider=provider, currency=check_currency(currency))
 
 
 def _user_id(user) -> int:
@@ -143,6 +158,14 @@ def post_transaction(kind: str, legs: Sequence[Leg], *, reference: str | None = 
     try:
         with transaction.atomic():
             return _post(kind, legs, reference=reference, memo=memo[:200], reverses=reverses, initiator=initiator)
+    except InsufficientFunds:
+        # a concurrent post of the same reference committed first and spent the balance this one needed
+        # (a store's hold paid once by two workers): that one is the answer, not "insufficient funds"
+        if reference is not None:
+            existing = Transaction.objects.filter(reference=reference).first()
+            if existing is not None:
+                return _existing_for(existing, kind, legs)
+        raise
     except IntegrityError:
         # a concurrent post of the same reference (or reversal) committed first
         if reference is not None:

@@ -6,6 +6,9 @@ The ledger (``Account``, ``Transaction``, ``Entry``)
     zero per currency, so the sum of all balances of a currency is always zero: money only moves.
     A user's wallet balance is what the platform owes the user; system accounts may go negative
     (the provider clearing account is negative while a provider holds top-up money for us).
+    A partner store has a deposit and a held account (``store_deposit``, ``store_held``): what it has
+    put in to fund its creators' commissions, and what of it is held for pending ones. They never go
+    negative, so a commission is only ever paid from money its store put in.
     Entries and transactions are never updated or deleted: database triggers refuse it
     (migration 0002); a mistake is corrected by a reversal transaction.
 
@@ -42,12 +45,15 @@ class AccountKind(models.TextChoices):
     PROMOTION_SPEND = "promotion_spend", _("promotion spend")
     PROVIDER_CLEARING = "provider_clearing", _("provider clearing")  # per provider: in flight at the provider
     PROVIDER_SETTLED = "provider_settled", _("provider settled")  # per provider: settled to the platform's bank
+    STORE_DEPOSIT = "store_deposit", _("store deposit")  # per partner store: what it has put in for commissions
+    STORE_HELD = "store_held", _("store deposit held")  # per partner store: held for its pending commissions
 
 
 USER_KINDS = (AccountKind.WALLET, AccountKind.HELD)  # owned by a user; never negative
 PLATFORM_KINDS = (AccountKind.PLATFORM_REVENUE, AccountKind.COMMISSIONS_PAYABLE, AccountKind.PROMOTION_SPEND)
 PROVIDER_KINDS = (AccountKind.PROVIDER_CLEARING, AccountKind.PROVIDER_SETTLED)
-NONNEGATIVE_KINDS = USER_KINDS
+STORE_KINDS = (AccountKind.STORE_DEPOSIT, AccountKind.STORE_HELD)  # owned by a partner store; never negative
+NONNEGATIVE_KINDS = (*USER_KINDS, *STORE_KINDS)
 
 
 class Account(models.Model):
@@ -58,6 +64,9 @@ class Account(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="ledger_accounts")
     provider = models.CharField(max_length=24, blank=True, default="")
+    # a partner store's deposit (and what of it is held): the store funds its creators' commissions from it
+    store = models.ForeignKey("showcase.PartnerStore", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="ledger_accounts")
     currency = models.CharField(max_length=3)
     # cached sum of this account's entries, kept by ledger.post_transaction in the same transaction
     balance = models.BigIntegerField(default=0)
@@ -68,18 +77,23 @@ class Account(models.Model):
             models.CheckConstraint(condition=~Q(kind__in=NONNEGATIVE_KINDS) | Q(balance__gte=0),
                                    name="payments_account_wallet_nonnegative"),
             models.CheckConstraint(
-                condition=(Q(kind__in=USER_KINDS, owner__isnull=False, provider="")
-                           | (Q(kind__in=PROVIDER_KINDS, owner__isnull=True) & ~Q(provider=""))
-                           | Q(kind__in=PLATFORM_KINDS, owner__isnull=True, provider="")),
+                condition=(Q(kind__in=USER_KINDS, owner__isnull=False, provider="", store__isnull=True)
+                           | (Q(kind__in=PROVIDER_KINDS, owner__isnull=True, store__isnull=True) & ~Q(provider=""))
+                           | Q(kind__in=PLATFORM_KINDS, owner__isnull=True, provider="", store__isnull=True)
+                           | Q(kind__in=STORE_KINDS, owner__isnull=True, provider="", store__isnull=False)),
                 name="payments_account_kind_shape"),
             models.UniqueConstraint(fields=["kind", "owner", "currency"], condition=Q(owner__isnull=False),
                                     name="payments_account_unique_owned"),
-            models.UniqueConstraint(fields=["kind", "provider", "currency"], condition=Q(owner__isnull=True),
+            models.UniqueConstraint(fields=["kind", "provider", "currency"],
+                                    condition=Q(owner__isnull=True, store__isnull=True),
                                     name="payments_account_unique_system"),
+            models.UniqueConstraint(fields=["kind", "store", "currency"], condition=Q(store__isnull=False),
+                                    name="payments_account_unique_store"),
         ]
 
     def __str__(self) -> str:
-        who = f"@{self.owner_id}" if self.owner_id else self.provider or "platform"
+        who = (f"@{self.owner_id}" if self.owner_id else f"store {self.store_id}" if self.store_id
+               else self.provider or "platform")
         return f"{self.kind}:{who}:{self.currency}"
 
     @property

@@ -21,6 +21,7 @@ from tastemaker.core.money import format_amount
 from tastemaker.core.pagination import Page, apply_keyset
 
 from .models import (
+    STORE_KINDS,
     USER_KINDS,
     Account,
     AccountKind,
@@ -201,14 +202,17 @@ def payout_accounts(user) -> list[PayoutAccount]:
 def platform_overview() -> dict:
     """For the operator page: every system account's balance, wallet totals and pending holds per
     currency, and the zero-sum check (all balances of a currency add up to zero)."""
-    system = list(Account.objects.filter(owner__isnull=True).order_by("currency", "kind", "provider"))
+    system = list(Account.objects.filter(owner__isnull=True, store__isnull=True)
+                  .order_by("currency", "kind", "provider"))
     per_currency: dict[str, dict] = {}
     for row in Account.objects.values("currency").annotate(
             total=Sum("balance"), wallets=Sum("balance", filter=Q(kind=AccountKind.WALLET)),
             held=Sum("balance", filter=Q(kind=AccountKind.HELD)),
+            store_deposits=Sum("balance", filter=Q(kind__in=STORE_KINDS)),
             wallet_count=Count("id", filter=Q(kind=AccountKind.WALLET))):
         per_currency[row["currency"]] = {"sum_of_all_balances": row["total"] or 0, "wallets": row["wallets"] or 0,
                                          "held": row["held"] or 0, "wallet_count": row["wallet_count"],
+                                         "store_deposits": row["store_deposits"] or 0,
                                          "balanced": (row["total"] or 0) == 0}
     pending = dict(Hold.objects.filter(status=HoldStatus.PENDING).values("currency").annotate(n=Count("id"))
                    .values_list("currency", "n"))

@@ -40,12 +40,13 @@ from .ledger import (
     post_transaction,
     provider_clearing,
     provider_settled,
+    store_deposit_for,
+    store_held_for,
     wallet_for,
     wallets_for,
 )
 from .models import (
     Account,
-    AccountKind,
     Entry,
     Hold,
     HoldStatus,
@@ -74,9 +75,11 @@ REVERSIBLE = {TransactionKind.TRANSFER, TransactionKind.COMMISSION, TransactionK
 
 __all__ = [
     "FAILURE", "SUCCESS", "InsufficientFunds", "do_bind_payout_account", "do_capture", "do_handle_notification",
-    "do_hold", "do_pay_commission", "do_process_withdrawal", "do_query_topup", "do_release",
-    "do_request_withdrawal", "do_reverse", "do_reverse_commission", "do_settle", "do_start_topup", "do_transfer",
-    "do_unbind_payout_account", "held_account_for", "platform_account", "provider_clearing", "wallet_for",
+    "do_fund_store", "do_hold", "do_hold_for_commission", "do_pay_commission", "do_process_withdrawal",
+    "do_query_topup", "do_release", "do_release_for_commission", "do_request_withdrawal", "do_reverse",
+    "do_reverse_commission", "do_settle", "do_start_topup", "do_transfer", "do_unbind_payout_account",
+    "do_withdraw_store_deposit", "held_account_for", "platform_account", "provider_clearing", "store_deposit_for",
+    "store_held_for", "wallet_for",
 ]
 
 
@@ -99,28 +102,71 @@ def do_transfer(from_user: User, to_user: User, amount: int, currency: str, *, m
                             reference=reference, initiator=from_user)
 
 
-def do_pay_commission(*, user_id: int, amount: int, currency: str, reference: str) -> Transaction:
-    """A confirmed commission: commissions payable -> the creator's wallet. Called by the Showcase app.
+# --- partner stores' deposits: a store's commissions are the store's money -----------------------
+#
+# A store funds its creators' commissions from its own deposit (``store_deposit``). While a commission is
+# pending, its amount is held (deposit -> the store's ``store_held``); a refund or a void releases it; the
+# confirmation pays it from that hold to the creator's wallet. No platform account is on any of these
+# legs, so the platform never carries a store's debt: a commission its store has not funded waits.
+
+def do_fund_store(funder: User, store_id: int, amount: int, currency: str, *, reference: str | None = None,
+                  memo: str = "") -> Transaction:
+    """Move ``amount`` from the funder's wallet into a store's deposit. The caller (the Showcase) checks
+    that the funder may fund this store. ``InsufficientFunds`` if the wallet lacks it; ``reference`` makes
+    it idempotent (``store-fund:<key>``)."""
+    amount, currency = _amount(amount), check_currency(currency)
+    source, deposit = wallet_for(funder, currency), store_deposit_for(store_id, currency)
+    return post_transaction(TransactionKind.TRANSFER, [(source, -amount), (deposit, amount)],
+                            reference=reference, memo=memo or _("deposit for commissions"), initiator=funder)
+
+
+def do_withdraw_store_deposit(store_id: int, to_user: User, amount: int, currency: str, *,
+                              reference: str | None = None, initiator: User | None = None) -> Transaction:
+    """Move what is free in a store's deposit (not held for pending commissions) to ``to_user``'s wallet.
+    ``InsufficientFunds`` if the free deposit lacks it."""
+    amount, currency = _amount(amount), check_currency(currency)
+    deposit, target = store_deposit_for(store_id, currency), wallet_for(to_user, currency)
+    return post_transaction(TransactionKind.TRANSFER, [(deposit, -amount), (target, amount)], reference=reference,
+                            memo=_("withdrawn from a store deposit"), initiator=initiator)
+
+
+def do_hold_for_commission(store_id: int, amount: int, currency: str, *, reference: str) -> Transaction:
+    """Hold ``amount`` of a store's deposit for a pending commission (deposit -> store held).
+    ``InsufficientFunds`` (nothing moves) when the deposit lacks it."""
+    amount, currency = _amount(amount), check_currency(currency)
+    legs = [(store_deposit_for(store_id, currency), -amount), (store_held_for(store_id, currency), amount)]
+    return post_transaction(TransactionKind.HOLD, legs, reference=reference, memo=_("held for a commission"))
+
+
+def do_release_for_commission(store_id: int, amount: int, currency: str, *, reference: str) -> Transaction:
+    """Give ``amount`` held for a commission back to the store's deposit (a refund or a void)."""
+    amount, currency = _amount(amount), check_currency(currency)
+    legs = [(store_held_for(store_id, currency), -amount), (store_deposit_for(store_id, currency), amount)]
+    return post_transaction(TransactionKind.RELEASE, legs, reference=reference, memo=_("commission hold released"))
+
+
+def do_pay_commission(*, store_id: int, user_id: int, amount: int, currency: str, reference: str) -> Transaction:
+    """A confirmed commission: from what its store holds for it to the creator's wallet. Called by the
+    Showcase once it has held the full amount (``do_hold_for_commission``); ``InsufficientFunds`` otherwise.
 
     Idempotent by ``reference`` (e.g. ``"commission:<id>"``): a second call with the same reference
-    returns the same transaction and moves nothing; the same reference with another amount or user is
-    ``Conflict``.
+    returns the same transaction and moves nothing; the same reference with another amount, store or user
+    is ``Conflict``.
     """
     amount, currency = _amount(amount), check_currency(currency)
     if not reference:
         raise ValidationFailed(_("A commission payout needs a reference."))
     if not User.objects.filter(pk=user_id).exists():
         raise NotFound(_("Account not found."))
-    payable = platform_account(AccountKind.COMMISSIONS_PAYABLE, currency)
-    return post_transaction(TransactionKind.COMMISSION, [(payable, -amount), (wallet_for(user_id, currency), amount)],
+    held = store_held_for(store_id, currency)
+    return post_transaction(TransactionKind.COMMISSION, [(held, -amount), (wallet_for(user_id, currency), amount)],
                             reference=reference, memo=_("commission"))
 
 
 def do_reverse_commission(*, reference: str) -> Transaction | None:
-    """Take back a commission paid with ``do_pay_commission(reference=...)`` (a refunded order): the
-    creator's wallet -> commissions payable, once. None if it was never paid. ``InsufficientFunds`` if
-    the creator has already spent or withdrawn it (the caller decides what then: e.g. net it against
-    the next payout)."""
+    """Take back a commission paid with ``do_pay_commission(reference=...)``: the creator's wallet -> the
+    store's held account, once. None if it was never paid. ``InsufficientFunds`` if the creator has already
+    spent or withdrawn it (the caller decides what then)."""
     tx = Transaction.objects.filter(reference=reference, kind=TransactionKind.COMMISSION).first()
     if tx is None:
         return None

@@ -1,7 +1,12 @@
 """Showcase demo data for ``tastemaker seed-demo``: two partner stores (one run by a brand account), a
 catalog with products both stores sell, showcase posts by experts (and by the demo account), fans'
 click-outs, and orders reported through real signed webhooks — some refunded, some past their return
-window and confirmed — so storefronts, product pages, earnings and trails have something to show."""
+window and confirmed — so storefronts, product pages, earnings and trails have something to show.
+
+Commissions are the stores' money: the operator funds the mall's deposit and the brand its store's, each
+from a wallet credited the way a sandbox top-up is (provider clearing -> wallet), with idempotency
+references. The brand store's deposit is deliberately small, so some of its commissions show "awaiting
+store funding" until the brand adds more."""
 
 from __future__ import annotations
 
@@ -23,12 +28,15 @@ from .services import (
     do_confirm_due_commissions,
     do_create_showcase_post,
     do_create_store,
+    do_fund_store_deposit,
     do_receive_webhook,
     do_upsert_catalog,
     link_target,
 )
 
 BRAND_USERNAME = "demo_brand"
+MALL_DEPOSIT = 5_000_000  # ¥50,000: the mall pays every commission
+SHOP_DEPOSIT = 200_000  # ¥2,000: the brand store runs short, so some commissions await its funding
 REASONS_EN = [
     "I have used it every day for a month: it does exactly what it promises and feels well made.",
     "Compared with the three others I tried, this one is the best value and the easiest to live with.",
@@ -53,6 +61,18 @@ def _sign(secret: str, kind: str, data: dict) -> tuple[bytes, dict]:
     return body.encode(), headers
 
 
+def _fund(funder: User, store: PartnerStore, amount: int) -> None:
+    """Credit the funder's wallet as a sandbox top-up does (provider clearing -> wallet), then move it into
+    the store's deposit. Both keyed, so a second seeding moves nothing twice."""
+    from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
+    from tastemaker.payments.models import TransactionKind
+
+    post_transaction(TransactionKind.TOPUP, [(provider_clearing("sandbox", "CNY"), -amount),
+                                             (wallet_for(funder, "CNY"), amount)],
+                     reference=f"demo-topup:{store.pk}", memo="sandbox demo top-up")
+    do_fund_store_deposit(funder, store, amount, "CNY", reference=f"demo-deposit:{store.pk}")
+
+
 def seed_showcase(*, operator: User, experts: list[tuple[int, str, str]], fan_ids: list[int], demo_id: int,
                   topics: dict, pool: list[dict], rng: random.Random, posts_per_expert: int = 2) -> dict:
     """``experts``: (user id, vertical slug, language). Returns counts for the summary line."""
@@ -70,6 +90,8 @@ def seed_showcase(*, operator: User, experts: list[tuple[int, str, str]], fan_id
     from .services import do_decide_store
 
     do_decide_store(operator, shop, approve=True, note="demo")
+    _fund(operator, mall, MALL_DEPOSIT)
+    _fund(brand, shop, SHOP_DEPOSIT)
     secrets_by_store = {mall.pk: mall_secrets.webhook_secret, shop.pk: shop_secrets.webhook_secret}
 
     # the catalog: every topic item at the mall; half of them at the brand store too (same GTIN)

@@ -6,6 +6,8 @@ Money is integer minor units with a currency (core.money); never a float.
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tastemaker.core.ids import new_id
+
+
+def store_name_key(name: str) -> str:
+    """How store names are compared: NFKC (full-width and compatibility forms), case-folded, letters and
+    digits only (spaces, punctuation, symbols and invisible characters dropped). "Ｔａｓｔｅｍａｋｅｒ  MALL!"
+    and "tastemaker mall" are one name."""
+    folded = unicodedata.normalize("NFKC", name or "").casefold()
+    return "".join(ch for ch in unicodedata.normalize("NFKC", folded)
+                   if unicodedata.category(ch)[0] in "LN")[:100]
 
 
 class StoreStatus(models.TextChoices):
@@ -28,6 +39,9 @@ class PartnerStore(models.Model):
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     name = models.CharField(_("name"), max_length=100)
+    # the name folded for comparison (NFKC, case-folded, letters and digits only): unique, so no store can
+    # take another's name in other letter case, full-width forms or with other spacing or punctuation
+    name_key = models.CharField(max_length=100, unique=True, null=True, blank=True, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="partner_stores")  # the brand account that runs it (None: operator's)
     status = models.CharField(max_length=10, choices=StoreStatus.choices, default=StoreStatus.PENDING)
@@ -51,6 +65,10 @@ class PartnerStore(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = store_name_key(self.name) or None  # in step with the name, whoever saves it (the admin too)
+        super().save(*args, **kwargs)
 
     @property
     def approved(self) -> bool:
@@ -254,14 +272,28 @@ class Commission(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     payout_reference = models.CharField(max_length=64, blank=True)  # the ledger transaction's reference
+    # what the store's deposit holds for it (pending); less than ``amount`` while the store has not funded it
+    held = models.BigIntegerField(default=0)
+    ledger_seq = models.PositiveIntegerField(default=0)  # numbers its hold/release references, once each
+    paid_at = models.DateTimeField(null=True, blank=True)  # paid from the store's funds to the creator's wallet
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["creator", "-id"], name="showcase_commission_creator"),
-                   models.Index(fields=["status", "confirm_after"], name="showcase_commission_due")]
+                   models.Index(fields=["status", "confirm_after"], name="showcase_commission_due"),
+                   # confirmed but not paid yet: waiting for its store to fund it (the job retries them)
+                   models.Index(fields=["store", "id"], name="showcase_commission_unpaid",
+                                condition=Q(status="confirmed", paid_at__isnull=True))]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0) & Q(basis__gte=0),
-                                              name="showcase_commission_nonneg")]
+                                              name="showcase_commission_nonneg"),
+                       models.CheckConstraint(condition=Q(held__gte=0) & Q(held__lte=models.F("amount")),
+                                              name="showcase_commission_held_range")]
+
+    @property
+    def awaiting_funding(self) -> bool:
+        """Not voided, not paid, and its store has not put in (all of) its amount yet."""
+        return self.status != CommissionStatus.VOIDED and self.paid_at is None and self.held < self.amount
 
 
 class CommissionStep(models.Model):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from .models import (
@@ -201,6 +201,42 @@ def store_for(user, store_id: int) -> PartnerStore | None:
     return store
 
 
+@dataclass
+class StoreFunds:
+    """A store's deposit in one currency: what is free, what is held for its pending commissions, and
+    what its commissions still need that it has not put in."""
+
+    currency: str
+    available: int = 0  # free in the deposit: funds new commissions, or can be taken back
+    held: int = 0  # held for pending commissions
+    awaiting: int = 0  # what its commissions awaiting funding still need (amount − held)
+    awaiting_count: int = 0
+    paid: int = 0  # paid to creators so far
+
+
+def store_funds(store: PartnerStore) -> list[StoreFunds]:
+    """Per currency (the default first): the store's deposit, holds and unfunded commissions."""
+    from tastemaker.payments.models import Account, AccountKind
+
+    rows: dict[str, StoreFunds] = {settings.DEFAULT_CURRENCY: StoreFunds(settings.DEFAULT_CURRENCY)}
+    for kind, currency, balance in Account.objects.filter(store=store).values_list("kind", "currency", "balance"):
+        row = rows.setdefault(currency, StoreFunds(currency))
+        if kind == AccountKind.STORE_DEPOSIT:
+            row.available = balance
+        elif kind == AccountKind.STORE_HELD:
+            row.held = balance
+    waiting = (Commission.objects.filter(store=store, status__in=[CommissionStatus.PENDING, CommissionStatus.CONFIRMED],
+                                         paid_at__isnull=True, held__lt=F("amount"))
+               .values("currency").annotate(n=Count("id"), need=Sum(F("amount") - F("held"))))
+    for w in waiting:
+        row = rows.setdefault(w["currency"], StoreFunds(w["currency"]))
+        row.awaiting, row.awaiting_count = w["need"] or 0, w["n"]
+    for currency, total in (Commission.objects.filter(store=store, paid_at__isnull=False).values("currency")
+                            .annotate(s=Sum("amount")).values_list("currency", "s")):
+        rows.setdefault(currency, StoreFunds(currency)).paid = total or 0
+    return list(rows.values())
+
+
 # --- commissions and earnings ---------------------------------------------------------------
 
 def commissions(*, creator_id: int | None = None, store_id: int | None = None, status: str | None = None,
@@ -293,6 +329,9 @@ class Earnings:
     by_post: list[EarningsRow]
     by_product: list[EarningsRow]
     daily: dict[str, list]  # {"days": [...epoch seconds], "click_outs": [...], "orders": [...]}
+    # of the pending and confirmed commissions: what their stores have not put in yet (paid once they do)
+    awaiting_funding: int = 0
+    awaiting_funding_count: int = 0
 
     @property
     def conversion_rate(self) -> float | None:
@@ -316,6 +355,9 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
         confirmed=Sum("amount", filter=Q(status=CommissionStatus.CONFIRMED)),
         voided=Count("pk", filter=Q(status=CommissionStatus.VOIDED)),
         orders=Count("pk"))
+    awaiting = Q(status__in=[CommissionStatus.PENDING, CommissionStatus.CONFIRMED], paid_at__isnull=True,
+                 held__lt=F("amount"))
+    unfunded = comms.aggregate(need=Sum(F("amount") - F("held"), filter=awaiting), n=Count("pk", filter=awaiting))
     posts: dict[int, EarningsRow] = {}
     cards = {c.pk: c.title for c in ProductCard.objects.filter(creator_id=creator_id).only("pk", "title")}
     for post_id, n in per_post.items():
@@ -358,5 +400,6 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
                     orders=sums["orders"] or 0, pending=sums["pending"] or 0, confirmed=sums["confirmed"] or 0,
                     voided_count=sums["voided"] or 0, by_post=sorted(posts.values(), key=order_key),
                     by_product=sorted(products.values(), key=order_key),
-                    daily={"days": day_list, "click_outs": click_series, "orders": order_series})
+                    daily={"days": day_list, "click_outs": click_series, "orders": order_series},
+                    awaiting_funding=unfunded["need"] or 0, awaiting_funding_count=unfunded["n"] or 0)
 

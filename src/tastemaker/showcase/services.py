@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -41,6 +42,7 @@ from .models import (
     Product,
     ProductCard,
     StoreStatus,
+    store_name_key,
 )
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,15 @@ REASON_MIN_CJK = 8  # Chinese text: at least a short sentence
 REASON_MAX = 1000
 CATALOG_BATCH_MAX = 500
 MAX_DOMAINS = 20
-MAX_RATE_BP = 9000  # 90 %
+# what a store may set: settings (TASTEMAKER_SHOWCASE_MAX_COMMISSION_BP and friends), read at each check
+REVIEWED_FIELDS = ("name", "domains", "commission_bp", "attribution_days", "return_days")
+
+
+def store_limits() -> dict[str, tuple[int, int]]:
+    """The allowed range of each number a store sets, from the settings."""
+    return {"commission_bp": (0, settings.SHOWCASE_MAX_COMMISSION_BP),
+            "attribution_days": (settings.SHOWCASE_MIN_ATTRIBUTION_DAYS, settings.SHOWCASE_MAX_ATTRIBUTION_DAYS),
+            "return_days": (settings.SHOWCASE_MIN_RETURN_DAYS, settings.SHOWCASE_MAX_RETURN_DAYS)}
 
 
 # --- partner stores -------------------------------------------------------------------------
@@ -65,10 +75,17 @@ class StoreSecrets:
     webhook_secret: str
 
 
-def _check_store_fields(name: str, domains, commission_bp, attribution_days, return_days) -> dict:
+def _check_store_fields(name: str, domains, commission_bp, attribution_days, return_days,
+                        store: PartnerStore | None = None) -> dict:
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed(_("A store needs a name of at most 100 characters."), field="name")
+    key = store_name_key(name)
+    if not key:
+        raise ValidationFailed(_("A store name needs letters or digits."), field="name")
+    if PartnerStore.objects.filter(name_key=key).exclude(pk=store.pk if store else None).exists():
+        raise ValidationFailed(_("Another partner store already has this name (or one that differs only in letter "
+                                 "case, width, spacing or punctuation)."), field="name")
     if isinstance(domains, str):
         domains = [d for d in re.split(r"[\s,]+", domains) if d]
     if not isinstance(domains, list | tuple) or not domains:
@@ -80,17 +97,30 @@ def _check_store_fields(name: str, domains, commission_bp, attribution_days, ret
         host = links.normalise_domain(str(d))
         if host not in clean:
             clean.append(host)
-    out = {"name": name, "domains": clean}
-    for key, value, low, high in (("commission_bp", commission_bp, 0, MAX_RATE_BP),
-                                  ("attribution_days", attribution_days, 1, 90),
-                                  ("return_days", return_days, 0, 365)):
+    out = {"name": name, "name_key": key, "domains": clean}
+    limits = store_limits()
+    for key, value in (("commission_bp", commission_bp), ("attribution_days", attribution_days),
+                       ("return_days", return_days)):
         if value is None:
             continue
+        low, high = limits[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValidationFailed(_("%(field)s must be a whole number from %(low)d to %(high)d.")
                                    % {"field": key, "low": low, "high": high}, field=key)
         out[key] = value
     return out
+
+
+def _save_store(store: PartnerStore, **kwargs) -> None:
+    """Save; a concurrent store that took the same name (the unique name key) is the same 422."""
+    try:
+        with transaction.atomic():
+            store.save(**kwargs)
+    except IntegrityError:
+        if PartnerStore.objects.filter(name_key=store.name_key).exclude(pk=store.pk).exists():
+            raise ValidationFailed(_("Another partner store already has this name (or one that differs only in "
+                                     "letter case, width, spacing or punctuation)."), field="name") from None
+        raise
 
 
 def _new_secrets(store: PartnerStore) -> StoreSecrets:
@@ -118,25 +148,27 @@ def do_create_store(actor: User, *, name: str, domains, commission_bp: int | Non
     elif actor.is_suspended:
         raise Forbidden(_("This account is suspended."))
     created = _new_secrets(store)
-    store.save()
+    _save_store(store)
     return store, created
 
 
 def do_update_store(actor: User, store: PartnerStore, **changes) -> PartnerStore:
+    """Change a store. A brand changing anything an operator reviewed (its name, domains, rate or windows)
+    sends an approved store back to review; saving the same values (the web form always sends them all)
+    does not. An operator's change is itself the review."""
     _check_store_admin(actor, store)
     current = {"name": store.name, "domains": store.domains, "commission_bp": None, "attribution_days": None,
                "return_days": None}
     current.update({k: v for k, v in changes.items() if k in current})
-    fields = _check_store_fields(**current)
-    if not actor.is_staff and store.status == StoreStatus.APPROVED and (
-            set(fields["domains"]) != set(store.domains)
-            or fields.get("commission_bp", store.commission_bp) != store.commission_bp):
-        # a brand changing where links may go, or the rate, needs an operator's look again; saving the same
-        # values (the web form always sends them all) or renaming does not
+    fields = _check_store_fields(**current, store=store)
+    changed = (fields["name"] != store.name or set(fields["domains"]) != set(store.domains)
+               or any(fields.get(k, getattr(store, k)) != getattr(store, k)
+                      for k in ("commission_bp", "attribution_days", "return_days")))
+    if changed and not actor.is_staff and store.status == StoreStatus.APPROVED:
         store.status = StoreStatus.PENDING
     for key, value in fields.items():
         setattr(store, key, value)
-    store.save()
+    _save_store(store)
     return store
 
 
@@ -233,8 +265,13 @@ def _clean_catalog_item(store: PartnerStore, item, index: int) -> dict:
         out["brand"] = _str_field(item, "brand", max_len=100, index=index)
     for key in ("price", "stock", "commission_bp"):
         if key in item:
-            high = MAX_MINOR if key == "price" else (MAX_RATE_BP if key == "commission_bp" else 10**9)
+            high = MAX_MINOR if key == "price" else (10000 if key == "commission_bp" else 10**9)
             out[key] = _int_field(item, key, low=0, high=high, index=index)
+    cap = settings.SHOWCASE_MAX_ITEM_COMMISSION_BP
+    if out.get("commission_bp") is not None and out["commission_bp"] > cap:
+        raise ValidationFailed(_("Item %(i)d: commission_bp is at most %(cap)d basis points (%(percent)s %%), the "
+                                 "platform's cap on a product's own rate.")
+                               % {"i": index, "cap": cap, "percent": f"{cap / 100:g}"}, field="commission_bp")
     if "currency" in item:
         out["currency"] = check_currency(str(item.get("currency") or ""))
     if "active" in item:
@@ -757,7 +794,8 @@ def _recompute_order(order: Order, event: OrderEvent) -> None:
             return
         offer = click.link.offer
         if offer is not None and offer.commission_bp is not None:
-            rate, source = offer.commission_bp, "product"
+            # a rate set before the cap was lowered counts at most the cap
+            rate, source = min(offer.commission_bp, settings.SHOWCASE_MAX_ITEM_COMMISSION_BP), "product"
         else:
             rate, source = order.store.commission_bp, "store"
         commission = Commission(
@@ -765,7 +803,8 @@ def _recompute_order(order: Order, event: OrderEvent) -> None:
             creator_id=click.creator_id, store=order.store, post_id=click.post_id, offer=offer, rate_bp=rate,
             rate_source=source, currency=order.currency,
             rule=f"last valid click-out within {order.store.attribution_days} days; "
-                 f"{source} rate {rate / 100:g}%; pending for the {order.store.return_days}-day return window",
+                 f"{source} rate {rate / 100:g}%; pending for the {order.store.return_days}-day return window; "
+                 f"paid from the store's deposit",
             confirm_after=order.paid_at + timedelta(days=order.store.return_days))
         before, status_before = 0, None
         after_commit_event("conversion", "post", click.post_id, owner_id=click.creator_id,
@@ -789,12 +828,14 @@ def _recompute_order(order: Order, event: OrderEvent) -> None:
         commission.status = CommissionStatus.PENDING
         commission.voided_at = None
     commission.updated_at = timezone.now()
+    funding = _settle_hold(commission)  # the store's deposit holds what the commission now owes
     commission.save()
     kind = "attributed" if status_before is None else {
         "order.paid": "paid", "order.refunded": "refunded", "order.cancelled": "cancelled"}[event.type]
     CommissionStep.objects.create(commission=commission, kind=kind, amount_before=before,
                                   amount_after=commission.amount, status_after=commission.status, order_event=event,
                                   note=_step_note(event, order))
+    _record_funding(commission, funding)
 
 
 def _step_note(event: OrderEvent, order: Order) -> str:
@@ -805,9 +846,91 @@ def _step_note(event: OrderEvent, order: Order) -> str:
     return "order cancelled: commission voided"
 
 
+# --- funding: a store's commissions are the store's money ----------------------------------------
+#
+# While a commission is pending, its store's deposit holds its amount (payments: deposit -> store held);
+# a refund or a void gives the difference back; the confirmation pays the hold to the creator's wallet.
+# A store whose deposit cannot cover a commission leaves it "awaiting funding": recorded, in the trail,
+# and paid only once the store puts the money in (``do_fund_store_deposit``, or the confirm job's retry).
+# No platform account is on any leg: the platform never pays a store's commission.
+
+FUNDING_STEPS = ("held", "released", "awaiting_funding", "paid_out")
+
+
+def _owed(commission: Commission) -> int:
+    """What the store's deposit should hold for a commission now: its amount until it is paid; nothing
+    once voided or paid."""
+    if commission.status == CommissionStatus.VOIDED or commission.paid_at is not None:
+        return 0
+    return commission.amount
+
+
+def _settle_hold(commission: Commission) -> list[tuple[str, str]]:
+    """Bring what the store holds for a (locked) commission to what it owes: release a surplus, hold a
+    shortfall if the deposit has it (all of it, or nothing). Moves money; returns the trail steps to
+    record once the commission is saved. Each movement has its own reference (``commission:<id>:hold:<n>``),
+    numbered by ``ledger_seq`` in the same database transaction."""
+    from tastemaker.payments.ledger import InsufficientFunds
+    from tastemaker.payments.services import do_hold_for_commission, do_release_for_commission
+
+    target, held = _owed(commission), commission.held
+    if target == held:
+        return []
+    seq = commission.ledger_seq + 1
+    if held > target:
+        do_release_for_commission(commission.store_id, held - target, commission.currency,
+                                  reference=f"commission:{commission.pk}:release:{seq}")
+        commission.held, commission.ledger_seq = target, seq
+        return [("released", f"released {held - target} to the store's deposit; held now {target}")]
+    try:
+        do_hold_for_commission(commission.store_id, target - held, commission.currency,
+                               reference=f"commission:{commission.pk}:hold:{seq}")
+    except InsufficientFunds:
+        return [("awaiting_funding", f"the store's deposit cannot cover {target - held} more; "
+                                     "awaiting the store's funding")]
+    commission.held, commission.ledger_seq = target, seq
+    return [("held", f"held {target - held} of the store's deposit; held now {target}")]
+
+
+def _record_funding(commission: Commission, steps: list[tuple[str, str]]) -> None:
+    if not steps:
+        return
+    last = (CommissionStep.objects.filter(commission=commission, kind__in=FUNDING_STEPS)
+            .order_by("-id").values_list("kind", flat=True).first())
+    for kind, note in steps:
+        if kind == "awaiting_funding" and last == "awaiting_funding":
+            continue  # already said; the retry each job run adds nothing new
+        CommissionStep.objects.create(commission=commission, kind=kind, amount_before=commission.amount,
+                                      amount_after=commission.amount, status_after=commission.status, note=note)
+        last = kind
+
+
+def _pay(commission: Commission, now: datetime) -> bool:
+    """Pay a confirmed, locked commission from what its store holds for it, once (reference
+    ``commission:<id>``). Tops the hold up first; without the store's funds it waits. True once paid."""
+    from tastemaker.payments.services import do_pay_commission
+
+    if commission.paid_at is not None or commission.amount == 0:
+        return commission.paid_at is not None
+    steps = _settle_hold(commission)
+    if commission.held < commission.amount:
+        commission.save()
+        _record_funding(commission, steps)
+        return False
+    reference = f"commission:{commission.pk}"
+    do_pay_commission(store_id=commission.store_id, user_id=commission.creator_id, amount=commission.amount,
+                      currency=commission.currency, reference=reference)
+    commission.held, commission.paid_at, commission.payout_reference = 0, now, reference
+    commission.updated_at = now
+    commission.save()
+    _record_funding(commission, [*steps, ("paid_out", "paid from the store's deposit to the creator's wallet")])
+    return True
+
+
 def do_confirm_due_commissions(now: datetime | None = None, limit: int = 1000) -> int:
-    """Confirm pending commissions whose return window has closed, and pay each into the creator's wallet
-    (commissions payable → wallet) in the same transaction. Idempotent: re-running confirms nothing twice."""
+    """Confirm pending commissions whose return window has closed and pay each from what its store holds
+    for it into the creator's wallet, in the same transaction; retry confirmed ones still awaiting their
+    store's funding. Idempotent: re-running confirms and pays nothing twice. Returns how many it confirmed."""
     now = now or timezone.now()
     done = 0
     ids = list(Commission.objects.filter(status=CommissionStatus.PENDING, confirm_after__lte=now)
@@ -821,24 +944,73 @@ def do_confirm_due_commissions(now: datetime | None = None, limit: int = 1000) -
             commission.status = CommissionStatus.CONFIRMED
             commission.confirmed_at = now
             commission.updated_at = now
-            reference = f"commission:{commission.pk}"
-            if commission.amount > 0:
-                _pay_out(commission, reference)
-                commission.payout_reference = reference
             commission.save()
             CommissionStep.objects.create(commission=commission, kind="confirmed", amount_before=commission.amount,
                                           amount_after=commission.amount, status_after=commission.status,
-                                          note="return window closed"
-                                               + ("; paid to the creator's wallet" if commission.amount else ""))
+                                          note="return window closed")
+            _pay(commission, now)
             done += 1
+    _pay_waiting(Commission.objects.filter(status=CommissionStatus.CONFIRMED, paid_at__isnull=True, amount__gt=0),
+                 now, limit)
     return done
 
 
-def _pay_out(commission: Commission, reference: str) -> None:
-    try:
-        from tastemaker.payments.services import do_pay_commission
-    except ImportError:  # the payments app is not there: the commission is recorded, the payout waits
-        return
-    do_pay_commission(user_id=commission.creator_id, amount=commission.amount, currency=commission.currency,
-                      reference=reference)
+def _pay_waiting(queryset, now: datetime, limit: int) -> int:
+    """Fund (and, once confirmed, pay) commissions still awaiting their store's money, oldest first."""
+    paid = 0
+    for cid in list(queryset.order_by("id").values_list("id", flat=True)[:limit]):
+        with transaction.atomic():
+            commission = Commission.objects.select_for_update().filter(pk=cid).first()
+            if commission is None or not commission.awaiting_funding:
+                continue
+            if commission.status == CommissionStatus.CONFIRMED:
+                paid += _pay(commission, now)
+            else:
+                steps = _settle_hold(commission)
+                commission.save()
+                _record_funding(commission, steps)
+    return paid
 
+
+def do_fund_store_deposit(actor: User, store: PartnerStore, amount: int, currency: str | None = None, *,
+                          reference: str | None = None):
+    """Put money from the actor's wallet into the store's deposit, then fund (and pay, once confirmed) the
+    store's commissions awaiting it, oldest first. A brand store is funded by its owner (or an operator);
+    an operator-run store by an operator, from the operator's own wallet. ``InsufficientFunds`` (409) if
+    the wallet lacks the amount."""
+    from tastemaker.payments.services import do_fund_store
+
+    _check_store_admin(actor, store)
+    if actor.is_suspended:
+        raise Forbidden(_("This account is suspended."))
+    currency = check_currency(currency or settings.DEFAULT_CURRENCY)
+    with transaction.atomic():
+        tx = do_fund_store(actor, store.pk, amount, currency, reference=reference,
+                           memo=f"deposit for {store.name}"[:200])
+        fund_waiting_commissions(store, currency)
+    return tx
+
+
+def fund_waiting_commissions(store: PartnerStore, currency: str | None = None, now: datetime | None = None) -> int:
+    """Hold (and pay, once confirmed) the store's commissions awaiting funding, as far as its deposit goes."""
+    qs = Commission.objects.filter(store=store, status__in=[CommissionStatus.PENDING, CommissionStatus.CONFIRMED],
+                                   paid_at__isnull=True, held__lt=F("amount"))
+    if currency:
+        qs = qs.filter(currency=currency)
+    return _pay_waiting(qs, now or timezone.now(), 1000)
+
+
+def do_withdraw_store_deposit(actor: User, store: PartnerStore, amount: int, currency: str | None = None, *,
+                              reference: str | None = None):
+    """Take back what is free in a store's deposit (not held for pending commissions): a brand store's to its
+    owner's wallet (only the owner may), an operator-run store's to the acting operator's wallet.
+    ``InsufficientFunds`` (409) if the free deposit lacks it."""
+    from tastemaker.payments.services import do_withdraw_store_deposit as withdraw
+
+    _check_store_admin(actor, store)
+    if store.owner_id is not None and store.owner_id != actor.pk:
+        raise Forbidden(_("Only the brand that runs this store can take money out of its deposit."))
+    if store.owner_id is None and not actor.is_staff:
+        raise Forbidden(_("Only operators can take money out of an operator-run store's deposit."))
+    currency = check_currency(currency or settings.DEFAULT_CURRENCY)
+    return withdraw(store.pk, actor, amount, currency, reference=reference, initiator=actor)

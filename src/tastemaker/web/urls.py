@@ -46,6 +46,7 @@ urlpatterns = [
     path("stores/new", views_showcase.store_new, name="store_new"),
     path("stores/<int:store_id>", views_showcase.store_detail, name="store"),
     path("stores/<int:store_id>/rotate", views_showcase.store_rotate, name="store_rotate"),
+    path("stores/<int:store_id>/deposit", views_showcase.store_deposit, name="store_deposit"),
     path("stores/<int:store_id>/decide", views_showcase.store_decide, name="store_decide"),
     path("wallet", views_payments.wallet, name="wallet"),
     path("wallet/topup", views_payments.start_topup, name="wallet_start_topup"),

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -25,7 +26,7 @@ from tastemaker.accounts.models import User
 from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.fetch import FetchRefused
 from tastemaker.core.ids import parse_id
-from tastemaker.core.money import accepted_currencies, parse_amount, to_decimal_string
+from tastemaker.core.money import accepted_currencies, format_amount, parse_amount, to_decimal_string
 from tastemaker.experts import selectors as experts
 from tastemaker.showcase import selectors as showcase
 from tastemaker.showcase import services
@@ -54,6 +55,8 @@ STEP_KINDS = {
     "refunded": gettext_lazy("Refund"), "cancelled": gettext_lazy("Cancelled"),
     "confirmed": gettext_lazy("Confirmed"), "paid_out": gettext_lazy("Paid out"),
     "late_event": gettext_lazy("Arrived after the return window"), "recomputed": gettext_lazy("Recomputed"),
+    "held": gettext_lazy("Held from the store's deposit"), "released": gettext_lazy("Released to the store's deposit"),
+    "awaiting_funding": gettext_lazy("Awaiting store funding"),
 }
 EVENT_TYPES = {"order.paid": gettext_lazy("Order paid"), "order.refunded": gettext_lazy("Order refunded"),
                "order.cancelled": gettext_lazy("Order cancelled")}
@@ -377,8 +380,8 @@ STORE_ERROR_FIELDS = {"name": "name", "domains": "domains", "commission_bp": "co
                       "attribution_days": "attribution_days", "return_days": "return_days"}
 
 
-def _store_values(request, store=None) -> dict:
-    if request.method == "POST":
+def _store_values(request, store=None, posted: bool = True) -> dict:
+    if request.method == "POST" and posted:
         return {name: request.POST.get(name) or "" for name in STORE_FIELDS}
     if store is None:
         return {"name": "", "domains": "", "commission_percent": _percent(settings.SHOWCASE_COMMISSION_BP),
@@ -406,13 +409,15 @@ def _store_fields(values: dict, errors: dict) -> dict | None:
     if text.isascii() and _PERCENT_RE.fullmatch(text):
         whole, _sep, cents = text.replace(",", ".").partition(".")
         out["commission_bp"] = int(whole) * 100 + int(cents.ljust(2, "0"))
-        if out["commission_bp"] > services.MAX_RATE_BP:
+        if out["commission_bp"] > settings.SHOWCASE_MAX_COMMISSION_BP:
             _add_error(errors, "commission_percent", _("The commission rate is at most %(n)s%%.")
-                       % {"n": _percent(services.MAX_RATE_BP)})
+                       % {"n": _percent(settings.SHOWCASE_MAX_COMMISSION_BP)})
     else:
         _add_error(errors, "commission_percent", _("The commission rate is a percentage like 5 or 7.5 (at most two "
                                                    "decimals)."))
-    for key, low, high in (("attribution_days", 1, 90), ("return_days", 0, 365)):
+    limits = services.store_limits()
+    for key in ("attribution_days", "return_days"):
+        low, high = limits[key]
         text = values[key].strip()
         if text.isascii() and _DAYS_RE.fullmatch(text) and low <= int(text) <= high:
             out[key] = int(text)
@@ -473,8 +478,8 @@ def store_new(request):
                 _add_error(errors, STORE_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
             else:
                 return _secrets_page(request, store, secrets, created=True)
-    response = render(request, "web/showcase/store_form.html", {"values": values, "errors": errors, "store": None},
-                      status=status)
+    response = render(request, "web/showcase/store_form.html", {"values": values, "errors": errors, "store": None,
+                                                                "limits": _limits()}, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
@@ -500,16 +505,68 @@ def store_detail(request, store_id: int):
             else:
                 messages.success(request, _("The store is saved."))
                 if was == StoreStatus.APPROVED and store.status == StoreStatus.PENDING:
-                    messages.info(request, _("New domains or a new rate need an operator's approval again; until "
-                                             "then cards cannot link to this store."))
+                    messages.info(request, _("A new name, domains, rate or window needs an operator's approval "
+                                             "again; until then cards cannot link to this store."))
                 return redirect("web:store", store_id=store.pk)
         status = 422
+    return _store_page(request, store, values, errors, status)
+
+
+def _limits() -> dict:
+    limits = services.store_limits()
+    return {"max_percent": _percent(limits["commission_bp"][1]), "attribution": limits["attribution_days"],
+            "return": limits["return_days"]}
+
+
+def _store_page(request, store, values: dict, errors: dict, status: int, deposit_errors: dict | None = None,
+                deposit_values: dict | None = None):
+    from tastemaker.payments import idempotency
+    from tastemaker.payments import selectors as payments
+
     max_id = _next_max_id(request)
     rows = showcase.commissions(store_id=store.pk, max_id=max_id, limit=COMMISSIONS_PAGE)
     return render(request, "web/showcase/store.html", {
         "store": store, "values": values, "errors": errors, "commissions": _with_titles(rows), "max_id": max_id,
         "next_max_id": rows[-1].pk if len(rows) >= COMMISSIONS_PAGE else None, **_integration(request, store),
+        "limits": _limits(), "funds": showcase.store_funds(store), "deposit_key": idempotency.new_key(),
+        "deposit_errors": deposit_errors or {}, "deposit_values": deposit_values or {},
+        "wallet": payments.balance(request.user, settings.DEFAULT_CURRENCY),
+        "can_withdraw": (store.owner_id == request.user.pk) if store.owner_id else request.user.is_staff,
     }, status=status)
+
+
+@login_required
+@require_POST
+@never_cache
+@domain_errors
+def store_deposit(request, store_id: int):
+    """Fund the store's deposit from your wallet, or take back what is free in it (one idempotency key per
+    rendered form, so a double submit moves money once)."""
+    from . import views_payments
+
+    store = _store_or_404(request, store_id)
+    action = "withdraw" if request.POST.get("action") == "withdraw" else "fund"
+    values = {"deposit_amount": (request.POST.get("deposit_amount") or "").strip()[:200]}
+    currency = settings.DEFAULT_CURRENCY
+    errors: dict[str, list[str]] = {}
+    amount = views_payments._amount(values, "deposit", currency, errors)
+    status = 422
+    if amount is not None:
+        move = services.do_fund_store_deposit if action == "fund" else services.do_withdraw_store_deposit
+
+        def act():
+            tx = move(request.user, store, amount, currency)
+            return 201, {"transaction_id": str(tx.pk)}
+
+        data, status = views_payments._keyed(request, {"action": action, "amount": amount, "currency": currency},
+                                             act, errors, "deposit_amount", {"amount": "deposit_amount"})
+        if data is not None:
+            text = (_("%(amount)s added to the store's deposit.") if action == "fund"
+                    else _("%(amount)s taken back from the store's deposit to your wallet."))
+            messages.success(request, text % {"amount": format_amount(amount, currency)})
+            return redirect(reverse("web:store", args=[store.pk]) + "#deposit")
+    return _store_page(request, store, _store_values(request, store, posted=False), {}, status,
+                       deposit_errors=errors, deposit_values=values)
 
 
 @login_required

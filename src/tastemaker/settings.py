@@ -57,15 +57,6 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def env_rate(name: str, default: str) -> str:
-    """A rate limit "count/seconds" (both positive integers); anything else stops the start."""
-    raw = env_str(name, default).strip()
-    count, slash, seconds = raw.partition("/")
-    if not (slash and count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
-        raise RuntimeError(f"{PREFIX}{name} must be 'count/seconds' with positive integers (e.g. 30/300), got {raw!r}")
-    return raw
-
-
 def parse_networks(name: str, raw: str) -> tuple:
     """Comma-separated IP addresses or CIDR ranges; a malformed one stops the start, naming it."""
     import ipaddress

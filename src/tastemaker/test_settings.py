@@ -3,7 +3,13 @@
 import os
 import tempfile
 
-os.environ.setdefault("TASTEMAKER_DATA_DIR", tempfile.mkdtemp(prefix="tastemaker-test-"))
+# a throwaway data dir per process. pytest-xdist's workers inherit the controller's environment, so a dir
+# this file made there would be shared by every worker (one worker's media showing up in another's tests):
+# a process that inherits the dir this file made elsewhere makes its own. A dir given from outside is kept.
+_made = os.environ.get("TASTEMAKER_TEST_DATA_DIR_MADE")
+if "TASTEMAKER_DATA_DIR" not in os.environ or os.environ["TASTEMAKER_DATA_DIR"] == _made:
+    os.environ["TASTEMAKER_DATA_DIR"] = os.environ["TASTEMAKER_TEST_DATA_DIR_MADE"] = tempfile.mkdtemp(
+        prefix="tastemaker-test-")
 os.environ.setdefault("TASTEMAKER_HUEY_IMMEDIATE", "1")
 os.environ.setdefault("TASTEMAKER_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("TASTEMAKER_PAYMENT_PROVIDERS", "sandbox")  # off by default without DEBUG

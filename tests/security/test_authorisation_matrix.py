@@ -41,6 +41,7 @@ from tastemaker.api.urls import api as ninja_api
 pytestmark = pytest.mark.django_db
 
 ALL_SCOPES = "read write follow push payments stores"
+PRIVATE_TEXT = "Zanzibar musings, for my followers only"  # Alice's followers-only post (she has no followers)
 PASSWORD = "Corr3ct-Horse-Battery"
 IDEMPOTENCY = {"HTTP_IDEMPOTENCY_KEY": "authz-matrix-0001"}
 
@@ -57,6 +58,8 @@ class Rule:
     query: tuple = ()  # (name, world key) query parameters
     multipart: bool = False
     positive: bool = True  # also probe the rightful caller (off where that needs a real partner/provider)
+    hidden: tuple = ()  # (name, world key): the same route on something of Alice's nobody else may see
+    foreign: tuple = ()  # keys of FOREIGN: Bob's request naming Alice's object in its body must change nothing
     caller: str = ""  # who that is, when not Alice (user/scope) or the operator (staff): a world key
 
     def label(self) -> str:
@@ -84,6 +87,7 @@ def signed(**kw) -> Rule:
 
 
 _FOLLOW_REQUESTER = (("account_id", "requester_id"),)
+_PRIVATE_POST = (("status_id", "private_post_id"),)
 
 # API keys: "METHOD <OpenAPI path>". Web keys: "METHOD /<Django route pattern>".
 MATRIX: dict[str, Rule] = {
@@ -128,15 +132,15 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/bookmarks": scope("read:bookmarks"),
     "GET /api/v1/favourites": scope("read:favourites"),
     # --- API: statuses, timelines, media, notifications, search ---
-    "POST /api/v1/statuses": scope("write:statuses", body="status"),
-    "GET /api/v1/statuses/{status_id}": public(),
+    "POST /api/v1/statuses": scope("write:statuses", body="status", foreign=("alice_media", "reply_private")),
+    "GET /api/v1/statuses/{status_id}": public(hidden=_PRIVATE_POST),
     "DELETE /api/v1/statuses/{status_id}": scope("write:statuses", owned="post"),
-    "GET /api/v1/statuses/{status_id}/context": public(),
-    "POST /api/v1/statuses/{status_id}/reblog": scope("write:statuses"),
+    "GET /api/v1/statuses/{status_id}/context": public(hidden=_PRIVATE_POST),
+    "POST /api/v1/statuses/{status_id}/reblog": scope("write:statuses", hidden=_PRIVATE_POST),
     "POST /api/v1/statuses/{status_id}/unreblog": scope("write:statuses"),
-    "POST /api/v1/statuses/{status_id}/favourite": scope("write:favourites"),
+    "POST /api/v1/statuses/{status_id}/favourite": scope("write:favourites", hidden=_PRIVATE_POST),
     "POST /api/v1/statuses/{status_id}/unfavourite": scope("write:favourites"),
-    "POST /api/v1/statuses/{status_id}/bookmark": scope("write:bookmarks"),
+    "POST /api/v1/statuses/{status_id}/bookmark": scope("write:bookmarks", hidden=_PRIVATE_POST),
     "POST /api/v1/statuses/{status_id}/unbookmark": scope("write:bookmarks"),
     "GET /api/v1/timelines/home": scope("read:statuses"),
     "GET /api/v1/timelines/public": public(),
@@ -149,7 +153,7 @@ MATRIX: dict[str, Rule] = {
     "POST /api/v1/notifications/clear": scope("write:notifications"),
     "GET /api/v1/notifications/{notification_id}": scope("read:notifications", owned="notification"),
     "POST /api/v1/notifications/{notification_id}/dismiss": scope("write:notifications", owned="notification"),
-    "GET /api/v2/search": public(query=(("q", "alice_name"),)),
+    "GET /api/v2/search": public(query=(("q", "search_word"),)),
     # --- API: discovery, experts, interests ---
     "GET /api/v2/suggestions": scope("read:accounts"),
     "DELETE /api/v1/suggestions/{account_id}": scope("write:accounts"),
@@ -171,8 +175,10 @@ MATRIX: dict[str, Rule] = {
     "POST /api/v1/showcase/catalog": signed(),
     "POST /api/v1/showcase/stores/{store_id}/webhooks": signed(params=(("store_id", "partner_store_id"),)),
     "POST /api/v1/tastemaker/showcase/import": scope("write:statuses", body="import"),
-    "POST /api/v1/tastemaker/showcase/posts": scope("write:statuses", body="showcase_post"),
-    "GET /api/v1/tastemaker/showcase/posts/{status_id}/card": public(params=(("status_id", "showcase_post_id"),)),
+    "POST /api/v1/tastemaker/showcase/posts": scope("write:statuses", body="showcase_post",
+                                                     foreign=("card_alice_media",)),
+    "GET /api/v1/tastemaker/showcase/posts/{status_id}/card": public(params=(("status_id", "showcase_post_id"),),
+                                                                     hidden=_PRIVATE_POST),
     "GET /api/v1/tastemaker/showcase/accounts/{account_id}/storefront": public(),
     "GET /api/v1/tastemaker/showcase/products/{product_id}": public(),
     "GET /api/v1/tastemaker/showcase/earnings": scope("read:accounts"),
@@ -194,7 +200,7 @@ MATRIX: dict[str, Rule] = {
                                                         query=(("account_id", "alice_id"),)),
     "POST /api/v1/tastemaker/wallet/topups": scope("payments", body="topup"),
     "GET /api/v1/tastemaker/wallet/topups/{topup_id}": scope("payments", owned="top-up"),
-    "POST /api/v1/tastemaker/wallet/withdrawals": scope("payments", body="withdrawal"),
+    "POST /api/v1/tastemaker/wallet/withdrawals": scope("payments", body="withdrawal", foreign=("alice_payout",)),
     "GET /api/v1/tastemaker/wallet/withdrawals/{withdrawal_id}": scope("payments", owned="withdrawal"),
     "POST /api/v1/tastemaker/wallet/payout_accounts": scope("payments", body="payout"),
     "DELETE /api/v1/tastemaker/wallet/payout_accounts/{payout_account_id}": scope("payments", owned="payout account"),
@@ -218,8 +224,8 @@ MATRIX: dict[str, Rule] = {
     "GET /bookmarks": user(),
     "GET /follow-requests": user(),
     "POST /follow-requests/@<username:username>/<str:action>": user(owned="follow request"),
-    "GET /search": public(),
-    "POST /compose": user(),
+    "GET /search": public(query=(("q", "search_word"),)),
+    "POST /compose": user(foreign=("web_reply_private",)),
     "GET /compose/showcase": user(),
     "GET /products/<int:product_id>": public(),
     "GET /earnings": user(),
@@ -233,14 +239,14 @@ MATRIX: dict[str, Rule] = {
     "GET /wallet": user(),
     "POST /wallet/topup": user(),
     "GET /wallet/topups/<str:order_no>": user(owned="top-up"),
-    "POST /wallet/withdraw": user(),
+    "POST /wallet/withdraw": user(foreign=("web_alice_payout",)),
     "POST /wallet/payout-accounts": user(),
     "POST /wallet/payout-accounts/<str:account_id>/unbind": user(owned="payout account",
                                                                  params=(("account_id", "payout_account_id"),)),
     "GET /ops/payments": staff(),
     "GET /payments/sandbox/checkout/<str:order_no>": user(owned="top-up"),
     "POST /payments/notify/<slug:provider>": signed(),
-    "GET /posts/<int:post_id>": public(),
+    "GET /posts/<int:post_id>": public(hidden=(("post_id", "private_post_id"),)),
     "GET /posts/<int:post_id>/report": user(owned="post report"),
     "GET /posts/<int:post_id>/report.csv": user(owned="post report"),
     "POST /events": public(body="web_events"),
@@ -249,7 +255,7 @@ MATRIX: dict[str, Rule] = {
     "GET /reports/@<username:username>": user(owned="account report"),
     "GET /reports/@<username:username>.csv": user(owned="account report"),
     "POST /posts/<int:post_id>/delete": user(owned="post"),
-    "POST /posts/<int:post_id>/<str:action>": user(),
+    "POST /posts/<int:post_id>/<str:action>": user(hidden=(("post_id", "private_post_id"),)),
     "GET /onboarding": user(),
     "GET /onboarding/experts": user(),
     "GET /suggestions": user(),
@@ -260,7 +266,7 @@ MATRIX: dict[str, Rule] = {
     "GET /discover/<slug:slug>": public(),
     "GET /settings/interests": user(),
     "GET /settings/labels": user(),
-    "POST /settings/labels/<str:action>": user(),
+    "POST /settings/labels/<str:action>": user(body="label_appeal"),
     "GET /@<username:username>": public(),
     "GET /@<username:username>/followers": public(),
     "GET /@<username:username>/following": public(),
@@ -292,7 +298,7 @@ PARAMS = {
 ACTIONS = {
     "/follow-requests/@<username:username>/<str:action>": "authorize",
     "/posts/<int:post_id>/<str:action>": "like",
-    "/settings/labels/<str:action>": "refresh",
+    "/settings/labels/<str:action>": "appeal",  # "refresh" would train the labeler in the request
     "/@<username:username>/<str:action>": "follow",
 }
 # The follow-request action names the requester (Carol), not Alice.
@@ -404,6 +410,7 @@ def _build_world() -> dict:
     fund(operator, 1_000_000, "operator")
     do_fund_store_deposit(operator, store, 1_000_000, "CNY")
     post = social.do_create_post(alice, text="Alice's post #tea")
+    private_post = social.do_create_post(alice, text=PRIVATE_TEXT + " #tea", visibility="private")
     media = social.do_upload_media(alice, _png())
     social.do_favourite(bob, post)
     notification = Notification.objects.filter(recipient=alice).order_by("-pk").first()
@@ -424,6 +431,9 @@ def _build_world() -> dict:
     # Alice's own (brand) store, her money and payout account
     alice_store, _ = do_create_store(alice, name="Alice Brand Store", domains=["alice-brand.example.com"])
     fund(alice, 100_000, "alice")
+    fund(bob, 100_000, "bob")
+    bob_payout = payments.do_bind_payout_account(bob, "sandbox", "bob@example.org", "Bob B")
+    PayoutAccount.objects.filter(pk=bob_payout.pk).update(bound_at=timezone.now() - timedelta(days=30))
     topup, _url = payments.do_start_topup(alice, 5_000, "CNY", "sandbox")
     payout = payments.do_bind_payout_account(alice, "sandbox", "alice@example.org", "Alice A")
     payout.bound_at = timezone.now() - timedelta(days=30)  # past the cool-down
@@ -450,13 +460,14 @@ def _build_world() -> dict:
         "alice_id": str(alice.pk), "alice_name": alice.username, "carol_name": carol.username,
         "requester_id": str(carol.pk), "post_id": str(post.pk), "media_id": str(media.pk),
         "media_path": media.file, "notification_id": str(notification.pk), "vertical": vertical.slug,
+        "private_post_id": str(private_post.pk), "search_word": "Zanzibar",
         "tag": "tea", "product_id": str(sc_post.card.product_id), "showcase_post_id": str(sc_post.pk),
         "commission_id": str(commission.pk), "alice_store_id": str(alice_store.pk), "store_id": str(store.pk),
         "partner_store_id": str(store.pk), "topup_id": str(topup.pk), "order_no": topup.order_no,
         "withdrawal_id": str(withdrawal.pk), "payout_account_id": str(payout.pk), "go_token": link.token,
         "app_id": str(app.pk), "provider": "sandbox",
         # what must never reach Bob: strings only Alice's objects carry
-        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1"],
+        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT],
     }
 
 
@@ -504,8 +515,55 @@ BODIES = {
     "withdrawal": lambda w: {"amount": 1_000, "currency": "CNY"},
     "payout": lambda w: {"provider": "sandbox", "identifier": "someone@example.org", "holder_name": "Some One"},
     "transfer": lambda w: {"to": w["alice_id"], "amount": 100, "currency": "CNY"},
+    "label_appeal": lambda w: {"vertical": w["vertical"], "message": "This label is wrong."},
     "reconcile": lambda w: {"provider": "sandbox", "date_from": "2026-01-01", "date_to": "2026-01-01"},
 }
+
+
+
+
+def _foreign_checks():
+    from tastemaker.payments.models import Withdrawal
+    from tastemaker.social.models import Media, Post
+
+    def media_unused(w):
+        return Media.objects.filter(pk=w["media_id"], post__isnull=True).exists()
+
+    def no_reply(w):
+        return not Post.objects.filter(in_reply_to_id=w["private_post_id"]).exists()
+
+    def no_withdrawal(w):
+        return not Withdrawal.objects.filter(user=w["bob"]).exists()
+
+    card = {"title": "Cream", "reason": "I have used it every night for a month.", "disclosure": "own",
+            "url": "https://shop.example.com/p/cream-3", "vertical": "beauty"}
+    return {
+        "alice_media": (lambda w: {"status": "mine now", "media_ids": [w["media_id"]]}, media_unused),
+        "reply_private": (lambda w: {"status": "a reply", "in_reply_to_id": w["private_post_id"]}, no_reply),
+        "card_alice_media": (lambda w: {"card": {**card, "media_id": w["media_id"]}}, media_unused),
+        "alice_payout": (lambda w: {"amount": 1_000, "currency": "CNY", "payout_account_id": w["payout_account_id"]},
+                         no_withdrawal),
+        "web_reply_private": (lambda w: {"text": "a reply", "in_reply_to": w["private_post_id"]}, no_reply),
+        "web_alice_payout": (lambda w: {"withdraw_amount": "10", "withdraw_currency": "CNY",
+                                        "withdraw_payout_account": w["payout_account_id"]}, no_withdrawal),
+    }
+
+
+def _foreign_probes(w: dict, key: str, method: str, route: str, rule: Rule, api: bool) -> None:
+    """Bob names Alice's object (her image, her followers-only post, her payout account) in a body: refused
+    (API: 4xx; web: any non-500 answer) and nothing of Alice's is used."""
+    checks = _foreign_checks()
+    for name in rule.foreign:
+        make_body, untouched = checks[name]
+        BODIES[f"foreign:{name}"] = make_body
+        probe = Rule(rule.kind, rule.scope, body=f"foreign:{name}")
+        response = _request(w, method, route, probe, token=w["token"](w["bob"]) if api else None,
+                            session=None if api else w["bob"])
+        _no_500("Bob", key, response)
+        if api:
+            assert 400 <= response.status_code < 500, _say(f"Bob with Alice's object ({name})", key, response)
+        assert untouched(w), f"{_say(f'Bob with Alice object ({name})', key, response)}: it was used"
+        _no_secrets("Bob", key, response, w)
 
 
 # --- probing ----------------------------------------------------------------------------------
@@ -592,6 +650,21 @@ def _no_secrets(who: str, key: str, response, w: dict) -> None:
         assert secret not in body, f"{_say(who, key, response)}: shows Alice's {secret!r}"
 
 
+def _hidden_probes(w: dict, key: str, method: str, route: str, rule: Rule, api: bool) -> None:
+    """On Alice's followers-only post (she has no followers), anonymous and Bob get 404, never its text."""
+    if not rule.hidden:
+        return
+    hidden = Rule(rule.kind, rule.scope, body=rule.body, params=(*rule.params, *rule.hidden), query=rule.query)
+    callers = [("Bob", w["token"](w["bob"]) if api else None, None if api else w["bob"])]
+    if rule.kind == "public":
+        callers.append(("anonymous", None, None))
+    for who, token, session in callers:
+        response = _request(w, method, route, hidden, token=token, session=session)
+        _no_500(who, key, response)
+        assert response.status_code in (403, 404), _say(f"{who} on Alice's followers-only post", key, response)
+        _no_secrets(who, key, response, w)
+
+
 @pytest.mark.parametrize("key", ROUTES)
 def test_route(key, world):
     method, route = key.split(" ", 1)
@@ -606,6 +679,13 @@ def test_route(key, world):
     _no_500("anonymous", key, anon)
     if rule.kind == "public":
         assert anon.status_code not in (401, 403) and not _login_redirect(anon), _say("anonymous", key, anon)
+        _no_secrets("anonymous", key, anon, w)
+        if method == "GET":  # what anyone may read shows Bob nothing private of Alice's either
+            bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
+                           session=None if api else w["bob"])
+            _no_500("Bob", key, bob)
+            _no_secrets("Bob", key, bob, w)
+        _hidden_probes(w, key, method, route, rule, api)
         return
     if rule.kind == "signed":
         answered = anon.status_code in (400, 401, 403) or (
@@ -633,6 +713,8 @@ def test_route(key, world):
         _no_500("Bob", key, bob)
         assert bob.status_code in (403, 404), _say(f"Bob on Alice's {rule.owned}", key, bob)
         _no_secrets("Bob", key, bob, w)
+    _hidden_probes(w, key, method, route, rule, api)
+    _foreign_probes(w, key, method, route, rule, api)
     # 5. the rightful caller is served
     if rule.positive:
         who = w[rule.caller or ("operator" if rule.kind == "staff" else "alice")]

@@ -60,6 +60,7 @@ class Rule:
     positive: bool = True  # also probe the rightful caller (off where that needs a real partner/provider)
     hidden: tuple = ()  # (name, world key): the same route on something of Alice's nobody else may see
     foreign: tuple = ()  # keys of FOREIGN: Bob's request naming Alice's object in its body must change nothing
+    app_ok: bool = False  # an app's own token (client credentials, no user) is accepted
     caller: str = ""  # who that is, when not Alice (user/scope) or the operator (staff): a world key
 
     def label(self) -> str:
@@ -99,8 +100,8 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/instance": public(),
     "GET /api/v2/instance": public(),
     "POST /api/v1/apps": public(body="app"),
-    "GET /api/v1/apps/verify_credentials": user(),
-    "POST /api/v1/accounts": scope("write:accounts", body="register"),
+    "GET /api/v1/apps/verify_credentials": user(app_ok=True),
+    "POST /api/v1/accounts": scope("write:accounts", body="register", app_ok=True),
     "GET /oauth/authorize": user(),
     "GET /oauth/authorize/": user(),
     "POST /oauth/token": signed(),
@@ -235,7 +236,7 @@ MATRIX: dict[str, Rule] = {
     "GET /stores/<int:store_id>": user(owned="store"),
     "POST /stores/<int:store_id>/rotate": user(owned="store"),
     "POST /stores/<int:store_id>/deposit": user(owned="store"),
-    "POST /stores/<int:store_id>/decide": staff(params=(("store_id", "store_id"),)),
+    "POST /stores/<int:store_id>/decide": staff(),  # Alice's pending store: she may not approve it herself
     "GET /wallet": user(),
     "POST /wallet/topup": user(),
     "GET /wallet/topups/<str:order_no>": user(owned="top-up"),
@@ -695,23 +696,33 @@ def test_route(key, world):
     assert _refused(anon), _say("anonymous", key, anon)
     if api:
         assert anon.status_code == 401, _say("anonymous", key, anon)
+    if api and not rule.app_ok:  # an app's token, with every scope but no user behind it
+        app = _request(w, method, route, rule, token=w["token"](None))
+        _no_500("an app token", key, app)
+        assert app.status_code in (401, 403), _say("an app token (no user)", key, app)
     # 2. a token without the scope
     if rule.scope and api:
         wrong = _request(w, method, route, rule, token=w["token"](w["alice"], _wrong_scopes(rule.scope)))
         _no_500("a token without the scope", key, wrong)
         assert wrong.status_code == 403, _say(f"a token without {rule.scope}", key, wrong)
-    # 3. a signed-in user who is not an operator
+    # 3. signed-in users who are not operators: Bob, and Alice on her own things (her store's approval)
     if rule.kind == "staff":
-        bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
-                       session=None if api else w["bob"])
-        _no_500("a non-operator", key, bob)
-        assert bob.status_code in (403, 404) or _login_redirect(bob), _say("a non-operator", key, bob)
+        for name in ("bob", "alice"):
+            other = _request(w, method, route, rule, token=w["token"](w[name]) if api else None,
+                             session=None if api else w[name])
+            _no_500(name, key, other)
+            assert other.status_code in (403, 404) or _login_redirect(other), _say(f"{name} (no operator)", key, other)
     # 4. Bob, with every scope, on Alice's object
     if rule.owned:
         bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
                        session=None if api else w["bob"])
         _no_500("Bob", key, bob)
         assert bob.status_code in (403, 404), _say(f"Bob on Alice's {rule.owned}", key, bob)
+        _no_secrets("Bob", key, bob, w)
+    if method == "GET" and not rule.owned and rule.kind != "staff":  # Bob's own pages show nothing of Alice's
+        bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
+                       session=None if api else w["bob"])
+        _no_500("Bob", key, bob)
         _no_secrets("Bob", key, bob, w)
     _hidden_probes(w, key, method, route, rule, api)
     _foreign_probes(w, key, method, route, rule, api)

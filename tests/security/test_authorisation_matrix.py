@@ -41,6 +41,7 @@ from tastemaker.api.urls import api as ninja_api
 pytestmark = pytest.mark.django_db
 
 ALL_SCOPES = "read write follow push payments stores"
+PRIVATE_REASON = "Only my followers should read why: the Zanzibar balm saved my winter skin every night."
 PRIVATE_TEXT = "Zanzibar musings, for my followers only"  # Alice's followers-only post (she has no followers)
 PASSWORD = "Corr3ct-Horse-Battery"
 IDEMPOTENCY = {"HTTP_IDEMPOTENCY_KEY": "authz-matrix-0001"}
@@ -179,7 +180,7 @@ MATRIX: dict[str, Rule] = {
     "POST /api/v1/tastemaker/showcase/posts": scope("write:statuses", body="showcase_post",
                                                      foreign=("card_alice_media",)),
     "GET /api/v1/tastemaker/showcase/posts/{status_id}/card": public(params=(("status_id", "showcase_post_id"),),
-                                                                     hidden=_PRIVATE_POST),
+                                                                     hidden=(("status_id", "private_showcase_post_id"),)),
     "GET /api/v1/tastemaker/showcase/accounts/{account_id}/storefront": public(),
     "GET /api/v1/tastemaker/showcase/products/{product_id}": public(),
     "GET /api/v1/tastemaker/showcase/earnings": scope("read:accounts"),
@@ -385,6 +386,7 @@ def _build_world() -> dict:
         do_create_store,
         do_fund_store_deposit,
         do_receive_webhook,
+        do_upsert_catalog,
         link_target,
     )
     from tastemaker.social import services as social
@@ -420,8 +422,16 @@ def _build_world() -> dict:
                      reason="I have used it every night for a month and my dry skin finally stopped flaking.",
                      url="https://shop.example.com/p/cream-1", price=12900, stock=8,
                      image_media_id=social.do_upload_media(alice, _png()).pk)
+    do_upsert_catalog(store, [{"external_id": "c1", "title": "Hydrating face cream", "gtin": "6901234567892",
+                               "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 5}])
     with TestCase.captureOnCommitCallbacks(execute=True):
         sc_post = do_create_showcase_post(alice, text="My pick of the month", card=card)
+        # the same product in a followers-only showcase post: its reason is Alice's followers' business
+        private_card = CardInput(title="Hydrating face cream", disclosure="affiliate", vertical="beauty",
+                                 reason=PRIVATE_REASON, url="https://shop.example.com/p/cream-1", price=12900,
+                                 stock=8, image_media_id=social.do_upload_media(alice, _png()).pk)
+        private_sc_post = do_create_showcase_post(alice, text="For my followers", card=private_card,
+                                                  visibility="private")
     link = sc_post.card.links.get(primary=True)
     click = do_click_out(link_target(link.token), viewer_id=bob.pk, visitor="", reason="", device="mobile",
                          language="en")
@@ -429,6 +439,7 @@ def _build_world() -> dict:
     do_receive_webhook(store, *signer.deliver("order.paid", {"order_id": "AUTHZ-1", "click_id": str(click.pk),
                                                               "amount": 20000, "currency": "CNY"}))
     commission = Commission.objects.get(creator=alice)
+    assert sc_post.card.product_id, "the card must name a catalog product (the product routes probe it)"
     # Alice's own (brand) store, her money and payout account
     alice_store, _ = do_create_store(alice, name="Alice Brand Store", domains=["alice-brand.example.com"])
     fund(alice, 100_000, "alice")
@@ -461,14 +472,14 @@ def _build_world() -> dict:
         "alice_id": str(alice.pk), "alice_name": alice.username, "carol_name": carol.username,
         "requester_id": str(carol.pk), "post_id": str(post.pk), "media_id": str(media.pk),
         "media_path": media.file, "notification_id": str(notification.pk), "vertical": vertical.slug,
-        "private_post_id": str(private_post.pk), "search_word": "Zanzibar",
+        "private_post_id": str(private_post.pk), "private_showcase_post_id": str(private_sc_post.pk), "search_word": "Zanzibar",
         "tag": "tea", "product_id": str(sc_post.card.product_id), "showcase_post_id": str(sc_post.pk),
         "commission_id": str(commission.pk), "alice_store_id": str(alice_store.pk), "store_id": str(store.pk),
         "partner_store_id": str(store.pk), "topup_id": str(topup.pk), "order_no": topup.order_no,
         "withdrawal_id": str(withdrawal.pk), "payout_account_id": str(payout.pk), "go_token": link.token,
         "app_id": str(app.pk), "provider": "sandbox",
         # what must never reach Bob: strings only Alice's objects carry
-        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT],
+        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON],
     }
 
 

@@ -23,13 +23,16 @@ must not be refused. No probe may answer 500.
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -63,6 +66,7 @@ class Rule:
     foreign: tuple = ()  # keys of FOREIGN: Bob's request naming Alice's object in its body must change nothing
     app_ok: bool = False  # an app's own token (client credentials, no user) is accepted
     absent: bool = False  # answers 404 by design (still probed: never a 401/403/500)
+    json: bool = False  # a web route that takes JSON
     caller: str = ""  # who that is, when not Alice (user/scope) or the operator (staff): a world key
 
     def label(self) -> str:
@@ -260,7 +264,7 @@ MATRIX: dict[str, Rule] = {
     "GET /posts/<int:post_id>": public(hidden=(("post_id", "private_post_id"),)),
     "GET /posts/<int:post_id>/report": user(owned="post report"),
     "GET /posts/<int:post_id>/report.csv": user(owned="post report"),
-    "POST /events": public(body="web_events"),
+    "POST /events": public(body="web_events", json=True),
     "GET /reports": user(),
     "GET /reports.csv": user(),
     "GET /reports/@<username:username>": user(owned="account report"),
@@ -576,23 +580,6 @@ def _foreign_checks():
     }
 
 
-def _foreign_probes(w: dict, key: str, method: str, route: str, rule: Rule, api: bool) -> None:
-    """Bob names Alice's object (her image, her followers-only post, her payout account) in a body: refused
-    (API: 4xx; web: any non-500 answer) and nothing of Alice's is used."""
-    checks = _foreign_checks()
-    for name in rule.foreign:
-        make_body, untouched = checks[name]
-        BODIES[f"foreign:{name}"] = make_body
-        probe = Rule(rule.kind, rule.scope, body=f"foreign:{name}")
-        response = _request(w, method, route, probe, token=w["token"](w["bob"]) if api else None,
-                            session=None if api else w["bob"])
-        _no_500("Bob", key, response)
-        if api:
-            assert 400 <= response.status_code < 500, _say(f"Bob with Alice's object ({name})", key, response)
-        assert untouched(w), f"{_say(f'Bob with Alice object ({name})', key, response)}: it was used"
-        _no_secrets("Bob", key, response, w)
-
-
 # --- probing ----------------------------------------------------------------------------------
 
 def _is_api(path: str) -> bool:
@@ -609,33 +596,30 @@ def _fill(route: str, rule: Rule, w: dict) -> str:
             return ACTIONS[route]
         return w[overrides.get(name, names[name])]
 
-    path = re.sub(r"<(?:\w+:)?(\w+)>", value, route)
-    return re.sub(r"{(\w+)}", value, path)
+    return re.sub(r"{(\w+)}", value, re.sub(r"<(?:\w+:)?(\w+)>", value, route))
 
 
-def _request(w: dict, method: str, route: str, rule: Rule, *, token: str | None = None, session=None):
-    client = Client()
-    if session is not None:
-        client.force_login(session)
+def _request(w: dict, method: str, route: str, rule: Rule, who: str | None = None, *, scopes: str = ALL_SCOPES,
+             body: dict | None = None):
+    """``who`` (a world key, or None: anonymous) calls the route: with a token for the API (``scopes``;
+    ``who="app"``: an app's own token, no user behind it), with a session for web pages."""
+    client, headers = Client(), dict(IDEMPOTENCY)
     path = _fill(route, rule, w)
     if rule.query:
-        path += "?" + "&".join(f"{k}={w[v]}" for k, v in rule.query)
-    headers = dict(IDEMPOTENCY)
-    if token:
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    body = BODIES[rule.body](w) if rule.body else {}
-    if rule.multipart:
-        media = io.BytesIO(_png())
-        media.name = "red.png"
-        return client.generic(method, path, **headers) if method == "GET" else client.post(
-            path, {"file": media}, **headers)
+        path += "?" + urlencode([(name, w[value]) for name, value in rule.query])
+    if who is not None and _is_api(path) or who == "app":
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {w['token'](w.get(who), scopes)}"
+    elif who is not None:
+        client.force_login(w[who])
+    if body is None:
+        body = BODIES[rule.body](w) if rule.body else {}
     if method == "GET":
         return client.get(path, **headers)
-    if _is_api(path) or rule.body in ("web_events",):
-        import json
+    if rule.multipart:
+        return client.post(path, {"file": SimpleUploadedFile("red.png", _png(), content_type="image/png")}, **headers)
+    if _is_api(path) or rule.json:
         return client.generic(method, path, json.dumps(body), content_type="application/json", **headers)
-    return client.generic(method, path, "", content_type="application/x-www-form-urlencoded", **headers) \
-        if method != "POST" else client.post(path, body, **headers)
+    return client.post(path, body, **headers)  # a web form
 
 
 def _login_redirect(response) -> bool:
@@ -648,10 +632,6 @@ def _login_redirect(response) -> bool:
 def _say(who: str, key: str, response) -> str:
     body = response.content[:300].decode("utf-8", "replace") if hasattr(response, "content") else "(streamed)"
     return f"{key} as {who}: HTTP {response.status_code} {body!r}"
-
-
-def _no_500(who: str, key: str, response) -> None:
-    assert response.status_code < 500, _say(who, key, response)
 
 
 def _refused(response) -> bool:
@@ -669,27 +649,42 @@ def _wrong_scopes(needed: str) -> str:
     return "read write follow push"
 
 
-def _no_secrets(who: str, key: str, response, w: dict) -> None:
-    body = response.content.decode("utf-8", "replace") if hasattr(response, "content") else ""
-    for secret in w["secrets"]:
-        if secret in response.wsgi_request.get_full_path():
-            continue  # Bob's own request echoed back (the page's links), not Alice's data
-        assert secret not in body, f"{_say(who, key, response)}: shows Alice's {secret!r}"
+def _checked(w: dict, key: str, who: str, response):
+    """No probe answers 500, and none shows a stranger Alice's private strings."""
+    assert response.status_code < 500, _say(who, key, response)
+    if who not in ("alice", "operator", "admin"):  # strangers only
+        body = response.content.decode("utf-8", "replace") if hasattr(response, "content") else ""
+        for secret in w["secrets"]:
+            if secret in response.wsgi_request.get_full_path():
+                continue  # the caller's own request echoed back (the page's links), not Alice's data
+            assert secret not in body, f"{_say(who, key, response)}: shows Alice's {secret!r}"
+    return response
 
 
-def _hidden_probes(w: dict, key: str, method: str, route: str, rule: Rule, api: bool) -> None:
-    """On Alice's followers-only post (she has no followers), anonymous and Bob get 404, never its text."""
+def _probe(w: dict, key: str, method: str, route: str, rule: Rule, who: str | None = None, **kw):
+    return _checked(w, key, who or "anonymous", _request(w, method, route, rule, who, **kw))
+
+
+def _hidden_probes(w: dict, key: str, method: str, route: str, rule: Rule) -> None:
+    """On Alice's followers-only post (she has no followers), anonymous and Bob get 403/404, never its text."""
     if not rule.hidden:
         return
-    hidden = Rule(rule.kind, rule.scope, body=rule.body, params=(*rule.params, *rule.hidden), query=rule.query)
-    callers = [("Bob", w["token"](w["bob"]) if api else None, None if api else w["bob"])]
-    if rule.kind == "public":
-        callers.append(("anonymous", None, None))
-    for who, token, session in callers:
-        response = _request(w, method, route, hidden, token=token, session=session)
-        _no_500(who, key, response)
+    hidden = replace(rule, params=(*rule.params, *rule.hidden))
+    for who in ("bob", None) if rule.kind == "public" else ("bob",):
+        response = _probe(w, key, method, route, hidden, who)
         assert response.status_code in (403, 404), _say(f"{who} on Alice's followers-only post", key, response)
-        _no_secrets(who, key, response, w)
+
+
+def _foreign_probes(w: dict, key: str, method: str, route: str, rule: Rule) -> None:
+    """Bob names Alice's object (her image, her followers-only post, her payout account) in a body: refused
+    (API: 4xx; web: any answer but a 500) and nothing of Alice's is used."""
+    checks = _foreign_checks()
+    for name in rule.foreign:
+        make_body, untouched = checks[name]
+        response = _probe(w, key, method, route, rule, "bob", body=make_body(w))
+        if _is_api(route):
+            assert 400 <= response.status_code < 500, _say(f"Bob with Alice's object ({name})", key, response)
+        assert untouched(w), f"{_say(f'Bob with Alice object ({name})', key, response)}: it was used"
 
 
 @pytest.mark.parametrize("key", ROUTES)
@@ -702,65 +697,46 @@ def test_route(key, world):
         f"covered by the access checks.")
     w, api = world, _is_api(route)
     # 1. anonymous
-    anon = _request(w, method, route, rule)
-    _no_500("anonymous", key, anon)
+    anon = _probe(w, key, method, route, rule)
     if rule.kind == "public":
-        assert anon.status_code not in (401, 403) and not _login_redirect(anon), _say("anonymous", key, anon)
-        _no_secrets("anonymous", key, anon, w)
-        if method == "GET":  # the path names things that exist: the probe reached the view, not a 404
-            assert anon.status_code < 400 or rule.absent, _say("anonymous (is the path filled right?)", key, anon)  # what anyone may read shows Bob nothing private of Alice's either
-            bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
-                           session=None if api else w["bob"])
-            _no_500("Bob", key, bob)
-            _no_secrets("Bob", key, bob, w)
-        _hidden_probes(w, key, method, route, rule, api)
+        assert not _refused(anon), _say("anonymous", key, anon)
+        if method == "GET":  # the path names things that exist (the probe reached the view); Bob sees no secret
+            assert anon.status_code < 400 or rule.absent, _say("anonymous (is the path filled right?)", key, anon)
+            _probe(w, key, method, route, rule, "bob")
+        _hidden_probes(w, key, method, route, rule)
         return
     if rule.kind == "signed":
         answered = anon.status_code in (400, 401, 403) or (
             anon.status_code == 200 and anon.content.strip() == b"failure")  # a provider notification's "no"
         assert answered, _say("anonymous (unsigned)", key, anon)
         return
-    assert _refused(anon), _say("anonymous", key, anon)
-    if api:
-        assert anon.status_code == 401, _say("anonymous", key, anon)
-    if api and not rule.app_ok:  # an app's token, with every scope but no user behind it
-        app = _request(w, method, route, rule, token=w["token"](None))
-        _no_500("an app token", key, app)
+    assert _refused(anon) and (anon.status_code == 401 or not api), _say("anonymous", key, anon)
+    if api and not rule.app_ok:  # an app's own token, every scope but no user behind it
+        app = _probe(w, key, method, route, rule, "app")
         assert app.status_code in (401, 403), _say("an app token (no user)", key, app)
     # 2. a token without the scope
     if rule.scope and api:
-        wrong = _request(w, method, route, rule, token=w["token"](w["alice"], _wrong_scopes(rule.scope)))
-        _no_500("a token without the scope", key, wrong)
+        wrong = _probe(w, key, method, route, rule, "alice", scopes=_wrong_scopes(rule.scope))
         assert wrong.status_code == 403, _say(f"a token without {rule.scope}", key, wrong)
     # 3. signed-in users who are not operators: Bob, and Alice on her own things (her store's approval)
     if rule.kind == "staff":
-        for name in ("bob", "alice"):
-            other = _request(w, method, route, rule, token=w["token"](w[name]) if api else None,
-                             session=None if api else w[name])
-            _no_500(name, key, other)
-            assert other.status_code in (403, 404) or _login_redirect(other), _say(f"{name} (no operator)", key, other)
-    # 4. Bob, with every scope, on Alice's object
+        for who in ("bob", "alice"):
+            other = _probe(w, key, method, route, rule, who)
+            assert other.status_code in (403, 404) or _login_redirect(other), _say(f"{who} (no operator)", key, other)
+    # 4. Bob, with every scope, on Alice's object; on his own pages he sees nothing of hers either
     if rule.owned:
-        bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
-                       session=None if api else w["bob"])
-        _no_500("Bob", key, bob)
+        bob = _probe(w, key, method, route, rule, "bob")
         assert bob.status_code in (403, 404), _say(f"Bob on Alice's {rule.owned}", key, bob)
-        _no_secrets("Bob", key, bob, w)
-    if method == "GET" and not rule.owned and rule.kind != "staff":  # Bob's own pages show nothing of Alice's
-        bob = _request(w, method, route, rule, token=w["token"](w["bob"]) if api else None,
-                       session=None if api else w["bob"])
-        _no_500("Bob", key, bob)
-        _no_secrets("Bob", key, bob, w)
-    _hidden_probes(w, key, method, route, rule, api)
-    _foreign_probes(w, key, method, route, rule, api)
+    elif method == "GET" and rule.kind != "staff":
+        _probe(w, key, method, route, rule, "bob")
+    _hidden_probes(w, key, method, route, rule)
+    _foreign_probes(w, key, method, route, rule)
     # 5. the rightful caller is served
     if rule.positive:
-        who = w[rule.caller or ("operator" if rule.kind == "staff" else "alice")]
-        ok = _request(w, method, route, rule, token=w["token"](who) if api else None,
-                      session=None if api else who)
-        _no_500(who.username, key, ok)
-        assert not _refused(ok), _say(who.username, key, ok)
-        assert ok.status_code != 404, _say(f"{who.username} (is the path filled right?)", key, ok)
+        who = rule.caller or ("operator" if rule.kind == "staff" else "alice")
+        ok = _probe(w, key, method, route, rule, who)
+        assert not _refused(ok), _say(who, key, ok)
+        assert ok.status_code != 404, _say(f"{who} (is the path filled right?)", key, ok)
 
 
 def test_the_served_schema_is_the_one_enumerated(client):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 import dj_database_url
@@ -20,11 +21,40 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(PREFIX + name, default)
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no switch; anything but the words below (any case) stops the start, naming them."""
     raw = os.environ.get(PREFIX + name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise RuntimeError(f"{PREFIX}{name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {raw!r}")
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a fixed set of modes (compared in lower case); an unknown one stops the start, naming the allowed
+    values, instead of quietly behaving like none of them."""
+    raw = env_str(name, default)
+    value = raw.strip().lower()
+    if value not in choices:
+        raise RuntimeError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def env_choices(name: str, default: str, choices: tuple[str, ...]) -> list[str]:
+    """A comma-separated list, each item one of ``choices`` (lower case); an unknown one stops the start."""
+    values = [item.lower() for item in env_list(name, default)]
+    unknown = [item for item in values if item not in choices]
+    if unknown:
+        raise RuntimeError(f"{PREFIX}{name} items must be among {', '.join(choices)}, got {', '.join(map(repr, unknown))}")
+    return values
 
 
 def env_int(name: str, default: int) -> int:
@@ -44,6 +74,18 @@ def env_int_at_least(name: str, default: int, minimum: int) -> int:
     return value
 
 
+def env_fraction(name: str, default: float) -> float:
+    """A number from 0 to 1 (a confidence, a share)."""
+    raw = env_str(name, str(default)).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise RuntimeError(f"{PREFIX}{name} must be a number from 0 to 1, got {raw!r}")
+    return value
+
+
 def env_rate(name: str, default: str) -> str:
     """A rate limit as "count/seconds", both whole numbers of at least 1."""
     raw = env_str(name, default).strip()
@@ -57,11 +99,11 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def parse_networks(name: str, raw: str) -> tuple:
+def parse_networks(name: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
     """Comma-separated IP addresses or CIDR ranges; a malformed one stops the start, naming it."""
     import ipaddress
 
-    networks = []
+    networks: list[IPv4Network | IPv6Network] = []
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue
@@ -289,13 +331,15 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "WARNING", ("debug", "info", "warning", "error", "critical")).upper()
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # the huey consumer installs its own handler: don't print its lines twice
     "loggers": {"huey": {"level": "INFO", "handlers": [], "propagate": False}},
 }
@@ -319,21 +363,21 @@ TIMELINE_CAP = env_int("TIMELINE_CAP", 800)
 FANOUT_STALE_MINUTES = env_int_at_least("FANOUT_STALE_MINUTES", 10, 1)
 FANOUT_SWEEP_HOURS = env_int_at_least("FANOUT_SWEEP_HOURS", 24, 1)  # how far back the sweep looks for posts
 # rate limits: "count/seconds"
-RATE_POST = env_str("RATE_POST", "300/10800")
-RATE_FOLLOW = env_str("RATE_FOLLOW", "400/86400")
+RATE_POST = env_rate("RATE_POST", "300/10800")
+RATE_FOLLOW = env_rate("RATE_FOLLOW", "400/86400")
 # log-in attempts (web, admin, the OAuth password grant: accounts.backends) per client IP, and
 # failed ones per account from any IP; over either, even the right password is refused until it ages out
 RATE_LOGIN_IP = env_rate("RATE_LOGIN_IP", "30/300")
 RATE_LOGIN_ACCOUNT = env_rate("RATE_LOGIN_ACCOUNT", "10/900")
-RATE_REGISTER_IP = env_str("RATE_REGISTER_IP", "20/3600")
-RATE_INTERACT = env_str("RATE_INTERACT", "1000/3600")
+RATE_REGISTER_IP = env_rate("RATE_REGISTER_IP", "20/3600")
+RATE_INTERACT = env_rate("RATE_INTERACT", "1000/3600")
 RATE_MEDIA = env_rate("RATE_MEDIA", "30/300")  # image uploads per user (API, compose, profile, cards)
 AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"]
 
 # --- experts and discovery (issue 5) ----------------------------------------------------------
 LABEL_WINDOW_DAYS = env_int("LABEL_WINDOW_DAYS", 90)  # "recent output" for ability labels
 LABEL_MAX_POSTS = env_int("LABEL_MAX_POSTS", 300)  # newest posts looked at per creator
-LABEL_MIN_CONFIDENCE = float(env_str("LABEL_MIN_CONFIDENCE", "0.35"))  # a post below it counts for no vertical
+LABEL_MIN_CONFIDENCE = env_fraction("LABEL_MIN_CONFIDENCE", 0.35)  # a post below it counts for no vertical
 LABEL_MIN_SCORE = env_int("LABEL_MIN_SCORE", 20)  # a label shown on the profile needs at least this (0-100)
 LABEL_SHOWN = env_int("LABEL_SHOWN", 3)  # labels shown on a profile
 EXPERT_MIN_SCORE = env_int("EXPERT_MIN_SCORE", 50)  # to apply for expert status in a vertical
@@ -347,10 +391,11 @@ ANALYTICS_RAW_RETENTION_DAYS = env_int("ANALYTICS_RAW_RETENTION_DAYS", 90)  # ra
 ANALYTICS_MIN_VIEWERS = env_int("ANALYTICS_MIN_VIEWERS", 5)  # a breakdown cell below it shows as "<5"
 ANALYTICS_MAX_BATCH = env_int("ANALYTICS_MAX_BATCH", 500)  # events per ingest request
 ANALYTICS_EXTRA_BOTS_FILE = env_str("ANALYTICS_EXTRA_BOTS_FILE")  # more user-agent patterns, one per line
-RATE_EVENTS = env_str("RATE_EVENTS", "600/60")  # ingest requests per viewer (or IP)
+RATE_EVENTS = env_rate("RATE_EVENTS", "600/60")  # ingest requests per viewer (or IP)
 # counters are rolled up from stored events: "thread" (a background thread per process, default),
 # "inline" (right after each ingest: the tests), "off" (a dedicated `tastemaker rollup-stats` process)
-ANALYTICS_ROLLUP = env_str("ANALYTICS_ROLLUP", "inline" if HUEY_IMMEDIATE else "thread")
+ANALYTICS_ROLLUP = env_choice("ANALYTICS_ROLLUP", "inline" if HUEY_IMMEDIATE else "thread",
+                              ("thread", "inline", "off"))
 ANALYTICS_ROLLUP_INTERVAL_MS = env_int("ANALYTICS_ROLLUP_INTERVAL_MS", 100)  # coalesce what arrives meanwhile
 
 # --- money (core.money) -----------------------------------------------------------------------
@@ -394,13 +439,13 @@ def _check_showcase_limits() -> None:
 
 
 _check_showcase_limits()
-RATE_SHOWCASE_IMPORT = env_str("RATE_SHOWCASE_IMPORT", "60/3600")  # product-page imports per user (each fetches)
-RATE_STORE_CREATE = env_str("RATE_STORE_CREATE", "10/86400")  # partner stores a user creates on the web
-RATE_STORE_API = env_str("RATE_STORE_API", "6000/60")  # catalog and webhook requests per partner store
+RATE_SHOWCASE_IMPORT = env_rate("RATE_SHOWCASE_IMPORT", "60/3600")  # product-page imports per user (each fetches)
+RATE_STORE_CREATE = env_rate("RATE_STORE_CREATE", "10/86400")  # partner stores a user creates on the web
+RATE_STORE_API = env_rate("RATE_STORE_API", "6000/60")  # catalog and webhook requests per partner store
 SHOWCASE_WEBHOOK_TOLERANCE = env_int("SHOWCASE_WEBHOOK_TOLERANCE", 300)  # seconds either side of now
 # click-outs: "thread" (queued in the process and written in batches every SHOWCASE_CLICK_INTERVAL_MS, default)
 # or "inline" (written in the request: the tests). See showcase/clicks.py for the trade-off.
-SHOWCASE_CLICKS = env_str("SHOWCASE_CLICKS", "inline" if HUEY_IMMEDIATE else "thread")
+SHOWCASE_CLICKS = env_choice("SHOWCASE_CLICKS", "inline" if HUEY_IMMEDIATE else "thread", ("thread", "inline"))
 SHOWCASE_CLICK_INTERVAL_MS = env_int("SHOWCASE_CLICK_INTERVAL_MS", 200)
 # the guarded fetcher (core.fetch): what the server may download on a user's behalf
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024)
@@ -415,14 +460,14 @@ FETCH_TEST_ALLOW: frozenset[str] = frozenset()
 # never on a public instance: it makes money up) or "alipay" (needs the ALIPAY_* below). Default: the
 # sandbox only with DEBUG, else none. The sandbox together with a real provider is refused at start
 # (check payments.E003): balances are per currency, so sandbox money could be withdrawn for real.
-PAYMENT_PROVIDERS = env_list("PAYMENT_PROVIDERS", "sandbox" if DEBUG else "")
+PAYMENT_PROVIDERS = env_choices("PAYMENT_PROVIDERS", "sandbox" if DEBUG else "", ("sandbox", "alipay"))
 # where providers post asynchronous notifications, and where the payer's browser comes back to
 PAYMENT_NOTIFY_URL = env_str("PAYMENT_NOTIFY_URL", SITE_URL + "/payments/notify/{provider}")
 PAYMENT_RETURN_URL = env_str("PAYMENT_RETURN_URL", SITE_URL + "/wallet/topups/{order_no}")
 PAYMENT_SANDBOX_CHECKOUT_URL = env_str("PAYMENT_SANDBOX_CHECKOUT_URL", "/payments/sandbox/checkout/{order_no}")
 PAYMENT_SANDBOX_APP_ID = env_str("PAYMENT_SANDBOX_APP_ID", "tastemaker-sandbox")
 PAYMENT_SANDBOX_SECRET = env_str("PAYMENT_SANDBOX_SECRET")  # empty: derived from SECRET_KEY
-PAYMENT_SANDBOX_DELIVERY = env_str("PAYMENT_SANDBOX_DELIVERY", "call")  # "call" in-process, or "http" POST
+PAYMENT_SANDBOX_DELIVERY = env_choice("PAYMENT_SANDBOX_DELIVERY", "call", ("call", "http"))  # in-process, or POST
 PAYMENT_SANDBOX_RETRIES = env_int("PAYMENT_SANDBOX_RETRIES", 7)  # notifications re-sent until "success"
 PAYMENT_SANDBOX_RETRY_DELAY = env_int("PAYMENT_SANDBOX_RETRY_DELAY", 60)  # seconds
 ALIPAY_APP_ID = env_str("ALIPAY_APP_ID")
@@ -436,5 +481,5 @@ TOPUP_MAX = env_int("TOPUP_MAX", 5_000_000)  # minor units (50,000.00)
 WITHDRAWAL_MIN = env_int("WITHDRAWAL_MIN", 100)  # minor units
 # a newly bound (or re-bound) payout account receives withdrawals only this long after binding
 PAYOUT_ACCOUNT_COOLDOWN_HOURS = env_int("PAYOUT_ACCOUNT_COOLDOWN_HOURS", 24)
-RATE_PAYMENT_NOTIFY = env_str("RATE_PAYMENT_NOTIFY", "600/60")  # notify requests per client IP (unauthenticated)
+RATE_PAYMENT_NOTIFY = env_rate("RATE_PAYMENT_NOTIFY", "600/60")  # notify requests per client IP (unauthenticated)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 72)  # stored responses of keyed money requests

@@ -31,7 +31,8 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin, urlsplit
+from types import TracebackType
+from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import urllib3
 from django.conf import settings
@@ -175,7 +176,7 @@ def _refuse_address() -> FetchRefused:
     return FetchRefused(_("The link points to a private, local or reserved network address; it cannot be fetched."))
 
 
-def _host_of(parts, netloc: str) -> tuple[str, IPAddress | None]:
+def _host_of(parts: SplitResult, netloc: str) -> tuple[str, IPAddress | None]:
     """The host, lower-case ASCII, and the IP address when it is a literal; raises on anything malformed."""
     raw = parts.hostname or ""
     if not raw:
@@ -285,7 +286,7 @@ def _resolve(target: _Target) -> list[IPAddress]:
 class _Watchdog:
     """Shuts the connection's socket at the deadline, which ends any blocked connect or read at once."""
 
-    def __init__(self, conn: HTTPConnection, seconds: float):
+    def __init__(self, conn: HTTPConnection, seconds: float) -> None:
         self.conn = conn
         self.fired = False
         self._timer = threading.Timer(max(seconds, 0.0), self._fire)
@@ -300,13 +301,13 @@ class _Watchdog:
         except OSError:
             pass
 
-    def __enter__(self):
+    def __enter__(self) -> _Watchdog:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self._timer.cancel()
-        return False
 
 
 def _connect(target: _Target, address: IPAddress, timeout: float) -> HTTPConnection:
@@ -339,8 +340,9 @@ def _too_large(max_bytes: int) -> FetchRefused:
     return FetchRefused(_("The page is too large (at most %(size)s).") % {"size": size})
 
 
-def _one_hop(target: _Target, *, accept: str, max_bytes: int, allowed_types, deadline: float):
-    """One request; returns ("redirect", location) or ("done", FetchResult)."""
+def _one_hop(target: _Target, *, accept: str, max_bytes: int, allowed_types: tuple[str, ...] | None,
+             deadline: float) -> FetchResult | str:
+    """One request; returns the FetchResult, or the location (a str) it redirects to."""
     timeout = float(settings.FETCH_TIMEOUT)
     addresses = _resolve(target)
     headers = {
@@ -391,11 +393,12 @@ def _one_hop(target: _Target, *, accept: str, max_bytes: int, allowed_types, dea
     raise FetchRefused(_("%(host)s could not be reached.") % {"host": target.host})
 
 
-def _exchange(conn, target: _Target, headers, max_bytes, allowed_types, deadline, watchdog):
+def _exchange(conn: HTTPConnection, target: _Target, headers: dict[str, str], max_bytes: int,
+              allowed_types: tuple[str, ...] | None, deadline: float, watchdog: _Watchdog) -> FetchResult | str:
     conn.request("GET", target.target, headers=headers, preload_content=False, decode_content=True)
     response = conn.getresponse()
     if response.status in REDIRECT_STATUSES and response.headers.get("Location"):
-        return "redirect", response.headers["Location"]
+        return str(response.headers["Location"])
     if not 200 <= response.status < 300:
         raise FetchRefused(_("The page answered with HTTP status %(status)d.") % {"status": response.status})
     content_type, charset = _media_type(response.headers.get("Content-Type"))
@@ -416,7 +419,7 @@ def _exchange(conn, target: _Target, headers, max_bytes, allowed_types, deadline
             raise FetchRefused(_("The page did not answer in time."))
     if watchdog.fired:  # the socket was shut at the deadline: what arrived is cut short
         raise FetchRefused(_("The page did not answer in time."))
-    return "done", FetchResult(target.url, response.status, content_type, charset, bytes(body))
+    return FetchResult(target.url, response.status, content_type, charset, bytes(body))
 
 
 def fetch(
@@ -432,11 +435,11 @@ def fetch(
     deadline = time.monotonic() + 2 * float(settings.FETCH_TIMEOUT)
     target = _check(url)
     for _hop in range(settings.FETCH_MAX_REDIRECTS + 1):
-        kind, value = _one_hop(target, accept=accept, max_bytes=max_bytes, allowed_types=allowed, deadline=deadline)
-        if kind == "done":
-            return value
+        hop = _one_hop(target, accept=accept, max_bytes=max_bytes, allowed_types=allowed, deadline=deadline)
+        if isinstance(hop, FetchResult):
+            return hop
         try:
-            location = urljoin(target.url, value.strip())
+            location = urljoin(target.url, hop.strip())
         except ValueError:
             raise FetchRefused(_("The page redirected to an invalid address.")) from None
         target = _check(location)

@@ -59,7 +59,7 @@ def new_id(at_ms: int | None = None) -> int:
 MAX_ID = 2**63 - 1
 
 
-def parse_id(value) -> int | None:
+def parse_id(value: object) -> int | None:
     """An id from a URL or query string: a decimal that fits a signed 64-bit column, or None."""
     text = str(value)
     if not (text.isascii() and text.isdigit()) or len(text) > 19:  # refuses "", signs, spaces, full-width digits

@@ -1,19 +1,23 @@
-from django.http import HttpResponse
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 
 from .errors import RateLimited
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 
 class RateLimitedMiddleware:
     """Any RateLimited raised by a web view becomes 429 with Retry-After (the API has its own handler)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, RateLimited):
             response = HttpResponse(
                 _("Too many requests: %(msg)s Try again in %(s)d seconds.")
@@ -29,10 +33,10 @@ class RateLimitedMiddleware:
 class ApiTrailingSlashMiddleware:
     """Mastodon clients ask for both ``/api/v1/instance`` and ``/api/v1/instance/``: serve both."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         path = request.path_info
         if path.startswith("/api/") and path.endswith("/") and len(path) > 5:
             request.path_info = path.rstrip("/")
@@ -46,10 +50,10 @@ class InputGuardMiddleware:
     ``{"error": ...}``, browsers a plain-text page. It runs after the locale middleware, so the message is
     in the user's language."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         from .safeinput import BadInput, check_request
 
         try:
@@ -59,14 +63,14 @@ class InputGuardMiddleware:
         return self.get_response(request)
 
 
-def wants_json(request) -> bool:
+def wants_json(request: HttpRequest) -> bool:
     """API, OAuth and JSON callers get errors as JSON; browsers get text."""
     path = request.path_info
     return (path.startswith(("/api/", "/oauth/", "/.well-known/"))
             or "json" in (request.content_type or "") or "application/json" in request.META.get("HTTP_ACCEPT", ""))
 
 
-def bad_input_response(request, message: str) -> HttpResponse:
+def bad_input_response(request: HttpRequest, message: str) -> HttpResponse:
     if wants_json(request):
         from django.http import JsonResponse
 
@@ -79,10 +83,10 @@ class ProxyHeadersMiddleware:
     ``TRUSTED_PROXIES``: anyone can send them, and only a proxy we run may speak for the client
     (its address for the rate limits, ``https`` for ``request.is_secure()``). Goes first."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         from django.conf import settings
 
         from .proxies import peer_is_trusted_proxy
@@ -98,13 +102,13 @@ class ContentSecurityPolicyMiddleware:
     lacks one. The pages carry no inline script or style, so the policy can forbid both; Django's
     own ``SecurityMiddleware`` sends HSTS, nosniff and the referrer policy."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         from django.conf import settings
 
         self.get_response = get_response
         self.policy = settings.CONTENT_SECURITY_POLICY
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy

@@ -44,7 +44,7 @@ def check_currency(currency: str, *, field: str = "currency") -> str:
     return code
 
 
-def check_minor(amount, *, field: str = "amount", allow_zero: bool = False) -> int:
+def check_minor(amount: object, *, field: str = "amount", allow_zero: bool = False) -> int:
     """An amount already in minor units: an int (not bool, not float), positive, within range."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationFailed(_("%(field)s must be a whole number of minor units (fen, cents).") % {"field": field}, field=field)

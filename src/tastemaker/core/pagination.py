@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
+
+M = TypeVar("M", bound=Model)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -24,10 +29,10 @@ class Page:
         return self.min_id is not None
 
 
-def parse_int(value, name: str) -> int | None:
+def parse_int(value: str | int | None, name: str) -> int | None:
     from .errors import ValidationFailed
 
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
         number = int(value)
@@ -38,7 +43,7 @@ def parse_int(value, name: str) -> int | None:
     return number
 
 
-def page_from(params, max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_LIMIT) -> Page:
+def page_from(params: Mapping[str, Any], max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_LIMIT) -> Page:
     from .errors import ValidationFailed
 
     limit = parse_int(params.get("limit"), "limit")
@@ -54,7 +59,7 @@ def page_from(params, max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_L
     )
 
 
-def apply_keyset(qs, page: Page, field: str = "id"):
+def apply_keyset(qs: QuerySet[M], page: Page, field: str = "id") -> list[M]:
     """Filter and order a queryset by a time-ordered key; returns a list newest first."""
     if page.max_id is not None:
         qs = qs.filter(**{f"{field}__lt": page.max_id})
@@ -68,7 +73,7 @@ def apply_keyset(qs, page: Page, field: str = "id"):
     return list(qs.order_by(f"-{field}")[: page.limit])
 
 
-def link_header(base_url: str, params: dict, first_key: int | None, last_key: int | None) -> str | None:
+def link_header(base_url: str, params: Mapping[str, Any], first_key: int | None, last_key: int | None) -> str | None:
     """Link header with rel=next (older) and rel=prev (newer), or None for an empty page."""
     if first_key is None or last_key is None:
         return None

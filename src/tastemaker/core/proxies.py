@@ -8,11 +8,13 @@ forwarded headers of every other peer, so nothing downstream can be fooled by th
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The address of the client that sent ``request``.
 
     The peer (``REMOTE_ADDR``) unless it is one of ``TRUSTED_PROXIES``: then ``X-Forwarded-For`` is
@@ -37,16 +39,16 @@ def client_ip(request) -> str:
     return hop
 
 
-def peer_is_trusted_proxy(request) -> bool:
+def peer_is_trusted_proxy(request: HttpRequest) -> bool:
     return _is_trusted(request.META.get("REMOTE_ADDR") or "", settings.TRUSTED_PROXIES)
 
 
-def _is_trusted(value: str, trusted) -> bool:
+def _is_trusted(value: str, trusted: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
     address = _parse_ip(value)
     return address is not None and any(address in net for net in trusted)
 
 
-def _parse_ip(value: str):
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An address from an X-Forwarded-For entry ("1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:443"), or None."""
     value = value.strip()
     if value.startswith("[") and "]" in value:

@@ -20,7 +20,11 @@ from __future__ import annotations
 import json
 import re
 from io import BytesIO
+from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
@@ -82,7 +86,7 @@ def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def _check_strings(value) -> None:
+def _check_strings(value: object) -> None:
     """Every key and string in a parsed JSON value, walked without recursion."""
     stack = [value]
     while stack:
@@ -97,7 +101,7 @@ def _check_strings(value) -> None:
             stack.extend(item)
 
 
-def loads_json(raw: bytes | str):
+def loads_json(raw: bytes | str) -> Any:
     """Parse JSON from untrusted bytes: ``BadInput`` (400) for bad UTF-8, NUL, a lone surrogate or nesting
     deeper than ``MAX_JSON_DEPTH``; ``ValueError`` (``json.JSONDecodeError``) for text that is not JSON."""
     text = decode_text(raw) if isinstance(raw, bytes | bytearray) else check_text(raw)
@@ -112,14 +116,14 @@ def loads_json(raw: bytes | str):
     return value
 
 
-def is_json_body(request) -> bool:
+def is_json_body(request: HttpRequest) -> bool:
     """Bodies that are read as JSON: ``application/json`` and ``*+json``, and ``text/plain`` or no content type
     (the API's parser reads any body that is not a form as JSON)."""
     content_type = (request.content_type or "").lower()
     return content_type in _JSON_TYPES or content_type.endswith("+json")
 
 
-def request_json(request):
+def request_json(request: HttpRequest) -> Any:
     """The request body as checked JSON, parsed at most once per request (``None`` for an empty body)."""
     cached = getattr(request, _CACHE_ATTR, _UNSET)
     if cached is _UNSET:
@@ -128,7 +132,7 @@ def request_json(request):
     return cached
 
 
-def _form_encoding(request) -> str:
+def _form_encoding(request: HttpRequest) -> str:
     charset = (request.content_params or {}).get("charset", "utf-8")
     try:
         import codecs
@@ -151,7 +155,7 @@ def _check_percent_encoded(raw: bytes, encoding: str = "utf-8") -> None:
             raise BadInput(_("The request is not valid %(charset)s text.") % {"charset": encoding}) from None
 
 
-def check_request(request) -> None:
+def check_request(request: HttpRequest) -> None:
     """Refuse (``BadInput``) a request whose path, query string or body carries text that cannot be stored
     or rendered. Binary bodies (images, anything that is not a form, JSON or plain text) are left alone."""
     check_text(request.path)
@@ -169,6 +173,8 @@ def check_request(request) -> None:
         _check_percent_encoded(request.body, _form_encoding(request))
     elif content_type == "multipart/form-data":
         body = request.body  # read once, so handlers can still read the raw body (Django caps its size)
+        fields: QueryDict
+        files: MultiValueDict[str, UploadedFile]
         if request.method == "POST":
             fields, files = request.POST, request.FILES
         else:  # Django parses forms only for POST: parse a PUT/PATCH form here too, without keeping it
@@ -177,8 +183,9 @@ def check_request(request) -> None:
             check_text(key)
             for value in values:
                 check_text(value)
-        for upload in files.values():
-            check_text(upload.name or "")
+        for _key, uploads in files.lists():
+            for upload in uploads:
+                check_text(upload.name or "")
     elif is_json_body(request):
         if request.body:
             try:

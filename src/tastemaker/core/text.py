@@ -7,6 +7,7 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 _lock = threading.Lock()
 USER_DICT = Path(__file__).with_name("userdict.txt")
@@ -19,7 +20,7 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=1)
-def _jieba():
+def _jieba() -> Any:
     with _lock:
         import jieba
 

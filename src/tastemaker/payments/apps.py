@@ -1,3 +1,8 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
 
@@ -7,17 +12,17 @@ class PaymentsConfig(AppConfig):
     label = "payments"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         checks.register(check_providers)
         checks.register(check_sandbox_in_production, checks.Tags.security, deploy=True)
 
 
-def check_providers(app_configs=None, **kwargs):
+def check_providers(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     from .providers import alipay
 
-    errors = []
+    errors: list[checks.CheckMessage] = []
     known = {"sandbox", "alipay"}
     for name in settings.PAYMENT_PROVIDERS:
         if name not in known:
@@ -39,7 +44,8 @@ def check_providers(app_configs=None, **kwargs):
     return errors
 
 
-def check_sandbox_in_production(app_configs=None, **kwargs):
+def check_sandbox_in_production(app_configs: Sequence[AppConfig] | None = None,
+                                 **kwargs: Any) -> list[checks.CheckMessage]:
     from django.conf import settings
 
     if "sandbox" in settings.PAYMENT_PROVIDERS and not settings.DEBUG:

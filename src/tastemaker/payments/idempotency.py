@@ -46,7 +46,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -54,6 +54,9 @@ from django.utils.translation import gettext as _
 from tastemaker.core.errors import DomainError, ValidationFailed
 
 from .models import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
 
 MAX_KEY_LENGTH = 255
 
@@ -106,7 +109,7 @@ def _render(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def run_idempotent(user, key: str, fingerprint: str, act: Callable[[], tuple[int, Any]]) -> IdempotentResponse:
+def run_idempotent(user: User | int, key: str, fingerprint: str, act: Callable[[], tuple[int, Any]]) -> IdempotentResponse:
     """Run ``act`` at most once for (user, key); see the module docstring."""
     key = require_key(key)
     user_id = user if isinstance(user, int) else user.pk

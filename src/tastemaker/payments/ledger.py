@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -40,6 +41,9 @@ from .models import (
     TransactionKind,
 )
 
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
+
 Leg = tuple[Account, int]
 
 
@@ -49,7 +53,7 @@ class InsufficientFunds(Conflict):
 
 # --- accounts -------------------------------------------------------------------------------
 
-def _get_or_create(**lookup) -> Account:
+def _get_or_create(**lookup: Any) -> Account:
     account = Account.objects.filter(**lookup).first()
     if account is not None:
         return account
@@ -60,13 +64,13 @@ def _get_or_create(**lookup) -> Account:
         return Account.objects.get(**lookup)
 
 
-def wallet_for(user, currency: str) -> Account:
+def wallet_for(user: User | int, currency: str) -> Account:
     """The user's (or brand's) wallet in ``currency``, created empty on first use."""
     return _get_or_create(kind=AccountKind.WALLET, owner_id=_user_id(user), provider="",
                           currency=check_currency(currency))
 
 
-def wallets_for(users, currency: str) -> list[Account]:
+def wallets_for(users: Iterable[User | int], currency: str) -> list[Account]:
     """Several users' wallets in one query (each made on first use), in the order given."""
     currency = check_currency(currency)
     ids = [_user_id(u) for u in users]
@@ -75,7 +79,7 @@ def wallets_for(users, currency: str) -> list[Account]:
     return [found.get(i) or wallet_for(i, currency) for i in ids]
 
 
-def held_account_for(user, currency: str) -> Account:
+def held_account_for(user: User | int, currency: str) -> Account:
     """Where the user's pending holds sit (their reserved money)."""
     return _get_or_create(kind=AccountKind.HELD, owner_id=_user_id(user), provider="",
                           currency=check_currency(currency))
@@ -120,7 +124,7 @@ def _provider_account(kind: str, provider: str, currency: str) -> Account:
     return _get_or_create(kind=kind, owner=None, store=None, provider=provider, currency=check_currency(currency))
 
 
-def _user_id(user) -> int:
+def _user_id(user: User | int) -> int:
     return user if isinstance(user, int) else user.pk
 
 
@@ -132,7 +136,7 @@ def _same_legs(tx: Transaction, legs: Sequence[Leg]) -> bool:
 
 
 def post_transaction(kind: str, legs: Sequence[Leg], *, reference: str | None = None, memo: str = "",
-                     reverses: Transaction | None = None, initiator=None) -> Transaction:
+                     reverses: Transaction | None = None, initiator: User | int | None = None) -> Transaction:
     """Post one balanced transaction atomically and return it.
 
     ``legs``: ``[(account, amount), ...]``, at least two, amounts non-zero integers in minor units,
@@ -203,7 +207,8 @@ _INSERT_TX = ("INSERT INTO payments_transaction (id, kind, memo, reference, reve
               "VALUES (%s, %s, %s, %s, %s, %s, %s)")
 
 
-def _post(kind, legs, *, reference, memo, reverses, initiator) -> Transaction:
+def _post(kind: str, legs: Sequence[Leg], *, reference: str | None, memo: str, reverses: Transaction | None,
+          initiator: User | int | None) -> Transaction:
     deltas: dict[int, int] = defaultdict(int)
     kinds: dict[int, str] = {}
     for account, amount in legs:
@@ -234,7 +239,7 @@ def _post(kind, legs, *, reference, memo, reverses, initiator) -> Transaction:
     return tx
 
 
-def reverse_transaction(tx: Transaction, *, memo: str = "", initiator=None) -> Transaction:
+def reverse_transaction(tx: Transaction, *, memo: str = "", initiator: User | int | None = None) -> Transaction:
     """Post the exact opposite of ``tx``, once: reversing it again returns the same reversal.
 
     Subject to the same rule as any posting: a wallet that has since spent the money cannot be

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -135,12 +136,13 @@ def reconcile(provider: str, date_from: date, date_to: date, *, statement: list[
     return run
 
 
-def _compare(provider, date_from, date_to, statement, say) -> tuple[list[Mismatch], int]:
+def _compare(provider: str, date_from: date, date_to: date, statement: list[StatementItem],
+             say: Callable[[str], object]) -> tuple[list[Mismatch], int]:
     start, end = day_bounds(date_from, date_to)
     theirs = {(i.kind, i.order_no): i for i in statement}
     orders = {"payment": [i.order_no for i in statement if i.kind == "payment"],
               "payout": [i.order_no for i in statement if i.kind == "payout"]}
-    ours: dict[tuple[str, str], tuple] = {}  # (kind, order) -> (amount, currency, status, when)
+    ours: dict[tuple[str, str], tuple[int, str, str, datetime | None]] = {}  # (kind, order) -> (amount, currency, status, when)
     topups = TopUp.objects.filter(provider=provider).filter(
         order_no__in=orders["payment"]) | TopUp.objects.filter(
         provider=provider, status=TopUpStatus.SUCCEEDED, paid_at__gte=start, paid_at__lt=end)
@@ -175,7 +177,7 @@ def _compare(provider, date_from, date_to, statement, say) -> tuple[list[Mismatc
     return mismatches, matched
 
 
-def _statement_nets(statement, date_from, date_to) -> dict[tuple[date, str], int]:
+def _statement_nets(statement: list[StatementItem], date_from: date, date_to: date) -> dict[tuple[date, str], int]:
     nets: dict[tuple[date, str], int] = defaultdict(int)
     for item in statement:
         if item.status != "succeeded" or item.occurred_at is None:
@@ -186,7 +188,7 @@ def _statement_nets(statement, date_from, date_to) -> dict[tuple[date, str], int
     return nets
 
 
-def clearing_check(provider: str, date_from: date, date_to: date) -> list[dict]:
+def clearing_check(provider: str, date_from: date, date_to: date) -> list[dict[str, Any]]:
     """Per day and currency: the clearing account's movement, the settlement posted for the day, and
     their net (zero when our records and the settled amount agree)."""
     rows = []

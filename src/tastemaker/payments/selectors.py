@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -36,6 +37,11 @@ from .models import (
     Withdrawal,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from tastemaker.accounts.models import User
+
 
 @dataclass(frozen=True)
 class Balance:
@@ -56,7 +62,7 @@ class Balance:
         return format_amount(self.held, self.currency)
 
 
-def balances(user) -> list[Balance]:
+def balances(user: User) -> list[Balance]:
     """One row per currency the user has money in (always the default currency first)."""
     rows: dict[str, dict[str, int]] = {settings.DEFAULT_CURRENCY: {"wallet": 0, "held": 0}}
     for kind, currency, balance in Account.objects.filter(owner_id=user.pk, kind__in=USER_KINDS).values_list(
@@ -65,12 +71,12 @@ def balances(user) -> list[Balance]:
     return [Balance(currency=c, available=v["wallet"], held=v["held"]) for c, v in rows.items()]
 
 
-def balance(user, currency: str | None = None) -> Balance:
+def balance(user: User, currency: str | None = None) -> Balance:
     currency = currency or settings.DEFAULT_CURRENCY
     return next((b for b in balances(user) if b.currency == currency), Balance(currency, 0, 0))
 
 
-def holds(user, *, status: str | None = HoldStatus.PENDING, page: Page | None = None) -> list[Hold]:
+def holds(user: User, *, status: str | None = HoldStatus.PENDING, page: Page | None = None) -> list[Hold]:
     qs = Hold.objects.filter(user_id=user.pk)
     if status:
         if status not in HoldStatus.values:
@@ -122,7 +128,7 @@ def _day_start(value: date | datetime) -> datetime:
     return datetime.combine(value, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def history(user, *, currency: str | None = None, kind: str | None = None, direction: str | None = None,
+def history(user: User, *, currency: str | None = None, kind: str | None = None, direction: str | None = None,
             since: date | datetime | None = None, until: date | datetime | None = None,
             page: Page | None = None) -> list[HistoryItem]:
     """The user's wallet movements, newest first, keyset-paginated by entry id (Mastodon style:
@@ -159,11 +165,11 @@ def history(user, *, currency: str | None = None, kind: str | None = None, direc
             for e in rows]
 
 
-def can_view_account(viewer, account: Account) -> bool:
+def can_view_account(viewer: User | AnonymousUser | None, account: Account) -> bool:
     return bool(viewer and viewer.is_authenticated and (viewer.is_staff or account.owner_id == viewer.pk))
 
 
-def transaction_detail(viewer, transaction_id: int) -> dict:
+def transaction_detail(viewer: User, transaction_id: int) -> dict[str, Any]:
     """A transaction with its legs, for someone who owns one of its accounts (or an operator)."""
     tx = Transaction.objects.filter(pk=transaction_id).first()
     if tx is None:
@@ -179,11 +185,11 @@ def transaction_detail(viewer, transaction_id: int) -> dict:
                      for e in entries]}
 
 
-def topups(user, *, page: Page | None = None) -> list[TopUp]:
+def topups(user: User, *, page: Page | None = None) -> list[TopUp]:
     return apply_keyset(TopUp.objects.filter(user_id=user.pk), page or Page())
 
 
-def topup_for(user, order_no: str) -> TopUp:
+def topup_for(user: User, order_no: str) -> TopUp:
     """The user's own top-up by order number (for the return page after a checkout)."""
     topup = TopUp.objects.filter(order_no=order_no, user_id=user.pk).first()
     if topup is None:
@@ -191,20 +197,20 @@ def topup_for(user, order_no: str) -> TopUp:
     return topup
 
 
-def withdrawals(user, *, page: Page | None = None) -> list[Withdrawal]:
+def withdrawals(user: User, *, page: Page | None = None) -> list[Withdrawal]:
     return apply_keyset(Withdrawal.objects.filter(user_id=user.pk).select_related("payout_account"), page or Page())
 
 
-def payout_accounts(user) -> list[PayoutAccount]:
+def payout_accounts(user: User) -> list[PayoutAccount]:
     return list(PayoutAccount.objects.filter(user_id=user.pk, active=True).order_by("-bound_at"))
 
 
-def platform_overview() -> dict:
+def platform_overview() -> dict[str, Any]:
     """For the operator page: every system account's balance, wallet totals and pending holds per
     currency, and the zero-sum check (all balances of a currency add up to zero)."""
     system = list(Account.objects.filter(owner__isnull=True, store__isnull=True)
                   .order_by("currency", "kind", "provider"))
-    per_currency: dict[str, dict] = {}
+    per_currency: dict[str, dict[str, Any]] = {}
     for row in Account.objects.values("currency").annotate(
             total=Sum("balance"), wallets=Sum("balance", filter=Q(kind=AccountKind.WALLET)),
             held=Sum("balance", filter=Q(kind=AccountKind.HELD)),

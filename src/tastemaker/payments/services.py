@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -83,7 +84,7 @@ __all__ = [
 ]
 
 
-def _amount(amount) -> int:
+def _amount(amount: object) -> int:
     return check_minor(amount)
 
 
@@ -206,7 +207,8 @@ def do_hold(user: User, amount: int, currency: str, memo: str = "", *, destinati
         return _hold(user, amount, currency, memo, destination=destination, reference=reference)
 
 
-def _hold(user, amount, currency, memo, *, destination, reference) -> Hold:
+def _hold(user: User, amount: int, currency: str, memo: str, *, destination: Account | None,
+          reference: str | None) -> Hold:
     wallet, held = wallet_for(user, currency), held_account_for(user, currency)
     hold_id = new_id()
     tx = post_transaction(TransactionKind.HOLD, [(wallet, -amount), (held, amount)], memo=memo,
@@ -248,6 +250,7 @@ def _resolve_hold(hold: Hold, amount: int, destination: Account | None, kind: st
         held = Account.objects.get(pk=hold.held_account_id)
         legs = [(held, -hold.amount)]
         if amount:
+            assert destination is not None  # do_capture made sure a capture has somewhere to go
             legs.append((destination, amount))
         if rest:
             legs.append((Account.objects.get(pk=hold.wallet_id), rest))
@@ -312,14 +315,15 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def _summary(raw: Mapping[str, str]) -> dict:
+def _summary(raw: Mapping[str, str]) -> dict[str, Any]:
     """What is kept of an unverified notification: the form, truncated, and how many fields it had."""
     text = "&".join(f"{k}={v}" for k, v in raw.items())
     return {"summary": _printable(text[:UNVERIFIED_SUMMARY]), "fields": len(raw),
             "truncated": len(text) > UNVERIFIED_SUMMARY}
 
 
-def _log_notification(provider, raw, verified, order_no, outcome, reason) -> str:
+def _log_notification(provider: str, raw: dict[str, Any], verified: bool, order_no: str, outcome: str,
+                      reason: str) -> str:
     reply = SUCCESS if outcome in ("credited", "duplicate") else FAILURE
     ProviderNotification.objects.create(provider=provider, raw=raw, verified=verified, order_no=order_no[:64],
                                         outcome=outcome, reason=_printable(reason[:200]), reply=reply)
@@ -434,7 +438,7 @@ def do_request_withdrawal(user: User, amount: int, currency: str,
     return withdrawal
 
 
-def payout_account_ready_at(payout_account: PayoutAccount):
+def payout_account_ready_at(payout_account: PayoutAccount) -> datetime:
     """When a payout account may receive withdrawals: ``PAYOUT_ACCOUNT_COOLDOWN_HOURS`` after it was
     bound (or bound again), so a hijacked session cannot bind its own account and empty the wallet at once."""
     return payout_account.bound_at + timedelta(hours=settings.PAYOUT_ACCOUNT_COOLDOWN_HOURS)

@@ -39,7 +39,7 @@ def process_withdrawal(withdrawal_id: int) -> str:
 
 @db_periodic_task(crontab(minute="*/5"))
 @lock_task("payments-sweep")
-def sweep_payments() -> dict:
+def sweep_payments() -> dict[str, int]:
     """Ask providers about top-ups whose notification has not come (2 minutes to 2 days old), resume
     withdrawals left processing, and drop idempotency records past their retention."""
     now = timezone.now()

@@ -15,7 +15,7 @@ from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import RateLimited
-from tastemaker.core.proxies import client_ip  # noqa: F401  (the limits' caller-facing helper)
+from tastemaker.core.proxies import client_ip as client_ip  # the limits' caller-facing helper, re-exported
 
 from .models import RateBucket
 

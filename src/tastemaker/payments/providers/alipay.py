@@ -29,7 +29,7 @@ import json
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -48,6 +48,9 @@ from .base import (
     notify_url,
     return_url,
 )
+
+if TYPE_CHECKING:
+    from ..models import PayoutAccount, TopUp, Withdrawal
 
 NAME = "alipay"
 MAX_SIGN_LENGTH = 1024
@@ -71,13 +74,13 @@ def http_get(url: str) -> bytes:
     return response.content
 
 
-def _client_class():
+def _client_class() -> type[Any]:
     from alipay import AliPay
 
     class Client(AliPay):
         """The SDK's client with its HTTP call routed through ``AlipayProvider.transport``."""
 
-        def verified_sync_response(self, data, response_type):
+        def verified_sync_response(self, data: dict[str, Any], response_type: str) -> Any:
             url = self._gateway + "?" + self.sign_data(data)
             raw = AlipayProvider.transport(url).decode("utf-8")
             return self._verify_and_return_sync_response(raw, response_type)
@@ -85,10 +88,10 @@ def _client_class():
     return Client
 
 
-_clients: dict[tuple, object] = {}
+_clients: dict[tuple[object, ...], Any] = {}
 
 
-def _client():
+def _client() -> Any:
     """The SDK client, kept while the configuration and key files are unchanged (parsing RSA keys is slow)."""
     private, public = Path(settings.ALIPAY_PRIVATE_KEY_FILE), Path(settings.ALIPAY_PUBLIC_KEY_FILE)
     key = (settings.ALIPAY_APP_ID, notify_url(NAME), settings.ALIPAY_SANDBOX, str(private), private.stat().st_mtime_ns,
@@ -114,7 +117,7 @@ class AlipayProvider(Provider):
     currencies = ("CNY",)
     transport: ClassVar = staticmethod(http_get)
 
-    def __init__(self):
+    def __init__(self) -> None:
         if not configured():
             raise ValidationFailed(_("Alipay is not configured."))
         self.app_id = settings.ALIPAY_APP_ID
@@ -123,7 +126,7 @@ class AlipayProvider(Provider):
 
     # --- checkout and notifications ---------------------------------------------------------
 
-    def create_checkout(self, topup) -> str:
+    def create_checkout(self, topup: TopUp) -> str:
         query = self.client.api_alipay_trade_page_pay(
             subject=f"{settings.SITE_NAME} wallet top-up {topup.order_no}",
             out_trade_no=topup.order_no,
@@ -131,7 +134,7 @@ class AlipayProvider(Provider):
             return_url=return_url(topup),
             notify_url=notify_url(NAME),
         )
-        return self.client._gateway + "?" + query
+        return f"{self.client._gateway}?{query}"
 
     def verify_signature(self, params: dict[str, str]) -> bool:
         from alipay.exceptions import AliPayException
@@ -146,7 +149,7 @@ class AlipayProvider(Provider):
         if data.get("sign_type", "RSA2") != "RSA2":
             return False
         try:
-            return self.client.verify(data, signature)
+            return bool(self.client.verify(data, signature))
         except (ValueError, TypeError, binascii.Error, AliPayException):  # malformed base64, odd sign_type
             return False
 
@@ -202,7 +205,7 @@ class AlipayProvider(Provider):
                                    field="identifier")
         return identifier
 
-    def payout(self, withdrawal, payout_account) -> PayoutResult:
+    def payout(self, withdrawal: Withdrawal, payout_account: PayoutAccount) -> PayoutResult:
         from alipay.exceptions import AliPayException, AliPayValidationError
 
         try:

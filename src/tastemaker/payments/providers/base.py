@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from ..models import PayoutAccount, TopUp, Withdrawal
 
 
 class InvalidNotification(Exception):
@@ -61,7 +64,7 @@ class Provider:
     label: ClassVar[str]
     currencies: ClassVar[tuple[str, ...] | None] = None  # None: every accepted currency
 
-    def create_checkout(self, topup) -> str:
+    def create_checkout(self, topup: TopUp) -> str:
         """The URL to send the payer's browser to for this top-up."""
         raise NotImplementedError
 
@@ -74,7 +77,7 @@ class Provider:
         """Ask the provider about an order (for a notification that never came). None: unknown there."""
         raise NotImplementedError
 
-    def payout(self, withdrawal, payout_account) -> PayoutResult:
+    def payout(self, withdrawal: Withdrawal, payout_account: PayoutAccount) -> PayoutResult:
         """Pay a withdrawal out. Must be idempotent by ``withdrawal.order_no``."""
         raise NotImplementedError
 
@@ -91,6 +94,6 @@ def notify_url(provider: str) -> str:
     return settings.PAYMENT_NOTIFY_URL.format(provider=provider)
 
 
-def return_url(topup) -> str:
+def return_url(topup: TopUp) -> str:
     """Where the payer's browser comes back to after the checkout (settings.PAYMENT_RETURN_URL)."""
     return settings.PAYMENT_RETURN_URL.format(order_no=topup.order_no, provider=topup.provider)

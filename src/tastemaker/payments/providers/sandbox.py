@@ -26,6 +26,8 @@ import io
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,6 +39,11 @@ from tastemaker.core.money import parse_amount, to_decimal_string
 
 from ..models import SandboxTrade
 from .base import InvalidNotification, PaymentResult, PayoutResult, Provider, StatementItem, return_url
+
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
+
+    from ..models import PayoutAccount, TopUp, Withdrawal
 
 NAME = "sandbox"
 STATEMENT_FIELDS = ["kind", "order_no", "trade_no", "amount", "currency", "status", "occurred_at"]
@@ -72,7 +79,7 @@ class SandboxProvider(Provider):
     label = "Sandbox"
     currencies = None
 
-    def create_checkout(self, topup) -> str:
+    def create_checkout(self, topup: TopUp) -> str:
         try:
             with transaction.atomic():
                 SandboxTrade.objects.create(kind=SandboxTrade.Kind.PAYMENT, order_no=topup.order_no,
@@ -110,7 +117,7 @@ class SandboxProvider(Provider):
         return PaymentResult(order_no=trade.order_no, trade_no=trade.trade_no, amount=trade.amount,
                              currency=trade.currency, status=status)
 
-    def payout(self, withdrawal, payout_account) -> PayoutResult:
+    def payout(self, withdrawal: Withdrawal, payout_account: PayoutAccount) -> PayoutResult:
         trade = SandboxTrade.objects.filter(order_no=withdrawal.order_no).first()  # idempotent by order_no
         if trade is None:
             failing = "fail" in payout_account.identifier.lower()
@@ -159,7 +166,7 @@ class Checkout:
     return_url: str
 
 
-def check_payer(order_no: str, user) -> None:
+def check_payer(order_no: str, user: User) -> None:
     """Only the user who started the top-up sees and answers its checkout: ``NotFound`` for anyone else
     (anonymous included), as for an order the sandbox does not know."""
     from ..models import TopUp
@@ -265,7 +272,7 @@ def statement_csv(items: list[StatementItem]) -> str:
     return buf.getvalue()
 
 
-def write_statement(path, date_from: date, date_to: date) -> int:
+def write_statement(path: str | Path, date_from: date, date_to: date) -> int:
     """Write the sandbox's statement for the dates to ``path``; returns the number of lines."""
     items = SandboxProvider().statement(date_from, date_to)
     with open(path, "w", encoding="utf-8", newline="") as fh:

@@ -18,10 +18,12 @@ import signal
 import subprocess
 import sys
 import time
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 MAX_RESTART_DELAY = 30.0  # seconds
 STABLE_AFTER = 60.0  # a consumer up this long resets the back-off
@@ -40,7 +42,7 @@ def _describe_exit(code: int | None) -> str:
 class Command(BaseCommand):
     help = "Start the web server and the background-job consumer (Ctrl-C stops both)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("TASTEMAKER_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("TASTEMAKER_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("TASTEMAKER_WEB_WORKERS", "0")),
@@ -53,7 +55,7 @@ class Command(BaseCommand):
         stream.write(f"[serve {time.strftime('%Y-%m-%d %H:%M:%S')}] {message}")
         stream.flush()
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["skip_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         workers = opts["workers"] or min(4, 2 * (os.cpu_count() or 1))
@@ -68,7 +70,7 @@ class Command(BaseCommand):
 
         stopping = False
 
-        def request_stop(signum, _frame):
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
             nonlocal stopping
             stopping = True
 
@@ -77,14 +79,15 @@ class Command(BaseCommand):
 
         web = subprocess.Popen(web_cmd, env=env)
         self._log(f"web server started (pid {web.pid})")
-        jobs: subprocess.Popen | None = None
+        jobs: subprocess.Popen[bytes] | None = None
         jobs_started = 0.0
         delay = 1.0
         restart_at: float | None = None
         restarts = 0
 
-        def start_jobs() -> subprocess.Popen:
+        def start_jobs() -> subprocess.Popen[bytes]:
             nonlocal jobs_started
+            assert jobs_cmd is not None  # only called with the consumer on
             proc = subprocess.Popen(jobs_cmd, env=env)
             jobs_started = time.monotonic()
             self._log(f"job consumer started (pid {proc.pid})")
@@ -126,7 +129,7 @@ class Command(BaseCommand):
             sys.exit(status)
 
     @staticmethod
-    def _stop(procs: list[subprocess.Popen]) -> None:
+    def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
         for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from tastemaker.core.errors import DomainError
@@ -22,7 +23,7 @@ from tastemaker.core.money import to_decimal_string
 class Command(BaseCommand):
     help = "Reconcile a payment provider's statement with our records and list every mismatch."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("provider", help="sandbox or alipay")
         parser.add_argument("--date", help="one day, YYYY-MM-DD (default: yesterday)")
         parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--settle", action="store_true",
                             help="when nothing mismatches, record the provider's settlement of each day")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         from tastemaker.payments.providers import get_provider
         from tastemaker.payments.providers.sandbox import statement_csv
         from tastemaker.payments.reconcile import load_statement, parse_day, reconcile

@@ -29,7 +29,14 @@ from tqdm import tqdm
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import new_id, now_ms
 from tastemaker.core.text import extract_hashtags, search_text
+from tastemaker.demo.showcase import seed_showcase
+from tastemaker.discovery.models import UserInterest
+from tastemaker.experts.models import Vertical
+from tastemaker.experts.tasks import recompute_all
+from tastemaker.feeds.management.commands.rebuild_feeds import rebuild_viewers
+from tastemaker.images.intake import process_image
 from tastemaker.social.models import Favourite, Follow, Hashtag, Media, Mention, Post, PostTag
+from tastemaker.social.search import FTS_TABLE
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password-123"
@@ -199,8 +206,6 @@ class Command(BaseCommand):
             self._write_posts(rows, accounts, pool)
             self._write_likes(likes)
             self._write_search(rows)
-        from tastemaker.feeds.management.commands.rebuild_feeds import rebuild_viewers
-
         entries = rebuild_viewers([a.id for a in accounts], progress=not self.quiet, desc="home timelines")
         labelled = self._label_creators(accounts)
         admin_note = self._ensure_admin()
@@ -219,8 +224,6 @@ class Command(BaseCommand):
     def _seed_showcase(self, accounts, pool) -> dict:
         """Partner stores, a catalog, showcase posts by experts and the demo account, click-outs and orders
         (through the real services and signed webhooks)."""
-        from tastemaker.showcase.demo import seed_showcase
-
         operator = User.objects.filter(is_superuser=True).order_by("pk").first()
         demo = next(a for a in accounts if a.username == DEMO_USERNAME)
         experts = [(a.id, a.verticals[0], a.language) for a in accounts if a.expert and a.verticals]
@@ -232,10 +235,6 @@ class Command(BaseCommand):
     def _label_creators(self, accounts) -> int:
         """Ability labels for everyone who posted (as the nightly job would), and each account's picked
         verticals as discovery interests, so experts, who-to-follow and onboarding work at once."""
-        from tastemaker.discovery.models import UserInterest
-        from tastemaker.experts.models import Vertical
-        from tastemaker.experts.tasks import recompute_all
-
         by_slug = {v.slug: v.pk for v in Vertical.objects.all()}
         UserInterest.objects.bulk_create(
             [UserInterest(user_id=a.id, vertical_id=by_slug[v], picked=True)
@@ -258,8 +257,6 @@ class Command(BaseCommand):
         """``count`` distinct pictures (gradients and shapes in each vertical's colours), run through
         the media pipeline once; posts then share them."""
         from PIL import Image, ImageDraw
-
-        from tastemaker.social.media import process_image
 
         pool = []
         for i in self._bar(range(count), desc="images", unit="img"):
@@ -573,8 +570,6 @@ class Command(BaseCommand):
     def _write_search(self, rows: list[PostRow]) -> None:
         if connection.vendor != "sqlite":
             return  # PostgreSQL: the GIN index over social_post.search_text is maintained by the database
-        from tastemaker.social.search import FTS_TABLE
-
         ids = [r.id for r in rows if r.text]
         with connection.cursor() as cur:
             for i in self._bar(range(0, len(ids), 5000), desc="search index", unit="batch"):

@@ -94,3 +94,34 @@ def test_social_calls_the_consumers_listed_in_settings(make_user, run_jobs):
     with run_jobs():  # with the shipped wiring, feeds puts the post in its author's home feed at once
         again = social.do_create_post(author, text="hello again")
     assert TimelineEntry.objects.filter(viewer_id=author.pk, post=again).exists()
+
+
+@pytest.mark.django_db
+def test_media_sweep_keeps_a_file_a_product_card_shows_through_the_hook(make_user, showcase_post):
+    """social's sweep asks the apps above it (social.files_in_use: showcase's product cards) which files they
+    still show; without that consumer it would delete a card's picture."""
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from tastemaker.showcase.models import ProductCard
+    from tastemaker.social.media import sweep_unattached_media
+    from tastemaker.social.models import Media
+
+    author = make_user()
+    showcase_post(author)
+    card = ProductCard.objects.get(post__author=author)
+    old = timezone.now() - timedelta(days=3)
+
+    def old_twin() -> None:  # an old unattached upload of the same picture (as a second upload of it is)
+        twin = Media.objects.create(owner=author, file=card.image, preview=card.image_preview, width=1, height=1)
+        Media.objects.filter(pk=twin.pk).update(created_at=old)
+
+    old_twin()
+    assert sweep_unattached_media() == 1
+    assert default_storage.exists(card.image) and default_storage.exists(card.image_preview)
+    old_twin()
+    with override_settings(HOOKS={}):  # nobody above social answers: the files go
+        assert sweep_unattached_media() == 1
+    assert not default_storage.exists(card.image)

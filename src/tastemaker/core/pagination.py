@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
+from .errors import ValidationFailed
+
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 
@@ -25,8 +27,6 @@ class Page:
 
 
 def parse_int(value, name: str) -> int | None:
-    from .errors import ValidationFailed
-
     if value in (None, ""):
         return None
     try:
@@ -39,8 +39,6 @@ def parse_int(value, name: str) -> int | None:
 
 
 def page_from(params, max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_LIMIT) -> Page:
-    from .errors import ValidationFailed
-
     limit = parse_int(params.get("limit"), "limit")
     if limit is None:
         limit = default_limit

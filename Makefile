@@ -39,6 +39,7 @@ bench: test-deps
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
 
 messages: install
 	cd src/tastemaker && ../../$(BIN)/tastemaker makemessages -l zh_Hans && ../../$(BIN)/tastemaker compilemessages

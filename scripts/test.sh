@@ -34,6 +34,8 @@ echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
 status=0
 echo "== lint (ruff)"
 $BIN/ruff check --no-cache src tests || status=1
+echo "== layers (import-linter: .importlinter)"
+PYTHONPATH="src${PYTHONPATH:+:$PYTHONPATH}" $BIN/lint-imports --no-cache || status=1
 echo "== types (mypy)"; $BIN/mypy || status=1
 echo "== test suite on SQLite"
 # each run is bounded, so a hung test cannot eat CI's whole budget

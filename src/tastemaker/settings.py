@@ -163,7 +163,30 @@ INSTALLED_APPS = [
     "tastemaker.payments",
     "tastemaker.api",
     "tastemaker.web",
+    "tastemaker.demo",
 ]
+
+# Who reacts to what (core.hooks): a lower app calls its named hook points, and the apps above it that
+# react are listed here, in order, as dotted paths, so the imports keep pointing downwards (feeds and
+# analytics import social, social imports neither). An unknown name or a path that does not import is a
+# start-up error. Not an environment setting: this is wiring, the same in every deployment.
+HOOKS = {
+    # accounts: an account that unlocks accepts its pending follow requests
+    "accounts.unlocked": ["tastemaker.social.account_hooks.unlocked"],
+    # social: a post or repost was written (inside its transaction): the author's own home-feed entry at
+    # once, the fan-out after commit
+    "social.post_created": ["tastemaker.feeds.social_hooks.post_created"],
+    # social: a follow was made or ended, a block was placed (inside the transaction)
+    "social.followed": ["tastemaker.feeds.social_hooks.followed", "tastemaker.analytics.social_hooks.followed"],
+    "social.unfollowed": ["tastemaker.feeds.social_hooks.unfollowed",
+                          "tastemaker.analytics.social_hooks.unfollowed"],
+    "social.blocked": ["tastemaker.feeds.social_hooks.blocked"],
+    # social: a like, repost or reply (the analytics event is recorded after commit)
+    "social.engaged": ["tastemaker.analytics.social_hooks.engaged"],
+    # social: which of these stored image files something above social still shows (the media sweep
+    # keeps them)
+    "social.files_in_use": ["tastemaker.showcase.social_hooks.files_in_use"],
+}
 
 MIDDLEWARE = [
     "tastemaker.core.middleware.ProxyHeadersMiddleware",
@@ -351,7 +374,7 @@ MEDIA_MAX_PIXELS = env_int_at_least("MEDIA_MAX_PIXELS", 4096 * 4096, 1)  # check
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 10 * 1024 * 1024)
 MEDIA_MAX_SIDE = env_int("MEDIA_MAX_SIDE", 2048)
 # memory processing one image may take (pixels × bytes per pixel of the mode, plus a working copy for
-# some modes: social.media.decoded_bytes), also checked from the header before decoding
+# some modes: images.intake.decoded_bytes), also checked from the header before decoding
 MEDIA_MAX_DECODE_BYTES = env_int_at_least("MEDIA_MAX_DECODE_BYTES", 128 * 1024 * 1024, 1)
 MEDIA_DECODE_SLOTS = env_int_at_least("MEDIA_DECODE_SLOTS", 2, 1)  # images decoded at once on this host
 MEDIA_DECODE_WAIT = env_int_at_least("MEDIA_DECODE_WAIT", 10, 0)  # seconds an upload waits for a slot, then 429

@@ -158,7 +158,7 @@ def test_server_side_events_after_commit(make_user, author_post, run_jobs):
 
 
 def test_event_recording_failure_does_not_break_the_action(make_user, author_post, run_jobs, monkeypatch):
-    from tastemaker.analytics import services
+    from tastemaker.analytics import ingest
     from tastemaker.social import services as social
 
     author, post = author_post
@@ -167,7 +167,7 @@ def test_event_recording_failure_does_not_break_the_action(make_user, author_pos
     def boom(events):
         raise RuntimeError("analytics down")
 
-    monkeypatch.setattr(services, "do_record_events", boom)
+    monkeypatch.setattr(ingest, "do_record_events", boom)
     with run_jobs():
         social.do_favourite(fan, post)
     post.refresh_from_db()
@@ -196,20 +196,20 @@ def test_counters_by_granularity(make_user, author_post, impression):
 
 
 def test_id_collision_is_retried_with_fresh_ids(make_user, author_post, impression, monkeypatch):
-    from tastemaker.analytics import services
+    from tastemaker.analytics import ingest
 
     author, post = author_post
     fan = make_user()
     first = do_record_events([impression(post, fan)])
     taken = Event.objects.get().pk
     calls = []
-    real = services.new_id
+    real = ingest.new_id
 
     def colliding(at_ms=None):
         calls.append(at_ms)
         return taken if len(calls) == 1 else real(at_ms)  # the first id made collides with a stored one
 
-    monkeypatch.setattr(services, "new_id", colliding)
+    monkeypatch.setattr(ingest, "new_id", colliding)
     res = do_record_events([impression(post, make_user())])
     assert first.valid == 1 and res.valid == 1 and Event.objects.count() == 2
 

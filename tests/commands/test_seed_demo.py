@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 
 from tastemaker.accounts.models import User
-from tastemaker.core.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, TOPICS
 from tastemaker.core.pagination import Page
+from tastemaker.demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, TOPICS
 from tastemaker.feeds.models import TimelineEntry
 from tastemaker.feeds.selectors import home_timeline
 from tastemaker.social.models import Favourite, Follow, Media, Post

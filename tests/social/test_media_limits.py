@@ -19,8 +19,9 @@ from django.utils import timezone
 from PIL import Image, ImageFile
 
 from tastemaker.core.errors import RateLimited, ValidationFailed
-from tastemaker.social import media as media_mod
-from tastemaker.social.media import decode_slot, decoded_bytes, process_image, sweep_unattached_media
+from tastemaker.images import intake as media_mod
+from tastemaker.images.intake import decode_slot, decoded_bytes, process_image
+from tastemaker.social.media import sweep_unattached_media
 from tastemaker.social.models import Media
 from tastemaker.social.services import do_create_post, do_upload_media
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from tastemaker.core.errors import ValidationFailed
-from tastemaker.social.media import process_image
+from tastemaker.images.intake import process_image
 from tastemaker.social.models import Media
 from tastemaker.social.services import do_upload_media
 

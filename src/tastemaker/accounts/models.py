@@ -7,6 +7,8 @@ from oauth2_provider.models import AbstractApplication
 
 from tastemaker.core.ids import new_id
 
+from .tokens import revoke_tokens
+
 
 class AccountManager(UserManager):
     def get_by_natural_key(self, username):
@@ -46,8 +48,6 @@ class User(AbstractUser):
         password_changed = self._password is not None and not self._state.adding
         super().save(*args, **kwargs)
         if password_changed:
-            from .services import revoke_tokens
-
             revoke_tokens(self)
 
     @property

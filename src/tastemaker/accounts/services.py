@@ -9,13 +9,14 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import ValidationFailed
-from tastemaker.social.media import process_image
+from tastemaker.images.intake import process_image
 
+from . import hooks
 from .models import User
+from .tokens import revoke_tokens
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 RESERVED = {
@@ -99,10 +100,8 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
         raise
     if changed:
         user.save(update_fields=changed)
-    if was_locked and not user.locked:  # unlocking accepts the pending follow requests (as Mastodon)
-        from tastemaker.social.services import do_authorize_all_follow_requests
-
-        do_authorize_all_follow_requests(user)
+    if was_locked and not user.locked:  # social accepts the pending follow requests (as Mastodon does)
+        hooks.unlocked(user=user)
     return user
 
 
@@ -157,19 +156,5 @@ def change_password(user: User, *, old_password: str, new_password: str) -> None
     user.save(update_fields=["password"])
 
 
-def revoke_tokens(user: User, *, application=None) -> int:
-    """Revoke every OAuth access and refresh token and pending authorization code of ``user`` (of one
-    ``application`` only, when given). Returns how many access tokens were revoked."""
-    from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
-
-    only = {"user": user}
-    if application is not None:
-        only["application"] = application
-    access = get_access_token_model().objects.filter(**only)
-    now = timezone.now()
-    with transaction.atomic():
-        get_refresh_token_model().objects.filter(revoked__isnull=True, **only).update(revoked=now, updated=now)
-        count = access.count()
-        access.delete()
-        get_grant_model().objects.filter(**only).delete()
-    return count
+__all__ = ["change_password", "normalise_language", "register", "revoke_tokens", "update_profile",
+           "validate_username"]

@@ -11,10 +11,12 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from tastemaker.accounts.models import User
 from tastemaker.core.errors import NotFound, ValidationFailed
+from tastemaker.social.models import Post
 
+from .ingest import DIMENSIONS
 from .models import InvalidReason, Metric, Stat, SubjectType
-from .services import DIMENSIONS
 
 POST_METRICS = (Metric.IMPRESSION, Metric.READ, Metric.LIKE, Metric.REPOST, Metric.REPLY, Metric.LINK_CLICK,
                 Metric.CLICK_OUT, Metric.FOLLOW_GAINED)
@@ -31,8 +33,6 @@ def can_read_report(user, owner_id: int) -> bool:
 def post_for_report(user, post_id, *, light: bool = False):
     """The post whose report ``user`` may read; NotFound for anyone else (no existence leak).
     ``light``: only id, author_id and text (what a report needs), one small query."""
-    from tastemaker.social.models import Post
-
     try:
         post_id = int(post_id)
     except (TypeError, ValueError):
@@ -45,8 +45,6 @@ def post_for_report(user, post_id, *, light: bool = False):
 
 
 def account_for_report(user, account_id):
-    from tastemaker.accounts.models import User
-
     try:
         account_id = int(account_id)
     except (TypeError, ValueError):
@@ -193,8 +191,6 @@ def post_report(post, granularity: str = "hour", points: int | None = None, days
 
 def account_report(account, granularity: str = "day", points: int | None = None, days: int | None = None,
                    top: int = 10) -> dict:
-    from tastemaker.social.models import Post
-
     subject = (SubjectType.ACCOUNT, account.pk)
     follow_totals = totals(*subject)
     gained, lost = follow_totals.get(Metric.FOLLOW_GAINED, 0), follow_totals.get(Metric.FOLLOW_LOST, 0)

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
+from .errors import ValidationFailed
+
 M = TypeVar("M", bound=Model)
 
 DEFAULT_LIMIT = 20
@@ -30,8 +32,6 @@ class Page:
 
 
 def parse_int(value: str | int | None, name: str) -> int | None:
-    from .errors import ValidationFailed
-
     if value is None or value == "":
         return None
     try:
@@ -44,8 +44,6 @@ def parse_int(value: str | int | None, name: str) -> int | None:
 
 
 def page_from(params: Mapping[str, Any], max_limit: int = MAX_LIMIT, default_limit: int = DEFAULT_LIMIT) -> Page:
-    from .errors import ValidationFailed
-
     limit = parse_int(params.get("limit"), "limit")
     if limit is None:
         limit = default_limit

@@ -9,12 +9,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.experts.models import AbilityLabel, PostLabel, Vertical
-from tastemaker.social.models import Follow, Post, Visibility
+from tastemaker.experts.services import label_posts
+from tastemaker.social.models import Bookmark, Favourite, Follow, Post, Visibility
+from tastemaker.social.selectors import hidden_author_ids
 
 from .models import UserInterest
 
@@ -73,8 +76,6 @@ LEARN_MAX_POSTS = 400
 
 
 def engaged_post_ids(user, since) -> list[tuple[int, float]]:
-    from tastemaker.social.models import Bookmark, Favourite
-
     floor = id_floor(since)
     out: list[tuple[int, float]] = []
     out += [(pid, W_FAVOURITE) for pid in Favourite.objects.filter(user=user, id__gte=floor)
@@ -91,10 +92,6 @@ def engaged_post_ids(user, since) -> list[tuple[int, float]]:
 
 def learned_weights(user) -> dict[int, float]:
     """vertical id -> share of the user's recent engagement (likes, bookmarks, reposts, replies, follows)."""
-    from django.utils.module_loading import import_string
-
-    from tastemaker.experts.services import label_posts
-
     since = timezone.now() - timedelta(days=LEARN_WINDOW_DAYS)
     engaged = engaged_post_ids(user, since)
     totals: Counter = Counter()
@@ -435,8 +432,6 @@ def vertical_posts(viewer, vertical: Vertical, limit: int = 20, offset: int = 0)
 
     Showcase (product card) posts arrive with issue 4; until then every labelled post competes.
     """
-    from tastemaker.social.selectors import hidden_author_ids
-
     floor = id_floor(timezone.now() - timedelta(days=FRESH_DAYS))
     ids = list(PostLabel.objects.filter(vertical=vertical, post_id__gte=floor)
                .order_by("-post_id").values_list("post_id", flat=True)[:500])

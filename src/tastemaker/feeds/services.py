@@ -14,8 +14,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.social.models import Post
+
+from .models import FanoutProgress, TimelineEntry
 
 MAX_ID = 2**63 - 1
 log = logging.getLogger(__name__)
@@ -41,18 +44,6 @@ def insert_own_entry(post: Post) -> None:
         )
 
 
-def enqueue_fanout(post_id: int) -> None:
-    from .tasks import fanout_task
-
-    fanout_task(post_id)
-
-
-def enqueue_backfill(viewer_id: int, author_id: int) -> None:
-    from .tasks import backfill_task
-
-    backfill_task(viewer_id, author_id)
-
-
 def is_pulled(author_followers: int) -> bool:
     return author_followers > settings.FANOUT_THRESHOLD
 
@@ -65,8 +56,6 @@ def fanout_post(post_id: int, *, chunk: int | None = None,
     where it stopped; and because inserts ignore existing rows, starting over is harmless too.
     Returns the number of rows inserted by this run.
     """
-    from .models import FanoutProgress
-
     chunk = chunk or settings.FANOUT_CHUNK
     row = Post.objects.select_related("author").filter(pk=post_id).values(
         "author_id", "author__followers_count", "author__is_suspended", "in_reply_to_account_id"
@@ -145,8 +134,6 @@ def resume_stalled_fanouts(now: datetime | None = None, limit: int = 200) -> int
 
 def backfill(viewer_id: int, author_id: int, count: int = 20) -> int:
     """After a follow: put the account's recent posts into the follower's home timeline at once."""
-    from tastemaker.accounts.models import User
-
     author = User.objects.filter(pk=author_id).values("followers_count").first()
     if author is None or is_pulled(author["followers_count"]):
         return 0  # big accounts are merged at read time anyway
@@ -163,8 +150,6 @@ def backfill(viewer_id: int, author_id: int, count: int = 20) -> int:
 
 def remove_author_from_timeline(viewer_id: int, author_id: int) -> int:
     """Unfollow / block: the account's posts and reposts leave the viewer's home timeline."""
-    from .models import TimelineEntry
-
     deleted, _rows = TimelineEntry.objects.filter(viewer_id=viewer_id, author_id=author_id).delete()
     return deleted
 

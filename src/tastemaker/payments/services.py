@@ -67,6 +67,7 @@ from .providers import (
     check_provider_currency,
     get_provider,
 )
+from .providers.sandbox import day_bounds
 
 log = logging.getLogger(__name__)
 
@@ -456,6 +457,9 @@ def _check_cooldown(payout_account: PayoutAccount) -> None:
 
 
 def _enqueue_withdrawal(withdrawal_id: int) -> None:
+    """Queue the payout (run after commit). The one import from services up to tasks, and written in
+    .importlinter: the huey job lives in ``tasks`` with its body, which calls ``do_process_withdrawal``
+    here, and a job is enqueued through its task object. (The sweep resumes a withdrawal whose job was lost.)"""
     from .tasks import process_withdrawal
 
     process_withdrawal(withdrawal_id)
@@ -498,8 +502,6 @@ def do_process_withdrawal(withdrawal_id: int) -> Withdrawal:
 
 def clearing_movement(provider: str, currency: str, day: date) -> int:
     """Net change of the provider's clearing account on ``day`` (local date), settlements excluded."""
-    from .providers.sandbox import day_bounds
-
     start, end = day_bounds(day, day)
     clearing = provider_clearing(provider, currency)
     total = (Entry.objects.filter(account=clearing, transaction__created_at__gte=start,

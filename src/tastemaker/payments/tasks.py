@@ -10,8 +10,8 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from . import services
-from .models import IdempotencyRecord, TopUp, TopUpStatus, Withdrawal, WithdrawalStatus
-from .providers import ProviderUnavailable
+from .models import IdempotencyRecord, SandboxTrade, TopUp, TopUpStatus, Withdrawal, WithdrawalStatus
+from .providers import ProviderUnavailable, sandbox
 
 
 class NotAcknowledged(Exception):
@@ -20,11 +20,13 @@ class NotAcknowledged(Exception):
 
 @db_task(retries=settings.PAYMENT_SANDBOX_RETRIES, retry_delay=settings.PAYMENT_SANDBOX_RETRY_DELAY)
 def deliver_sandbox_notification(order_no: str) -> str:
-    """The sandbox provider notifying us, re-sent until acknowledged (like Alipay's retry schedule)."""
-    from .models import SandboxTrade
-    from .providers import sandbox
-
-    reply = sandbox.deliver_notification(order_no)
+    """The sandbox provider notifying us, re-sent until acknowledged (like Alipay's retry schedule): over
+    HTTP as a real provider does, or (``PAYMENT_SANDBOX_DELIVERY = "call"``) straight to the handler."""
+    params = sandbox.notification_for(order_no)
+    if settings.PAYMENT_SANDBOX_DELIVERY == "http":
+        reply = sandbox.post_notification(params)
+    else:
+        reply = services.do_handle_notification(sandbox.NAME, params)
     paid = SandboxTrade.objects.filter(order_no=order_no, status="succeeded").exists()
     if reply != services.SUCCESS and paid:
         raise NotAcknowledged(f"{order_no}: {reply!r}")

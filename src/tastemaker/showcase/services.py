@@ -469,7 +469,7 @@ def _card_image(author: User, data: CardInput) -> dict:
         return {"file": media.file, "preview": media.preview, "width": media.width, "height": media.height}
     if data.image_url:
         from tastemaker.core.fetch import fetch
-        from tastemaker.social.media import process_image
+        from tastemaker.images.intake import process_image
 
         result = fetch(data.image_url, accept="image/*",
                        allowed_types=("image/jpeg", "image/png", "image/gif", "image/webp"),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Hashtag, Notification, Post
+from .services import do_delete_post
 
 
 @admin.register(Post)
@@ -19,8 +20,6 @@ class PostAdmin(admin.ModelAdmin):
         return (obj.text or "")[:80]
 
     def delete_model(self, request, obj):
-        from .services import do_delete_post
-
         do_delete_post(request.user, obj)  # keeps counters, search and timelines right
 
     def delete_queryset(self, request, queryset):

@@ -24,6 +24,7 @@ from .models import (
     PostTag,
     Visibility,
 )
+from .search import matching_post_ids
 
 
 def is_blocked_either_way(a: int, b: int) -> bool:
@@ -356,8 +357,6 @@ def search_hashtags(q: str, limit: int = 20, offset: int = 0) -> list[Hashtag]:
 
 
 def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | None = None) -> list[Post]:
-    from .search import matching_post_ids
-
     out: list[Post] = []
     # matches the viewer may not see are skipped; keep reading older matches (a bounded number of
     # rounds) so a short page means "no more results", not "the first batch was all hidden"

@@ -1,7 +1,9 @@
 """Social write paths (Zulip-style ``do_*`` actions). Views and API handlers call only these.
 
-Background work (fan-out, backfill) is enqueued with ``transaction.on_commit`` so a job never sees
-a row that was rolled back; every job is idempotent.
+Social imports no app above it: what the home feeds and analytics do when a post is written or a
+follow changes, they do through social's hook points (``social/hooks.py``; the consumers are listed in
+``settings.HOOKS``), which run inside the transaction; their background work (fan-out, backfill, events)
+waits for the commit with ``transaction.on_commit``, so a job never sees a row that was rolled back.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
-from tastemaker.analytics import services as analytics
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tastemaker.core.pagination import parse_int
 from tastemaker.core.text import extract_hashtags, extract_mentions, search_text
-from tastemaker.feeds import services as feeds
+from tastemaker.images.intake import process_image
 from tastemaker.trust.ratelimit import check_and_hit
 
-from . import search
-from .media import process_image
+from . import hooks, search
+from .media import delete_media
 from .models import (
     Block,
     Bookmark,
@@ -93,8 +94,7 @@ def _create_follow(user: User, target: User) -> Follow:
             _notify(target.pk, user.pk, NotificationType.FOLLOW)
     except IntegrityError:  # a concurrent identical follow won the race
         return Follow.objects.get(follower=user, target=target)
-    transaction.on_commit(lambda: feeds.enqueue_backfill(user.pk, target.pk))
-    analytics.after_commit("follow_gained", "account", target.pk, user.pk, owner_id=target.pk)
+    hooks.followed(follower_id=user.pk, target_id=target.pk)
     return follow
 
 
@@ -159,8 +159,7 @@ def do_unfollow(user: User, target: User) -> bool:
             return bool(withdrawn)
         User.objects.filter(pk=user.pk, following_count__gt=0).update(following_count=F("following_count") - 1)
         User.objects.filter(pk=target.pk, followers_count__gt=0).update(followers_count=F("followers_count") - 1)
-        feeds.remove_author_from_timeline(user.pk, target.pk)
-        analytics.after_commit("follow_lost", "account", target.pk, user.pk, owner_id=target.pk)
+        hooks.unfollowed(follower_id=user.pk, target_id=target.pk)
     return True
 
 
@@ -171,8 +170,7 @@ def do_block(user: User, target: User) -> None:
         do_unfollow(user, target)  # also withdraws pending follow requests, both ways
         do_unfollow(target, user)
         Block.objects.get_or_create(account=user, target=target)
-        feeds.remove_author_from_timeline(user.pk, target.pk)
-        feeds.remove_author_from_timeline(target.pk, user.pk)
+        hooks.blocked(account_id=user.pk, target_id=target.pk)
 
 
 def do_unblock(user: User, target: User) -> None:
@@ -201,8 +199,6 @@ def do_upload_media(user: User, data: bytes, description: str = "") -> Media:
 def do_discard_media(user: User, items: list[Media]) -> int:
     """Uploads made for a post that was then refused: removed at once (rows and files) rather than
     left to the sweep. Only the user's own, still unattached ones."""
-    from .media import delete_media
-
     return delete_media([m for m in items if m.owner_id == user.pk])
 
 
@@ -307,10 +303,9 @@ def do_create_post(
             statuses_count=F("statuses_count") + 1, last_status_at=timezone.now()
         )
         search.index_post(post.pk, post.search_text)
-        feeds.insert_own_entry(post)
-        transaction.on_commit(lambda: feeds.enqueue_fanout(post.pk))
+        hooks.post_created(post=post)
         if parent is not None:
-            analytics.after_commit("reply", "post", parent.pk, author.pk, owner_id=parent.author_id)
+            hooks.engaged(kind="reply", post_id=parent.pk, actor_id=author.pk, owner_id=parent.author_id)
     return post
 
 
@@ -355,9 +350,8 @@ def do_reblog(user: User, post: Post) -> Post:
             # a repost counts as a status (as in Mastodon), and deleting one decrements it
             User.objects.filter(pk=user.pk).update(statuses_count=F("statuses_count") + 1)
             _notify(post.author_id, user.pk, NotificationType.REBLOG, post.pk)
-            feeds.insert_own_entry(reblog)
-            transaction.on_commit(lambda: feeds.enqueue_fanout(reblog.pk))
-            analytics.after_commit("repost", "post", post.pk, user.pk, owner_id=post.author_id)
+            hooks.post_created(post=reblog)
+            hooks.engaged(kind="repost", post_id=post.pk, actor_id=user.pk, owner_id=post.author_id)
     except IntegrityError:
         return Post.objects.get(author=user, reblog_of=post)
     return reblog
@@ -385,7 +379,7 @@ def do_favourite(user: User, post: Post) -> None:
             Favourite.objects.create(user=user, post=post)
             Post.objects.filter(pk=post.pk).update(favourites_count=F("favourites_count") + 1)
             _notify(post.author_id, user.pk, NotificationType.FAVOURITE, post.pk)
-            analytics.after_commit("like", "post", post.pk, user.pk, owner_id=post.author_id)
+            hooks.engaged(kind="like", post_id=post.pk, actor_id=user.pk, owner_id=post.author_id)
     except IntegrityError:
         pass
 

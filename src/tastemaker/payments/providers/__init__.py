@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import NotFound, ValidationFailed
 
+from .alipay import AlipayProvider
 from .base import (
     InvalidNotification,
     PaymentResult,
@@ -21,15 +22,13 @@ from .base import (
     notify_url,
     return_url,
 )
+from .sandbox import SandboxProvider
 
 __all__ = ["InvalidNotification", "PaymentResult", "PayoutResult", "Provider", "ProviderUnavailable",
            "StatementItem", "enabled_providers", "get_provider", "notify_url", "return_url"]
 
 
 def _classes() -> dict[str, type[Provider]]:
-    from .alipay import AlipayProvider
-    from .sandbox import SandboxProvider
-
     return {"sandbox": SandboxProvider, "alipay": AlipayProvider}
 
 

@@ -9,7 +9,8 @@ It behaves like a real one and keeps its own books (``SandboxTrade``), separate 
    ``check_payer(order_no, user)``).
 2. The payer approves (``sandbox_approve``) or declines (``sandbox_decline``). Either queues an
    asynchronous notification, signed with HMAC-SHA256 under a secret derived from SECRET_KEY, sent
-   after the commit by a huey job (``tasks.deliver_sandbox_notification``) to our notify handler, and
+   after the commit by a huey job (``tasks.deliver_sandbox_notification``, which also does the sending:
+   the sandbox knows nothing of our services) to our notify handler, and
    re-sent (up to ``PAYMENT_SANDBOX_RETRIES`` times) until it answers ``success`` — like Alipay.
    ``settings.PAYMENT_SANDBOX_DELIVERY``: ``"call"`` (default) calls the handler in-process,
    ``"http"`` POSTs the form to ``PAYMENT_NOTIFY_URL`` as a real provider would.
@@ -35,10 +36,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import Conflict, NotFound
-from tastemaker.core.money import parse_amount, to_decimal_string
+from tastemaker.core.money import format_amount, parse_amount, to_decimal_string
 
-from ..models import SandboxTrade
-from .base import InvalidNotification, PaymentResult, PayoutResult, Provider, StatementItem, return_url
+from ..models import SandboxTrade, TopUp
+from .base import (
+    InvalidNotification,
+    PaymentResult,
+    PayoutResult,
+    Provider,
+    StatementItem,
+    notify_url,
+    return_url,
+)
 
 if TYPE_CHECKING:
     from tastemaker.accounts.models import User
@@ -169,8 +178,6 @@ class Checkout:
 def check_payer(order_no: str, user: User) -> None:
     """Only the user who started the top-up sees and answers its checkout: ``NotFound`` for anyone else
     (anonymous included), as for an order the sandbox does not know."""
-    from ..models import TopUp
-
     if user is None or not user.is_authenticated or not TopUp.objects.filter(
             order_no=order_no, provider=NAME, user_id=user.pk).exists():
         raise NotFound(_("This checkout does not exist."))
@@ -181,10 +188,6 @@ def checkout_details(order_no: str) -> Checkout:
     trade = SandboxTrade.objects.filter(kind=SandboxTrade.Kind.PAYMENT, order_no=order_no).first()
     if trade is None:
         raise NotFound(_("This checkout does not exist."))
-    from tastemaker.core.money import format_amount
-
-    from ..models import TopUp
-
     topup = TopUp.objects.filter(order_no=order_no).first()
     back = return_url(topup) if topup else settings.SITE_URL
     return Checkout(order_no=trade.order_no, trade_no=trade.trade_no, amount=trade.amount, currency=trade.currency,
@@ -236,27 +239,24 @@ def notification_for(order_no: str) -> dict[str, str]:
 
 
 def enqueue_notification(order_no: str) -> None:
+    """Queue the notification's delivery (run after commit). The one import upwards in payments, and
+    written in .importlinter: the huey job lives in ``tasks`` with its body, which calls ``services``
+    (our notify handler), and a job is enqueued through its task object."""
     from ..tasks import deliver_sandbox_notification
 
     deliver_sandbox_notification(order_no)
 
 
-def deliver_notification(order_no: str) -> str:
-    """Send one notification for the order and return the merchant's reply ("success" or not)."""
-    params = notification_for(order_no)
-    if settings.PAYMENT_SANDBOX_DELIVERY == "http":
-        import requests
+def post_notification(params: dict[str, str]) -> str:
+    """POST a notification to our notify URL, as a real provider does; returns the reply ("success" or
+    not). ``PAYMENT_SANDBOX_DELIVERY = "call"`` skips HTTP: the job calls the handler in-process."""
+    import requests
 
-        from .base import notify_url
-
-        try:
-            response = requests.post(notify_url(NAME), data=params, timeout=10)
-        except requests.RequestException:
-            return "failure"
-        return response.text.strip()[:16]
-    from ..services import do_handle_notification
-
-    return do_handle_notification(NAME, params)
+    try:
+        response = requests.post(notify_url(NAME), data=params, timeout=10)
+    except requests.RequestException:
+        return "failure"
+    return response.text.strip()[:16]
 
 
 # --- statements -----------------------------------------------------------------------------

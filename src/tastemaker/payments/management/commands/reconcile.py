@@ -18,6 +18,9 @@ from django.utils import timezone
 
 from tastemaker.core.errors import DomainError
 from tastemaker.core.money import to_decimal_string
+from tastemaker.payments.providers import get_provider
+from tastemaker.payments.providers.sandbox import statement_csv
+from tastemaker.payments.reconcile import load_statement, parse_day, reconcile
 
 
 class Command(BaseCommand):
@@ -34,10 +37,6 @@ class Command(BaseCommand):
                             help="when nothing mismatches, record the provider's settlement of each day")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from tastemaker.payments.providers import get_provider
-        from tastemaker.payments.providers.sandbox import statement_csv
-        from tastemaker.payments.reconcile import load_statement, parse_day, reconcile
-
         try:
             if opts["date"] and (opts["date_from"] or opts["date_to"]):
                 raise CommandError("Give --date or --from/--to, not both.")

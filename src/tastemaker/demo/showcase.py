@@ -17,22 +17,26 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
 
 from tastemaker.accounts.models import User
-from tastemaker.social.models import Media
-
-from .models import PartnerStore
-from .services import (
+from tastemaker.accounts.services import register
+from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
+from tastemaker.payments.models import TransactionKind
+from tastemaker.showcase.models import PartnerStore
+from tastemaker.showcase.services import (
     CardInput,
     do_click_out,
     do_confirm_due_commissions,
     do_create_showcase_post,
     do_create_store,
+    do_decide_store,
     do_fund_store_deposit,
     do_receive_webhook,
     do_upsert_catalog,
     link_target,
 )
+from tastemaker.social.models import Media
 
 BRAND_USERNAME = "demo_brand"
 MALL_DEPOSIT = 5_000_000  # ¥50,000: the mall pays every commission
@@ -51,8 +55,6 @@ DISCLOSURES = ["affiliate", "affiliate", "gifted", "paid", "own"]
 
 
 def _sign(secret: str, kind: str, data: dict) -> tuple[bytes, dict]:
-    from standardwebhooks.webhooks import Webhook
-
     body = json.dumps({"type": kind, "data": data})
     msg_id = f"msg_{uuid.uuid4().hex}"
     now = time.time()
@@ -64,9 +66,6 @@ def _sign(secret: str, kind: str, data: dict) -> tuple[bytes, dict]:
 def _fund(funder: User, store: PartnerStore, amount: int) -> None:
     """Credit the funder's wallet as a sandbox top-up does (provider clearing -> wallet), then move it into
     the store's deposit. Both keyed, so a second seeding moves nothing twice."""
-    from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
-    from tastemaker.payments.models import TransactionKind
-
     post_transaction(TransactionKind.TOPUP, [(provider_clearing("sandbox", "CNY"), -amount),
                                              (wallet_for(funder, "CNY"), amount)],
                      reference=f"demo-topup:{store.pk}", memo="sandbox demo top-up")
@@ -76,8 +75,6 @@ def _fund(funder: User, store: PartnerStore, amount: int) -> None:
 def seed_showcase(*, operator: User, experts: list[tuple[int, str, str]], fan_ids: list[int], demo_id: int,
                   topics: dict, pool: list[dict], rng: random.Random, posts_per_expert: int = 2) -> dict:
     """``experts``: (user id, vertical slug, language). Returns counts for the summary line."""
-    from tastemaker.accounts.services import register
-
     if PartnerStore.objects.exists():
         return {"stores": 0, "posts": 0, "clicks": 0, "orders": 0}
     brand = User.objects.filter(username=BRAND_USERNAME).first() or register(
@@ -87,8 +84,6 @@ def seed_showcase(*, operator: User, experts: list[tuple[int, str, str]], fan_id
                                          commission_bp=800, attribution_days=7, return_days=15)
     shop, shop_secrets = do_create_store(brand, name="Demo Brand Store 品牌旗舰店", domains=["brand.example.com"],
                                          commission_bp=1200)
-    from .services import do_decide_store
-
     do_decide_store(operator, shop, approve=True, note="demo")
     _fund(operator, mall, MALL_DEPOSIT)
     _fund(brand, shop, SHOP_DEPOSIT)

@@ -242,3 +242,12 @@ def do_issue_token(app, user: User, scope: str) -> tuple[str, object]:
     set_token_value(row, raw)
     row.save()
     return raw, row
+
+
+def do_register_with_token(app, scope: str, **fields) -> tuple[User, str, object]:
+    """Register an account (``register``'s fields) through a client app and give the app a token for it,
+    both or neither: (user, raw token, token row)."""
+    with transaction.atomic():
+        user = register(**fields)
+        raw, row = do_issue_token(app, user, scope)
+    return user, raw, row

@@ -11,6 +11,7 @@ from .parser import MastodonParser
 from .payments import router as payments_router
 from .showcase import router as showcase_router
 
+
 class TastemakerAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
         """Named after the API area (``tastemaker.api.<area>``) and the handler, not the file the handler is

@@ -4,7 +4,6 @@ and following, blocking and muting them; ``/api/v1/blocks`` and ``/api/v1/mutes`
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.errors import HttpError
@@ -35,14 +34,10 @@ def register(request, payload: S.RegisterIn):
         raise HttpError(403, "This action requires an application token")
     require_scope(request, "write:accounts")
     check_and_hit("register", client_ip(request), "RATE_REGISTER_IP")
-    with transaction.atomic():
-        user = account_services.register(
-            username=payload.username, email=payload.email, password=payload.password,
-            display_name=payload.display_name or "", language=payload.locale or "en",
-            agreement=payload.agreement,
-        )
-        scope = token_row.scope or "read"
-        raw, token = account_services.do_issue_token(token_row.application, user, scope)
+    scope = token_row.scope or "read"
+    _user, raw, token = account_services.do_register_with_token(
+        token_row.application, scope, username=payload.username, email=payload.email, password=payload.password,
+        display_name=payload.display_name or "", language=payload.locale or "en", agreement=payload.agreement)
     return {"access_token": raw, "token_type": "Bearer", "scope": scope,
             "created_at": int(token.created.timestamp())}
 

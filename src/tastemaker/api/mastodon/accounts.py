@@ -49,30 +49,6 @@ def verify_credentials(request):
     return ser.credential_account(request.user, ser.Ctx(request))
 
 
-_UPDATE_BODY = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "display_name": {"type": "string", "maxLength": 60},
-                "note": {"type": "string", "maxLength": 500},
-                "locked": {"type": "boolean"}, "bot": {"type": "boolean"},
-                "source[language]": {"type": "string"},
-                "avatar": {"type": "string", "format": "binary"},
-                "header": {"type": "string", "format": "binary"},
-                "interests[]": {"type": "array", "items": {"type": "string"}},
-            }}},
-            "application/json": {"schema": {"type": "object", "properties": {
-                "display_name": {"type": "string", "maxLength": 60},
-                "note": {"type": "string", "maxLength": 500},
-                "locked": {"type": "boolean"}, "bot": {"type": "boolean"},
-                "interests": {"type": "array", "items": {"type": "string"}},
-                "source": {"type": "object", "properties": {"language": {"type": "string"}}},
-            }}},
-        }
-    }
-}
-
-
 def _truthy(value) -> bool | None:
     if value is None:
         return None
@@ -81,7 +57,7 @@ def _truthy(value) -> bool | None:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
-@router.patch("/v1/accounts/update_credentials", auth=user_auth, openapi_extra=_UPDATE_BODY,
+@router.patch("/v1/accounts/update_credentials", auth=user_auth, openapi_extra=S.UPDATE_CREDENTIALS_BODY,
               response=responses({200: S.CredentialAccount}), tags=["accounts"], summary="Update your profile")
 def update_credentials(request: HttpRequest):
     require_scope(request, "write:accounts")

@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
 
 from tastemaker.showcase.catalog import CATALOG_BATCH_MAX
+from tastemaker.showcase.orders import EVENT_TYPES
 
 from . import Account
 
@@ -314,3 +315,16 @@ class StorePatchIn(Schema):
 
 class StoreDecisionIn(Schema):
     note: str = Field("", max_length=500)
+
+
+# a store's webhook delivery: read by hand (its signature is over the raw bytes), declared here
+WEBHOOK_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["type", "data"], "properties": {
+        "type": {"type": "string", "enum": list(EVENT_TYPES)},
+        "data": {"type": "object", "properties": {
+            "order_id": {"type": "string"}, "click_id": {"type": "string"},
+            "amount": {"type": "integer", "description": "minor units"},
+            "currency": {"type": "string"}, "refund_id": {"type": "string"},
+            "product_id": {"type": "string"}, "occurred_at": {
+                "type": "string", "description": "ISO 8601 (no zone: UTC), between 2000-01-01 and "
+                                                 "one day from now; else 422"}}}}}}}}}

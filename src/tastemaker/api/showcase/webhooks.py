@@ -9,11 +9,11 @@ from ninja import Router
 from tastemaker.core.errors import NotFound
 from tastemaker.core.ids import parse_id
 from tastemaker.showcase import selectors
-from tastemaker.showcase.orders import EVENT_TYPES, do_receive_webhook, verify_webhook
+from tastemaker.showcase.orders import do_receive_webhook, verify_webhook
 from tastemaker.trust.ratelimit import check_and_hit
 
 from ..errors import responses
-from ..schemas.showcase import WebhookOut
+from ..schemas.showcase import WEBHOOK_BODY, WebhookOut
 from ._common import STORE_RATE, WEBHOOK_CODES
 
 router = Router()
@@ -21,16 +21,7 @@ router = Router()
 
 @router.post("/v1/showcase/stores/{store_id}/webhooks", response=responses({200: WebhookOut}, WEBHOOK_CODES),
              url_name="showcase_webhook", summary="Store: an order webhook (Standard Webhooks)",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                 "type": "object", "required": ["type", "data"], "properties": {
-                     "type": {"type": "string", "enum": list(EVENT_TYPES)},
-                     "data": {"type": "object", "properties": {
-                         "order_id": {"type": "string"}, "click_id": {"type": "string"},
-                         "amount": {"type": "integer", "description": "minor units"},
-                         "currency": {"type": "string"}, "refund_id": {"type": "string"},
-                         "product_id": {"type": "string"}, "occurred_at": {
-                             "type": "string", "description": "ISO 8601 (no zone: UTC), between 2000-01-01 and "
-                                                              "one day from now; else 422"}}}}}}}}},
+             openapi_extra=WEBHOOK_BODY,
              description=(
                  "`order.paid`, `order.refunded` (full or partial, with `refund_id`) and `order.cancelled`, signed "
                  "per Standard Webhooks: headers `webhook-id`, `webhook-timestamp` (±"

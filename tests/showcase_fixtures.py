@@ -36,10 +36,10 @@ def store_funding() -> int:
 def fund_store(db):
     """Fund a store's deposit the way a store does: the funder's wallet is topped up (provider clearing ->
     wallet, as a sandbox top-up posts it), then moves the money into the deposit
-    (``showcase.services.do_fund_store_deposit``). The funder: the brand that runs the store, else the
+    (``showcase.stores.do_fund_store_deposit``). The funder: the brand that runs the store, else the
     operator who approved it."""
     from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
-    from tastemaker.showcase.services import do_fund_store_deposit
+    from tastemaker.showcase.stores import do_fund_store_deposit
 
     def fund(store, amount: int, funder=None, currency: str = "CNY"):
         funder = funder or store.owner or store.decided_by
@@ -52,7 +52,7 @@ def fund_store(db):
 
 @pytest.fixture
 def store_and_secrets(operator, fund_store, store_funding):
-    from tastemaker.showcase.services import do_create_store
+    from tastemaker.showcase.stores import do_create_store
 
     store, secrets = do_create_store(operator, name="Good Shop", domains=["shop.example.com"], commission_bp=1000,
                                      attribution_days=7, return_days=15)
@@ -74,7 +74,7 @@ def signer(store_and_secrets):
 @pytest.fixture
 def card_input(png_bytes, card_defaults):
     """A valid card for ``user`` (an image uploaded for it unless one is given), with ``overrides``."""
-    from tastemaker.showcase.services import CardInput
+    from tastemaker.showcase.cards import CardInput
     from tastemaker.social.services import do_upload_media
 
     def make(user, **overrides):
@@ -91,7 +91,7 @@ def card_input(png_bytes, card_defaults):
 
 @pytest.fixture
 def showcase_post(card_input, store, run_jobs):
-    from tastemaker.showcase.services import do_create_showcase_post
+    from tastemaker.showcase.cards import do_create_showcase_post
 
     def make(user, text="My pick of the month", **card):
         with run_jobs():

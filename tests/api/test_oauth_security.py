@@ -57,7 +57,7 @@ def test_client_credentials_and_authorize_refuse_unregistered_scopes(make_user):
     assert shown.status_code == 400 and b"invalid_scope" in shown.content and b"<code>" not in shown.content
     allowed = c.post("/oauth/authorize", {**params, "allow": "Authorize"})
     assert allowed.status_code == 400 and b"<code>" not in allowed.content
-    from tastemaker.api.auth import AccessToken
+    from tastemaker.accounts.bearer import AccessToken
 
     assert not AccessToken.objects.filter(user__username="alice").exists()
 

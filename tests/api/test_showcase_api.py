@@ -18,15 +18,11 @@ from showcase_helpers import StoreSigner, product_page
 from fetchserver import FixtureServer
 from showcase_fixtures import REASON
 from tastemaker.api import render
+from tastemaker.showcase.cards import CardInput, do_create_showcase_post
+from tastemaker.showcase.catalog import do_upsert_catalog
+from tastemaker.showcase.clicks import do_click_out, link_target
 from tastemaker.showcase.models import Offer, OrderEvent, PartnerStore, ProductCard
-from tastemaker.showcase.services import (
-    CardInput,
-    do_click_out,
-    do_create_showcase_post,
-    do_create_store,
-    do_upsert_catalog,
-    link_target,
-)
+from tastemaker.showcase.stores import do_create_store
 from tastemaker.social import services as social
 
 pytestmark = pytest.mark.django_db

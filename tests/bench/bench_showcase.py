@@ -70,14 +70,10 @@ def ensure_dataset(data_dir: Path) -> dict:
 
     from tastemaker.accounts.models import User
     from tastemaker.accounts.services import register
+    from tastemaker.showcase.cards import CardInput, do_create_showcase_post
+    from tastemaker.showcase.clicks import do_click_out, link_target
     from tastemaker.showcase.models import CardLink, ClickOut, PartnerStore
-    from tastemaker.showcase.services import (
-        CardInput,
-        do_click_out,
-        do_create_showcase_post,
-        do_create_store,
-        link_target,
-    )
+    from tastemaker.showcase.stores import do_create_store
     from tastemaker.social.services import do_upload_media
 
     call_command("migrate", verbosity=0)

@@ -19,7 +19,7 @@ REASON = "I have used it every night for a month and my dry skin finally stopped
 
 def test_showcase_card_through_mastodon_py(live_server, make_user, tmp_path):
     from tastemaker.experts.services import ensure_default_verticals
-    from tastemaker.showcase.services import do_create_store
+    from tastemaker.showcase.stores import do_create_store
 
     ensure_default_verticals()
     do_create_store(make_user("ops", is_staff=True), name="Good Shop", domains=["shop.example.com"])

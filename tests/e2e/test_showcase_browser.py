@@ -67,7 +67,7 @@ def send_webhook(live_server, store, body: bytes, headers: dict) -> None:
 def test_import_publish_click_out_and_see_the_commission(browser, live_server, make_user, png_bytes):
     from tastemaker.experts.services import ensure_default_verticals
     from tastemaker.showcase.models import Commission, ProductCard
-    from tastemaker.showcase.services import do_create_store
+    from tastemaker.showcase.stores import do_create_store
     from tastemaker.social import services as social
 
     ensure_default_verticals()  # a transactional test may have flushed the data migration's rows

@@ -209,7 +209,7 @@ def test_token_lookup_refuses_what_it_should(make_user, client_for):
 def test_token_lookup_returns_the_orm_objects(make_user, oauth_app):
     from oauth2_provider.models import get_access_token_model
 
-    from tastemaker.api.auth import _lookup
+    from tastemaker.accounts.bearer import active_token as _lookup
 
     user = make_user(interests=["a", "b"])
     raw = secrets.token_urlsafe(24)

@@ -9,14 +9,10 @@ from django.utils import timezone
 
 from tastemaker.core.errors import ValidationFailed
 from tastemaker.showcase import selectors
+from tastemaker.showcase.cards import check_reason, check_title, do_create_showcase_post
+from tastemaker.showcase.catalog import do_upsert_catalog
 from tastemaker.showcase.models import CardLink, Disclosure, ProductCard
-from tastemaker.showcase.services import (
-    check_reason,
-    check_title,
-    do_create_showcase_post,
-    do_create_store,
-    do_upsert_catalog,
-)
+from tastemaker.showcase.stores import do_create_store
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +126,7 @@ def test_sold_out(make_user, showcase_post):
 
 
 def test_store_api_keys_always_find_their_store(operator):
-    from tastemaker.showcase.services import do_rotate_store_secrets, store_for_api_key
+    from tastemaker.showcase.stores import do_rotate_store_secrets, store_for_api_key
 
     store, secrets = do_create_store(operator, name="Keys", domains=["keys.example.com"])
     keys = [secrets.api_key] + [do_rotate_store_secrets(operator, store).api_key for _ in range(40)]
@@ -141,7 +137,7 @@ def test_store_api_keys_always_find_their_store(operator):
 
 
 def test_followers_only_cards_stay_off_storefront_and_product_page(make_user, showcase_post, store):
-    from tastemaker.showcase.services import do_upsert_catalog
+    from tastemaker.showcase.catalog import do_upsert_catalog
 
     do_upsert_catalog(store, [{"external_id": "c1", "title": "Cream", "url": "https://shop.example.com/p/cream-1"}])
     author = make_user()

@@ -71,7 +71,7 @@ def test_any_accepted_url_stays_on_the_store(text):
 
 
 def test_card_creation_refuses_payloads(make_user, card_input, store):
-    from tastemaker.showcase.services import do_create_showcase_post
+    from tastemaker.showcase.cards import do_create_showcase_post
 
     author = make_user()
     for url in REDIRECT_PAYLOADS[:12]:
@@ -140,8 +140,9 @@ def test_go_stops_for_a_store_no_longer_approved(client, token, operator, store,
     """A rejected, suspended or pending store's links 404; each process's cache of targets lasts 60 s."""
     import time as _time
 
+    from tastemaker.showcase.clicks import link_target
     from tastemaker.showcase.models import StoreStatus
-    from tastemaker.showcase.services import do_decide_store, link_target
+    from tastemaker.showcase.stores import do_decide_store
     from tastemaker.web import views_go
 
     assert client.get(f"/go/{token}", HTTP_USER_AGENT=BROWSER_UA).status_code == 302

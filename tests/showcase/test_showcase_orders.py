@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from tastemaker.core.errors import ValidationFailed
 from tastemaker.showcase import selectors
+from tastemaker.showcase.clicks import do_click_out, link_target
+from tastemaker.showcase.commissions import FUNDING_STEPS, do_confirm_due_commissions
 from tastemaker.showcase.models import (
     ClickOut,
     Commission,
@@ -21,14 +23,7 @@ from tastemaker.showcase.models import (
     Order,
     OrderEvent,
 )
-from tastemaker.showcase.services import (
-    FUNDING_STEPS,
-    WebhookRejected,
-    do_click_out,
-    do_confirm_due_commissions,
-    do_receive_webhook,
-    link_target,
-)
+from tastemaker.showcase.orders import WebhookRejected, do_receive_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +156,7 @@ def test_hundred_replays_give_one_commission(clicked, store, signer):
 
 
 def test_no_click_or_foreign_click_means_no_commission(clicked, store, signer, operator):
-    from tastemaker.showcase.services import do_create_store
+    from tastemaker.showcase.stores import do_create_store
 
     *_rest, click = clicked
     do_receive_webhook(store, *signer.deliver("order.paid", {"order_id": "N-1", "amount": 100, "currency": "CNY"}))
@@ -190,7 +185,7 @@ def test_attribution_window_and_last_valid_click(make_user, showcase_post, store
 
 
 def test_product_rate_overrides_store_rate(make_user, showcase_post, store, signer):
-    from tastemaker.showcase.services import do_upsert_catalog
+    from tastemaker.showcase.catalog import do_upsert_catalog
 
     do_upsert_catalog(store, [{"external_id": "c1", "title": "Cream", "url": "https://shop.example.com/p/cream-1",
                                "price": 100, "commission_bp": 2500}])

@@ -22,13 +22,13 @@ from showcase_signer import StoreSigner
 from tastemaker.core.errors import ValidationFailed
 from tastemaker.payments.ledger import recompute_balances, store_deposit_for, store_held_for, wallet_for
 from tastemaker.payments.models import NONNEGATIVE_KINDS, PLATFORM_KINDS, Account, Entry, Transaction
+from tastemaker.showcase.commissions import do_confirm_due_commissions
 from tastemaker.showcase.models import Commission, CommissionStatus, PartnerStore, StoreStatus
-from tastemaker.showcase.services import (
-    do_confirm_due_commissions,
+from tastemaker.showcase.orders import do_receive_webhook
+from tastemaker.showcase.stores import (
     do_create_store,
     do_decide_store,
     do_fund_store_deposit,
-    do_receive_webhook,
     do_update_store,
     do_withdraw_store_deposit,
 )

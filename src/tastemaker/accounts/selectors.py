@@ -52,3 +52,12 @@ def _merge(entry: AuthorisedApp, scope: str, created: datetime) -> None:
         if s not in entry.scopes:
             entry.scopes.append(s)
     entry.since = min(entry.since or created, created)
+
+
+# --- single accounts for the HTTP layers ------------------------------------------------------
+
+def active_account(user_id: int | None) -> User | None:
+    """An account that is active (suspended ones included: they can still receive), by id; else None."""
+    if user_id is None:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()

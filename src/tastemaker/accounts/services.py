@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import ValidationFailed
@@ -156,5 +157,84 @@ def change_password(user: User, *, old_password: str, new_password: str) -> None
     user.save(update_fields=["password"])
 
 
-__all__ = ["change_password", "normalise_language", "register", "revoke_tokens", "update_profile",
+# --- client applications and their tokens (POST /api/v1/apps, POST /api/v1/accounts) ----------
+
+def check_app_registration(redirect_uris, scopes: str, website: str | None) -> tuple[list[str], list[str], str]:
+    """An app's redirect URIs (a list, or one string of them separated by white space), its scopes (read
+    when none) and its website, checked: (uris, scopes, website), or a 422 naming the field."""
+    from .oauth import redirect_uri_problem
+
+    uris = redirect_uris if isinstance(redirect_uris, list) else redirect_uris.split()
+    uris = [u.strip() for u in uris if u.strip()]
+    if not uris:
+        raise ValidationFailed("redirect_uris: at least one redirect URI is required", field="redirect_uris")
+    for uri in uris:
+        problem = redirect_uri_problem(uri)
+        if problem:
+            raise ValidationFailed(f"redirect_uris: {uri!r} {problem}", field="redirect_uris")
+        if len(uri) > 2000:
+            raise ValidationFailed("redirect_uris: a URI is too long", field="redirect_uris")
+    wanted = scopes.split() or ["read"]
+    allowed = set(settings.OAUTH2_PROVIDER["SCOPES"])
+    for scope in wanted:
+        if scope.split(":")[0] not in allowed:
+            raise ValidationFailed(f"scopes: unknown scope {scope!r}", field="scopes")
+    website = (website or "").strip()
+    if website and not website.startswith(("http://", "https://")):
+        raise ValidationFailed("website: must be an http(s) URL", field="website")
+    return uris, wanted, website
+
+
+def do_register_app(*, name: str, redirect_uris, scopes: str, website: str | None):
+    """Register a confidential client application (authorization code grant). Returns (app, its secret,
+    its redirect URIs, its scopes): the secret is shown to the client this once."""
+    import secrets
+
+    from oauth2_provider.models import get_application_model
+
+    uris, wanted, website = check_app_registration(redirect_uris, scopes, website)
+    application = get_application_model()
+    secret = secrets.token_urlsafe(32)
+    app = application.objects.create(
+        name=name.strip()[:200] or "app",
+        client_type=application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=" ".join(uris),
+        client_secret=secret,
+        website=website[:200],
+        scopes=" ".join(wanted),
+        skip_authorization=False,
+    )
+    return app, secret, uris, wanted
+
+
+def do_issue_token(app, user: User, scope: str) -> tuple[str, object]:
+    """A new access token of ``app`` for ``user``, living as long as its scopes allow; returns (raw token,
+    row). Only its checksum is stored."""
+    import secrets
+    from datetime import timedelta
+
+    from oauth2_provider.models import get_access_token_model, set_token_value
+
+    from .oauth import token_lifetime
+
+    raw = secrets.token_urlsafe(32)
+    row = get_access_token_model()(user=user, application=app, scope=scope,
+                                   expires=timezone.now() + timedelta(seconds=token_lifetime(scope.split())))
+    set_token_value(row, raw)
+    row.save()
+    return raw, row
+
+
+def do_register_with_token(app, scope: str, **fields) -> tuple[User, str, object]:
+    """Register an account (``register``'s fields) through a client app and give the app a token for it,
+    both or neither: (user, raw token, token row)."""
+    with transaction.atomic():
+        user = register(**fields)
+        raw, row = do_issue_token(app, user, scope)
+    return user, raw, row
+
+
+__all__ = ["change_password", "check_app_registration", "do_issue_token", "do_register_app", "do_register_with_token",
+           "normalise_language", "register", "revoke_tokens", "update_profile",
            "validate_username"]

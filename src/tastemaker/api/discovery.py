@@ -4,11 +4,9 @@ Tastemaker's own verticals, ability labels, expert directory, interests, appeals
 from __future__ import annotations
 
 import json
-from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Query, Router, Schema
-from pydantic import Field
+from ninja import Query, Router
 
 from tastemaker.core.errors import NotFound
 from tastemaker.core.ids import parse_id
@@ -23,89 +21,23 @@ from . import schemas as S
 from . import serializers as ser
 from .auth import BearerAuth, OptionalAuth, require_scope, viewer
 from .errors import READ, WRITE, responses
+from .schemas.discovery import (
+    AppealIn,
+    ApplicationIn,
+    ClassifyIn,
+    ClassifyOut,
+    ExpertOut,
+    InterestOut,
+    InterestsIn,
+    LabelOut,
+    ReviewOut,
+    Suggestion,
+    VerticalOut,
+)
 
 router = Router()
 user_auth = BearerAuth()
 optional_auth = OptionalAuth()
-
-
-# --- schemas --------------------------------------------------------------------------------
-
-class SuggestionExt(Schema):
-    reason: str = Field(description="Why this account is suggested, for a person to read")
-    kind: str = Field(description="interest | fof | similar | rising | popular")
-    vertical: str | None = None
-
-
-class Suggestion(Schema):
-    source: Literal["staff", "past_interactions", "global"]
-    sources: list[str]
-    account: S.Account
-    tastemaker: SuggestionExt
-
-
-class VerticalOut(Schema):
-    slug: str
-    name: str
-    name_en: str
-    name_zh: str
-
-
-class LabelOut(Schema):
-    vertical: VerticalOut
-    score: float = Field(description="0-100")
-    share: float
-    engagement: float
-    consistency: float
-    post_count: int
-    reason: str
-    terms: list[str]
-    sample_status_ids: list[str]
-    expert: bool = Field(description="the account holds the expert badge in this vertical")
-
-
-class ExpertOut(Schema):
-    account: S.Account
-    label: LabelOut
-
-
-class InterestOut(Schema):
-    vertical: VerticalOut
-    picked: bool
-    learned_weight: float
-    hidden: bool
-    weight: float
-
-
-class InterestsIn(Schema):
-    verticals: list[str] = Field(max_length=12, description="vertical slugs the user picks")
-
-
-class ClassifyIn(Schema):
-    text: str = Field(min_length=1, max_length=5000)
-
-
-class ClassifyOut(Schema):
-    vertical: str
-    confidence: float
-    scores: dict[str, float]
-
-
-class AppealIn(Schema):
-    message: str = Field(min_length=1, max_length=1000)
-    kind: Literal["remove", "missing"] = "remove"
-
-
-class ApplicationIn(Schema):
-    vertical: str = Field(min_length=1, max_length=32)
-    statement: str = Field("", max_length=1000)
-
-
-class ReviewOut(Schema):
-    id: str
-    vertical: str
-    status: str
-    created_at: str
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ rendering (and what every other endpoint uses). This module produces the same JS
 them, ``tests/perf/test_home_render.py``) with a fixed number of queries and no model instances:
 
 * ``home_json``: the page's posts, their authors, and for reposts the original and its author, in one
-  statement on top of ``feeds.selectors.home_page_ids_sql``;
+  statement on top of ``feeds.selectors.home_page_ids_sql`` (the statements are ``feeds.rows``; this module
+  only renders their rows);
 * ``statuses_json``: the same for given ``(post id, reblog_of id)`` pairs;
 * then one ``UNION ALL`` for the media of the shown posts (a description can change after posting), the
   hashtags and mentions of the posts not in the cache, the viewer's favourited / reblogged /
@@ -27,8 +28,7 @@ import json
 from collections import OrderedDict
 from datetime import UTC, datetime
 
-from django.db import connection
-
+from tastemaker.feeds import rows as feed_rows
 from tastemaker.social.formatting import render_html
 
 from . import serializers as ser
@@ -107,31 +107,6 @@ def _date(value) -> str | None:
     return value.date().isoformat() if value else None
 
 
-def _in(ids) -> str:
-    return ", ".join(["%s"] * len(ids))
-
-
-def _columns(p: str, u: str, as_text: bool = False) -> str:
-    """A post's columns then its author's (``row[14]`` is the author's username). ``as_text`` reads the
-    datetimes as SQLite stores them (text), instead of parsing them for every row, cached or not."""
-
-    def dt(column: str) -> str:
-        return f"CAST({column} AS TEXT)" if as_text else column
-
-    return (
-        f"{p}.id, {p}.author_id, {p}.reblog_of_id, {p}.text, {p}.in_reply_to_id, {p}.in_reply_to_account_id,"
-        f" {p}.visibility, {p}.language, {p}.sensitive, {p}.spoiler_text, {dt(p + '.created_at')},"
-        f" {p}.replies_count, {p}.reblogs_count, {p}.favourites_count, {u}.username, {u}.display_name,"
-        f" {u}.locked, {u}.bot, {dt(u + '.date_joined')}, {u}.bio, {u}.avatar, {u}.header, {u}.followers_count,"
-        f" {u}.following_count, {u}.statuses_count, {dt(u + '.last_status_at')}, {u}.interests, {u}.language"
-    )
-
-
-def _post_columns() -> str:
-    return _columns("p", "u", connection.vendor == "sqlite")
-
-
-_WIDTH = 28
 _ACCOUNT_SLICE = slice(14, None)
 
 
@@ -271,14 +246,7 @@ def statuses_json(request, refs: list[tuple[int, int | None]], viewer) -> bytes:
     left out). Three queries: the posts with their authors, then ``_render``'s one."""
     if not refs:
         return b"[]"
-    ids = list({pid for pid, _ in refs} | {orig for _, orig in refs if orig})
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {_post_columns()} FROM social_post p JOIN accounts_user u ON u.id = p.author_id"
-            f" WHERE p.id IN ({_in(ids)})",
-            ids,
-        )
-        rows = {row[0]: row for row in cur.fetchall()}
+    rows = feed_rows.post_rows(list({pid for pid, _ in refs} | {orig for _, orig in refs if orig}))
     return _render(request, viewer, refs, rows)
 
 
@@ -288,30 +256,16 @@ def home_json(request, viewer, page) -> tuple[bytes, int | None, int | None]:
     Two queries before ``_render``'s one: who is hidden / pulled (``feeds.selectors.viewer_filters``),
     then the page's ids (``feeds.selectors.home_page_ids_sql``) joined with the posts, their authors,
     and for reposts the original and its author, in one statement."""
-    from tastemaker.feeds.selectors import home_page_ids_sql
-
-    ids_sql, params = home_page_ids_sql(viewer.pk, page)
-    order = "ASC" if page.min_id is not None else "DESC"
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {_post_columns()}, {_columns('o', 'ou', connection.vendor == 'sqlite')} FROM ({ids_sql}) page"
-            " JOIN social_post p ON p.id = page.id JOIN accounts_user u ON u.id = p.author_id"
-            " LEFT JOIN social_post o ON o.id = p.reblog_of_id LEFT JOIN accounts_user ou ON ou.id = o.author_id"
-            f" ORDER BY p.id {order}",
-            params,
-        )
-        fetched = cur.fetchall()
-    if page.min_id is not None:
-        fetched.reverse()  # min_id pages are the oldest ``limit`` above min_id, returned newest first
+    fetched = feed_rows.home_rows(viewer.pk, page)
     if not fetched:
         return b"[]", None, None
     rows: dict[int, tuple] = {}
     refs: list[tuple[int, int | None]] = []
     for row in fetched:
-        post = row[:_WIDTH]
+        post = row[:feed_rows.POST_WIDTH]
         rows[post[0]] = post
         if post[2]:
-            original = row[_WIDTH:]
+            original = row[feed_rows.POST_WIDTH:]
             if original[0] is not None:
                 rows[original[0]] = original
         refs.append((post[0], post[2]))
@@ -344,38 +298,7 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
     reblogged: set[int] = set()
     bookmarked: set[int] = set()
     carded: list[int] = []
-    marks = _in(shown)
-    sql = (
-        "SELECT 'm', post_id, id, position, width, height, file, preview, description"
-        f" FROM social_media WHERE post_id IN ({marks})"
-    )
-    params: list = list(shown)
-    # which shown posts carry a product card (the cards themselves are fresh: prices, stock, stores)
-    sql += f" UNION ALL SELECT 'c', post_id, 0, 0, 0, 0, '', '', '' FROM showcase_productcard WHERE post_id IN ({marks})"
-    params += shown
-    if missing:
-        sql += (
-            " UNION ALL SELECT 't', pt.post_id, pt.id, 0, 0, 0, h.name, '', ''"
-            " FROM social_posttag pt JOIN social_hashtag h ON h.id = pt.hashtag_id"
-            f" WHERE pt.post_id IN ({_in(missing)})"
-            " UNION ALL SELECT 'u', mn.post_id, mn.id, mu.id, 0, 0, mu.username, '', ''"
-            " FROM social_mention mn JOIN accounts_user mu ON mu.id = mn.user_id"
-            f" WHERE mn.post_id IN ({_in(missing)})"
-        )
-        params += missing + missing
-    if viewer is not None:
-        sql += (
-            " UNION ALL SELECT 'f', post_id, 0, 0, 0, 0, '', '', ''"
-            f" FROM social_favourite WHERE user_id = %s AND post_id IN ({marks})"
-            " UNION ALL SELECT 'r', reblog_of_id, 0, 0, 0, 0, '', '', ''"
-            f" FROM social_post WHERE author_id = %s AND reblog_of_id IN ({marks})"
-            " UNION ALL SELECT 'b', post_id, 0, 0, 0, 0, '', '', ''"
-            f" FROM social_bookmark WHERE user_id = %s AND post_id IN ({marks})"
-        )
-        params += [viewer.pk, *shown, viewer.pk, *shown, viewer.pk, *shown]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        extra = cur.fetchall()
+    extra = feed_rows.post_extras(shown, missing, viewer.pk if viewer is not None else None)
     for row in extra:
         kind = row[0]
         if kind == "m":

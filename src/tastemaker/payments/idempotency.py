@@ -149,3 +149,10 @@ def _stored(user_id: int, key: str, fingerprint: str) -> IdempotentResponse | No
         raise IdempotencyKeyReused(_("This Idempotency-Key was already used for a different request; "
                                      "use a new key for a new request."), field="Idempotency-Key")
     return IdempotentResponse(status=record.status_code, body=record.response_body, replayed=True)
+
+
+def is_recorded(user: User | int, key: str) -> bool:
+    """Whether (user, key) has been used: a replay, whose work (say, fetching a provider's statement) need
+    not be done again."""
+    user_id = user if isinstance(user, int) else user.pk
+    return IdempotencyRecord.objects.filter(user_id=user_id, key=require_key(key)).exists()

@@ -48,7 +48,7 @@ from .models import (
     Withdrawal,
     WithdrawalStatus,
 )
-from .providers import StatementItem, get_provider
+from .providers import StatementItem, enabled_providers, get_provider
 from .providers.sandbox import STATEMENT_FIELDS, day_bounds
 
 Progress = Callable[[str], None]
@@ -217,3 +217,19 @@ def parse_day(text: str) -> date:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         raise ValidationFailed(_("Dates are written YYYY-MM-DD.")) from None
+
+
+MAX_DAYS = 92  # the longest period one reconciliation covers
+
+
+def check_period(provider: str, date_from: date, date_to: date) -> None:
+    """A reconciliation's provider (one this server offers) and period (in order, at most ``MAX_DAYS``
+    days, not ending in the future); a 422 naming the field otherwise."""
+    if provider not in enabled_providers():
+        raise ValidationFailed(_("Unknown payment provider."), field="provider")
+    if date_to < date_from:
+        raise ValidationFailed(_("The end date is before the start date."), field="date_to")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise ValidationFailed(_("Reconcile at most %(n)d days at once.") % {"n": MAX_DAYS}, field="date_to")
+    if date_to > timezone.localdate():
+        raise ValidationFailed(_("The period cannot end in the future."), field="date_to")

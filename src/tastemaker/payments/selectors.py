@@ -237,3 +237,36 @@ def reconciliation_runs(provider: str | None = None, limit: int = 20) -> list[Re
     if provider:
         qs = qs.filter(provider=provider)
     return list(qs.order_by("-id")[:limit])
+
+
+# --- single records for the HTTP layers (api/payments): the owner's, or any for an operator ---------------
+
+def wallet_subject(viewer: User, account_id: int | None) -> User | None:
+    """Whose money ``viewer`` asks about: their own (``account_id`` None or theirs), or, for an operator
+    only, another account's. None for anyone else and for an unknown account (the same 404)."""
+    from tastemaker.accounts.models import User
+
+    if account_id is None or account_id == viewer.pk:
+        return viewer
+    if not viewer.is_staff:
+        return None
+    return User.objects.filter(pk=account_id).first()
+
+
+def topup_visible_to(viewer: User, topup_id: int) -> TopUp | None:
+    """A top-up its owner (or an operator) may see; None for anyone else."""
+    qs = TopUp.objects.filter(pk=topup_id)
+    return (qs if viewer.is_staff else qs.filter(user_id=viewer.pk)).first()
+
+
+def withdrawal_visible_to(viewer: User, withdrawal_id: int) -> Withdrawal | None:
+    """A withdrawal (with its payout account) its owner (or an operator) may see; None for anyone else."""
+    qs = Withdrawal.objects.select_related("payout_account").filter(pk=withdrawal_id)
+    return (qs if viewer.is_staff else qs.filter(user_id=viewer.pk)).first()
+
+
+def payout_account_for(user: User, payout_account_id: int | None) -> PayoutAccount | None:
+    """One of ``user``'s active payout accounts; None for anyone else's, an unbound or a missing one."""
+    if payout_account_id is None:
+        return None
+    return PayoutAccount.objects.filter(pk=payout_account_id, user_id=user.pk, active=True).first()

@@ -4,7 +4,6 @@ commissions with their trail (read-only: they change only through webhooks and t
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from . import services
 from .models import (
     CardLink,
     ClickOut,
@@ -18,6 +17,7 @@ from .models import (
     ProductCard,
     StoreStatus,
 )
+from .stores import do_decide_store
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,13 +47,13 @@ class PartnerStoreAdmin(admin.ModelAdmin):
     @admin.action(description=_("Approve the selected stores"))
     def approve(self, request, queryset):
         for store in queryset.exclude(status=StoreStatus.APPROVED):
-            services.do_decide_store(request.user, store, approve=True)
+            do_decide_store(request.user, store, approve=True)
         messages.success(request, _("Approved."))
 
     @admin.action(description=_("Reject the selected stores"))
     def reject(self, request, queryset):
         for store in queryset:
-            services.do_decide_store(request.user, store, approve=False)
+            do_decide_store(request.user, store, approve=False)
         messages.success(request, _("Rejected."))
 
 

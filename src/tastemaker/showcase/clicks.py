@@ -22,6 +22,9 @@ from django.db import close_old_connections, connection, transaction
 
 from tastemaker.core.ids import new_id
 
+from . import links
+from .models import CardLink, StoreStatus
+
 log = logging.getLogger(__name__)
 
 
@@ -166,3 +169,47 @@ def record_click(*, inline: bool = False, **fields):
 def flush_pending() -> int:
     """Write what this process has queued now (tests and shutdown)."""
     return _writer.flush() if _writer.queue else 0
+
+
+# --- where a tracked link goes, and recording its click-out ------------------------------------
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What /go/<token> needs, cached per process for a minute (views_go: a link's URL never changes once
+    made; whether it may still be followed, with its store's and author's standing, is read again then)."""
+
+    link_id: int
+    url: str
+    store_id: int
+    post_id: int
+    creator_id: int
+    creator: str
+    # the stored URL split once around where the click id goes (links.with_click, precomputed)
+    prefix: str = ""
+    suffix: str = ""
+
+    def location(self, click_id: int) -> str:
+        return f"{self.prefix}{click_id}{self.suffix}"
+
+
+def link_target(token: str) -> LinkTarget | None:
+    """Where /go/<token> sends: only a link of an approved store (not pending, rejected or suspended) on a
+    post whose author is not suspended; None otherwise."""
+    row = (CardLink.objects.filter(token=token, card__post__author__is_suspended=False,
+                                   store__status=StoreStatus.APPROVED)
+           .values_list("id", "url", "store_id", "card_id", "card__creator_id", "card__creator__username").first())
+    if row is None:
+        return None
+    marker = 4_000_000_000_000_000_000  # a number that cannot occur elsewhere in the URL's query
+    built = links.with_click(row[1], marker, post_id=row[3], creator=row[5])
+    prefix, _sep, suffix = built.partition(str(marker))
+    return LinkTarget(*row, prefix=prefix, suffix=suffix)
+
+
+def do_click_out(target: LinkTarget, *, viewer_id: int | None, visitor: str, reason: str, device: str,
+                 language: str, inline: bool = False):
+    """Record a click-out through the events pipeline and its invalid-traffic filter (showcase.clicks: queued
+    and written in batches, or inline) and return it; its id is the click id the store reports back."""
+    return record_click(inline=inline, link_id=target.link_id, store_id=target.store_id, post_id=target.post_id,
+                        creator_id=target.creator_id, viewer_id=viewer_id, visitor=visitor, reason=reason,
+                        device=device, language=language)

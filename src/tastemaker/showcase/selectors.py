@@ -403,3 +403,69 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
                     daily={"days": day_list, "click_outs": click_series, "orders": order_series},
                     awaiting_funding=unfunded["need"] or 0, awaiting_funding_count=unfunded["n"] or 0)
 
+
+
+# --- reads for the HTTP layers (api/showcase; the web pages have the same needs) ------------------------
+
+def get_store(store_id: int | None) -> PartnerStore | None:
+    """A partner store by id, whatever its status (webhooks are refused by ``orders.verify_webhook`` for a
+    store that may not send them; operators decide pending ones)."""
+    if store_id is None:
+        return None
+    return PartnerStore.objects.filter(pk=store_id).first()
+
+
+def visible_storefront(viewer, creator_id: int, views: list[CardView]) -> list[CardView]:
+    """Of a storefront's cards, the ones ``viewer`` (a user, or None when signed out) may see: exactly the
+    posts ``social.selectors.visible_to`` lets them see (nothing of a creator who blocked them; followers-
+    only cards to followers; everything to the creator)."""
+    from tastemaker.social.selectors import visible_post_authors
+
+    signed_in = viewer is not None and viewer.is_authenticated
+    if not views or (signed_in and viewer.pk == creator_id):
+        return views
+    shown = visible_post_authors(viewer.pk if signed_in else None, [v.post_id for v in views],
+                                 staff=bool(signed_in and viewer.is_staff))
+    return [v for v in views if v.post_id in shown]
+
+
+@dataclass
+class ProductOffer:
+    """A store's offer as a product page shows it: a stale price and stock are not shown."""
+
+    offer: Offer
+    price: int | None
+    stock: int | None
+    stale: bool
+    sold_out: bool
+
+
+@dataclass
+class ProductPage:
+    product: Product
+    vertical: str | None  # its vertical's slug
+    offers: list[ProductOffer]
+    recommenders: list[tuple]  # (account, how many of its showcase posts carry the product), most first
+
+
+def product_page(product_id: int) -> ProductPage | None:
+    """What a product page shows: the product, its offers at approved stores (stale ones without price and
+    stock), and the active, unsuspended accounts that recommend it in public posts. None: no such product."""
+    from tastemaker.accounts.models import User
+    from tastemaker.experts.models import Vertical
+
+    found = product_detail(product_id)
+    if found is None:
+        return None
+    product, offers, creators = found
+    cutoff = stale_before()
+    rows = []
+    for o in offers:
+        stale = o.refreshed_at < cutoff
+        price, stock = (None, None) if stale else (o.price, o.stock)
+        rows.append(ProductOffer(o, price, stock, stale, not stale and stock is not None and stock <= 0))
+    accounts = {u.pk: u for u in User.objects.filter(pk__in=[cid for cid, _n in creators], is_active=True,
+                                                     is_suspended=False)}
+    vertical = (Vertical.objects.filter(pk=product.vertical_id).values_list("slug", flat=True).first()
+                if product.vertical_id else None)
+    return ProductPage(product, vertical, rows, [(accounts[cid], n) for cid, n in creators if cid in accounts])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from . import services
+from .commissions import do_confirm_due_commissions
 
 
 @db_periodic_task(crontab(minute="*/10"))
@@ -14,7 +14,7 @@ from . import services
 def confirm_commissions_task() -> int:
     total = 0
     while True:
-        done = services.do_confirm_due_commissions()
+        done = do_confirm_due_commissions()
         total += done
         if done < 1000:
             return total

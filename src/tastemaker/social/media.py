@@ -18,7 +18,6 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from tastemaker.accounts.models import User
-from tastemaker.images.intake import process_image  # noqa: F401 - the old path, kept while the showcase split
 
 # (issue 11) lands; the door is images.intake: import it from there
 from . import hooks

@@ -379,3 +379,26 @@ def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | Non
             break
         max_id = ids[-1]
     return out
+
+
+# --- single records and counts for the HTTP layers (api/mastodon) ----------------------------
+
+def own_media(user: User, media_id: int | None):
+    """An upload of ``user`` (attached to a post or not); None for anyone else's or a missing one."""
+    from .models import Media
+
+    if media_id is None:
+        return None
+    return Media.objects.filter(pk=media_id, owner=user).first()
+
+
+def notification_for(user: User, notification_id: int | None) -> Notification | None:
+    """One of ``user``'s notifications, with its actor; None for anyone else's or a missing one."""
+    if notification_id is None:
+        return None
+    return Notification.objects.select_related("actor").filter(pk=notification_id, recipient=user).first()
+
+
+def instance_stats() -> dict[str, int]:
+    """The server's counts for the instance endpoint: active accounts and posts."""
+    return {"user_count": User.objects.filter(is_active=True).count(), "status_count": Post.objects.count()}

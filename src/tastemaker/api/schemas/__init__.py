@@ -1,4 +1,6 @@
-"""Response and request schemas (Mastodon entities, with Tastemaker extensions) for the OpenAPI spec."""
+"""Response and request schemas for the OpenAPI spec: here the Mastodon entities (with Tastemaker
+extensions) that every area uses (``from tastemaker.api import schemas as S``); the Showcase's and the
+Payments API's own in ``showcase.py`` and ``payments.py``."""
 
 from __future__ import annotations
 
@@ -330,3 +332,28 @@ class FollowIn(Schema):
 
 class MediaUpdateIn(Schema):
     description: str | None = None
+
+
+# the body of PATCH /api/v1/accounts/update_credentials (a form or JSON, parsed by hand for PATCH)
+UPDATE_CREDENTIALS_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "display_name": {"type": "string", "maxLength": 60},
+                "note": {"type": "string", "maxLength": 500},
+                "locked": {"type": "boolean"}, "bot": {"type": "boolean"},
+                "source[language]": {"type": "string"},
+                "avatar": {"type": "string", "format": "binary"},
+                "header": {"type": "string", "format": "binary"},
+                "interests[]": {"type": "array", "items": {"type": "string"}},
+            }}},
+            "application/json": {"schema": {"type": "object", "properties": {
+                "display_name": {"type": "string", "maxLength": 60},
+                "note": {"type": "string", "maxLength": 500},
+                "locked": {"type": "boolean"}, "bot": {"type": "boolean"},
+                "interests": {"type": "array", "items": {"type": "string"}},
+                "source": {"type": "object", "properties": {"language": {"type": "string"}}},
+            }}},
+        }
+    }
+}

@@ -52,3 +52,15 @@ def _merge(entry: AuthorisedApp, scope: str, created: datetime) -> None:
         if s not in entry.scopes:
             entry.scopes.append(s)
     entry.since = min(entry.since or created, created)
+
+
+# --- for the web pages (issue 11: no ORM in web/) ---------------------------------------------
+
+def oauth_application(app_id: int):
+    """A registered OAuth application by id, or None."""
+    return get_application_model().objects.filter(pk=app_id).first()
+
+
+def active_users(ids) -> list[User]:
+    """The accounts with these ids that are active and not suspended (unknown ids are left out)."""
+    return list(User.objects.filter(pk__in=list(ids), is_active=True, is_suspended=False))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import ValidationFailed
+from tastemaker.core.languages import normalise_language
 from tastemaker.social.media import process_image
 
 from .models import User
@@ -23,16 +23,7 @@ RESERVED = {
     "search", "notifications", "home", "public", "tags", "explore", "about", "go", "root", "support",
     "tastemaker", "operator", "system", "i18n", "well-known", "staff", "help",
 }
-LANG_CODES = {code for code, _name in settings.LANGUAGES} | {"zh", "zh-cn"}
-
-
-def normalise_language(value: str | None) -> str:
-    value = (value or "en").strip().lower()
-    if value in {"zh", "zh-cn", "zh-hans", "zh_cn"}:
-        return "zh-hans"
-    if value not in LANG_CODES:
-        raise ValidationFailed(_("Unsupported language; use 'en' or 'zh-hans'."), field="language")
-    return value
+# normalise_language: the one reading of a language code is core.languages' (re-exported for the callers here)
 
 
 def validate_username(username: str) -> str:

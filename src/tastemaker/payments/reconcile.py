@@ -215,3 +215,45 @@ def parse_day(text: str) -> date:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         raise ValidationFailed(_("Dates are written YYYY-MM-DD.")) from None
+
+
+# --- a reconciliation asked for by an operator (the web page and the API: one rule) -----------
+
+MAX_RECONCILE_DAYS = 92
+
+
+def check_reconcile_request(provider: str, date_from: date, date_to: date) -> None:
+    """What an operator may ask to reconcile: an enabled provider, a period that runs forwards, at most
+    ``MAX_RECONCILE_DAYS`` long, and over (not ending in the future)."""
+    from .providers import enabled_providers
+
+    if provider not in enabled_providers():
+        raise ValidationFailed(_("Choose a payment provider."), field="provider")
+    if date_to < date_from:
+        raise ValidationFailed(_("The end date is before the start date."), field="date_to")
+    if (date_to - date_from).days >= MAX_RECONCILE_DAYS:
+        raise ValidationFailed(_("Reconcile at most %(n)d days at once.") % {"n": MAX_RECONCILE_DAYS},
+                               field="date_to")
+    if date_to > timezone.localdate():
+        raise ValidationFailed(_("The period cannot end in the future."), field="date_to")
+
+
+def do_reconcile_request(user, key: str | None, operation: str, provider: str, date_from: date, date_to: date,
+                         settle: bool, respond: Callable[[ReconciliationRun], dict]):
+    """One reconciliation per idempotency key (``payments.idempotency``): checked first, then the remote
+    provider's statement is fetched before the database transaction (and not at all for a replay); ``respond``
+    makes the stored body from the run. Raises ProviderUnavailable when the provider cannot be reached."""
+    from . import idempotency
+
+    check_reconcile_request(provider, date_from, date_to)
+    key = idempotency.require_key(key)
+    statement = None
+    if not idempotency.key_used(user, key):
+        statement = get_provider(provider).statement(date_from, date_to)
+
+    def act():
+        run = reconcile(provider, date_from, date_to, statement=statement, settle=settle)
+        return 201, respond(run)
+
+    body = {"provider": provider, "date_from": date_from, "date_to": date_to, "settle": settle}
+    return idempotency.run_keyed(user, key, operation, body, act)

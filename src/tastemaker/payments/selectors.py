@@ -231,3 +231,34 @@ def reconciliation_runs(provider: str | None = None, limit: int = 20) -> list[Re
     if provider:
         qs = qs.filter(provider=provider)
     return list(qs.order_by("-id")[:limit])
+
+
+# --- for the web pages (issue 11: no ORM in web/) ---------------------------------------------
+
+def recent_topups(limit: int = 20) -> list[TopUp]:
+    """Operators: the newest top-ups of every account."""
+    return list(TopUp.objects.select_related("user").order_by("-id")[:limit])
+
+
+def recent_withdrawals(limit: int = 20) -> list[Withdrawal]:
+    """Operators: the newest withdrawals of every account."""
+    return list(Withdrawal.objects.select_related("user", "payout_account").order_by("-id")[:limit])
+
+
+def reconciliation_run(run_id: int) -> ReconciliationRun:
+    run = ReconciliationRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(_("No such reconciliation run."))
+    return run
+
+
+def payout_account_for(user, account_id) -> PayoutAccount:
+    """One of the user's active payout accounts (a malformed id is one that does not exist: 404)."""
+    from tastemaker.core.ids import parse_id
+
+    number = parse_id(account_id)
+    account = (PayoutAccount.objects.filter(pk=number, user_id=user.pk, active=True).first()
+               if number is not None else None)
+    if account is None:
+        raise NotFound(_("No such payout account."))
+    return account

@@ -403,3 +403,97 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
                     daily={"days": day_list, "click_outs": click_series, "orders": order_series},
                     awaiting_funding=unfunded["need"] or 0, awaiting_funding_count=unfunded["n"] or 0)
 
+
+
+# --- pages that the web and the API both show (issue 11: one selector each, no ORM in web/) ---
+
+@dataclass
+class ProductOffer:
+    """A partner store's offer on the product page: a stale offer shows no price or stock."""
+    store_id: int
+    store_name: str
+    url: str
+    price: int | None
+    currency: str
+    stock: int | None
+    stale: bool
+    sold_out: bool
+    refreshed_at: datetime
+
+
+@dataclass
+class ProductPage:
+    product: Product
+    vertical: str | None  # slug
+    offers: list[ProductOffer]
+    recommended_by: list[tuple]  # (User, number of public cards), active and not suspended accounts only
+    recent_cards: list[CardView]  # the newest public cards of the product
+    image: str  # our re-encoded picture of the newest card, never a store's hot-linked image
+
+
+def product_page(product_id: int, *, recent: int = 5) -> ProductPage | None:
+    """Everything a product page shows (the web page and ``GET /showcase/products/{id}``): offers at approved
+    stores with stale prices hidden, who recommends it, its newest public cards. None: no such product."""
+    from tastemaker.accounts.models import User
+    from tastemaker.experts.models import Vertical
+
+    found = product_detail(product_id)
+    if found is None:
+        return None
+    product, offers, creators = found
+    cutoff = stale_before()
+    rows = []
+    for o in offers:
+        stale = o.refreshed_at < cutoff
+        price, stock = (None, None) if stale else (o.price, o.stock)
+        rows.append(ProductOffer(store_id=o.store_id, store_name=o.store.name, url=o.url, price=price,
+                                 currency=o.currency, stock=stock, stale=stale,
+                                 sold_out=not stale and stock is not None and stock <= 0,
+                                 refreshed_at=o.refreshed_at))
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c for c, _n in creators], is_active=True,
+                                                  is_suspended=False)}
+    vertical = (Vertical.objects.filter(pk=product.vertical_id).values_list("slug", flat=True).first()
+                if product.vertical_id else None)
+    cards = list(ProductCard.objects.select_related("vertical")
+                 .filter(product=product, post__author__is_suspended=False, post__visibility="public")
+                 .order_by("-pk")[:recent])
+    views = card_views(cards)
+    return ProductPage(product=product, vertical=vertical, offers=rows,
+                       recommended_by=[(users[c], n) for c, n in creators if c in users],
+                       recent_cards=[views[c.pk] for c in cards],
+                       image=(cards[0].image_preview or cards[0].image) if cards else "")
+
+
+def visible_storefront(viewer, creator, *, vertical: str | None = None, max_id: int | None = None,
+                       limit: int = 20) -> list[CardView]:
+    """A creator's storefront as ``viewer`` (a user or None) may see it: nothing across a block either way;
+    followers-only cards for the creator and their followers only (``storefront``)."""
+    if storefront_hidden(viewer, creator):
+        return []
+    return storefront(creator.pk, vertical=vertical, max_id=max_id, limit=limit,
+                      viewer_id=viewer.pk if viewer is not None else None)
+
+
+def storefront_hidden(viewer, creator) -> bool:
+    """The viewer blocked the creator or the creator blocked the viewer: no storefront either way (as the
+    account's timeline)."""
+    from tastemaker.social.selectors import is_blocked_either_way
+
+    return viewer is not None and viewer.pk != creator.pk and is_blocked_either_way(viewer.pk, creator.pk)
+
+
+def card_titles(post_ids) -> dict[int, str]:
+    """The title of each showcase post's card, by post id (one query)."""
+    ids = set(post_ids)
+    if not ids:
+        return {}
+    return dict(ProductCard.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def pending_stores(stores: list[PartnerStore]) -> list[PartnerStore]:
+    """Of these stores, the ones waiting for an operator's review, with their owners loaded."""
+    from django.db.models import prefetch_related_objects
+
+    pending = [s for s in stores if s.status == StoreStatus.PENDING]
+    prefetch_related_objects(pending, "owner")
+    return pending

@@ -426,7 +426,7 @@ def account_action(request, username: str, action: str):
         raise Http404
     account = account_or_404(username)
     ACCOUNT_ACTIONS[action](request.user, account)
-    account.refresh_from_db()
+    account = account_or_404(username)  # fresh counts
     if request.htmx:
         return render(request, "web/_account_controls.html",
                       {"account": account, "rel": _relationship(request, account)})

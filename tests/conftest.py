@@ -36,6 +36,17 @@ def make_user(db):
 
 
 @pytest.fixture
+def oauth_app(db):
+    """The one registered OAuth application of the suite (every directory: API, analytics, perf, showcase)."""
+    from oauth2_provider.models import get_application_model
+
+    return get_application_model().objects.create(
+        name="test app", client_type="confidential", authorization_grant_type="authorization-code",
+        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push",
+    )
+
+
+@pytest.fixture
 def png_bytes():
     def make(size=(64, 48), color=(200, 30, 30), fmt="PNG", exif: bytes | None = None) -> bytes:
         buf = io.BytesIO()

@@ -28,16 +28,8 @@ def impression():
     return make
 
 
-# the API fixtures (as in tests/api/conftest.py, which is not visible from this directory)
-@pytest.fixture
-def oauth_app(db):
-    from oauth2_provider.models import get_application_model
-
-    return get_application_model().objects.create(
-        name="reports app", client_type="confidential", authorization_grant_type="authorization-code",
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push")
-
-
+# the API client (as in tests/api/conftest.py, which is not visible from this directory; oauth_app is the
+# root conftest's)
 @pytest.fixture
 def api(oauth_app):
     import secrets

@@ -9,17 +9,6 @@ from django.utils import timezone
 
 
 @pytest.fixture
-def oauth_app(db):
-    from oauth2_provider.models import get_application_model
-
-    app_model = get_application_model()
-    return app_model.objects.create(
-        name="test app", client_type="confidential", authorization_grant_type="authorization-code",
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push",
-    )
-
-
-@pytest.fixture
 def token_for(oauth_app):
     from oauth2_provider.models import get_access_token_model
 

@@ -14,17 +14,15 @@ pytest_plugins = []
 
 
 @pytest.fixture
-def api(db):
+def api(oauth_app):
     import secrets
     from datetime import timedelta
 
     from django.test import Client
     from django.utils import timezone
-    from oauth2_provider.models import get_access_token_model, get_application_model
+    from oauth2_provider.models import get_access_token_model
 
-    app = get_application_model().objects.create(
-        name="t", client_type="confidential", authorization_grant_type="authorization-code",
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push")
+    app = oauth_app
 
     class Api:
         def __init__(self, user, scope):

@@ -47,19 +47,19 @@ def test_an_active_account(make_user):
 
 def test_a_reconciliation_period():
     today = timezone.localdate()
-    reconcile.check_period("sandbox", today - timedelta(days=91), today)  # 92 days: the most
+    reconcile.check_reconcile_request("sandbox", today - timedelta(days=91), today)  # 92 days: the most
     cases = [("nowhere", today, today, "provider"),
              ("sandbox", today, today - timedelta(days=1), "date_to"),
              ("sandbox", today - timedelta(days=92), today, "date_to"),
              ("sandbox", today, today + timedelta(days=1), "date_to")]
     for provider, start, end, field in cases:
         with pytest.raises(ValidationFailed) as exc:
-            reconcile.check_period(provider, start, end)
+            reconcile.check_reconcile_request(provider, start, end)
         assert exc.value.field == field
 
 
 def test_a_used_idempotency_key(make_user):
     user = make_user("me")
-    assert not idempotency.is_recorded(user, "key-1")
+    assert not idempotency.key_used(user, "key-1")
     idempotency.run_idempotent(user, "key-1", "fp", lambda: (201, {}))
-    assert idempotency.is_recorded(user, "key-1") and not idempotency.is_recorded(user, "key-2")
+    assert idempotency.key_used(user, "key-1") and not idempotency.key_used(user, "key-2")

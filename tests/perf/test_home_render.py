@@ -26,16 +26,6 @@ def _fresh_caches():
 
 
 @pytest.fixture
-def oauth_app(db):
-    from oauth2_provider.models import get_application_model
-
-    return get_application_model().objects.create(
-        name="perf app", client_type="confidential", authorization_grant_type="authorization-code",
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write follow push",
-    )
-
-
-@pytest.fixture
 def client_for(oauth_app):
     from oauth2_provider.models import get_access_token_model
 
@@ -219,6 +209,6 @@ def test_token_lookup_returns_the_orm_objects(make_user, oauth_app):
         row = _lookup(raw)
         assert row.user.interests == ["a", "b"] and row.user.is_active is True
     assert len(ctx.captured_queries) == 1
-    assert row.application.name == "perf app"  # loaded on access
+    assert row.application.name == oauth_app.name == "test app"  # loaded on access
     assert (row.pk, row.expires, row.scope, row.user.pk, row.user.date_joined) == (
         made.pk, made.expires, made.scope, user.pk, user.date_joined)

@@ -164,9 +164,9 @@ def test_go_stops_for_a_store_no_longer_approved(client, token, operator, store,
 # --- visitor ids --------------------------------------------------------------------------------
 
 def test_visitor_ids_are_128_bit_hex_and_distinct():
-    from tastemaker.web.views_reports import _new_visitor_id
+    from tastemaker.web.visitors import new_visitor_id
 
-    ids = [_new_visitor_id() for _ in range(20_000)]
+    ids = [new_visitor_id() for _ in range(20_000)]
     assert all(len(v) == 32 and all(c in "0123456789abcdef" for c in v) for v in ids)
     assert len(set(ids)) == len(ids)
 
@@ -189,16 +189,16 @@ def test_visitor_ids_cannot_be_predicted_from_earlier_ones():
     """Attribution keys on the visitor: 156 ids seen must not reveal the next (they do for a Mersenne Twister)."""
     import random
 
-    from tastemaker.web.views_reports import _new_visitor_id
+    from tastemaker.web.visitors import new_visitor_id
 
     words = []
     for _ in range(156):  # 156 × 128 bits = the generator's 624 words of state
-        value = int(_new_visitor_id(), 16)
+        value = int(new_visitor_id(), 16)
         words.extend((value >> (32 * i)) & 0xFFFFFFFF for i in range(4))  # getrandbits fills low words first
     clone = random.Random()
     clone.setstate((3, tuple(_untemper(w) for w in words) + (624,), None))
     predicted = [f"{clone.getrandbits(128):032x}" for _ in range(3)]
-    assert [_new_visitor_id() for _ in range(3)] != predicted
+    assert [new_visitor_id() for _ in range(3)] != predicted
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
@@ -206,15 +206,15 @@ def test_visitor_ids_differ_after_a_fork():
     """A forked worker draws its own secret: it never repeats the ids its parent (or a sibling) hands out."""
     import os
 
-    from tastemaker.web.views_reports import _new_visitor_id
+    from tastemaker.web.visitors import new_visitor_id
 
-    _new_visitor_id()  # the parent's generator exists before the fork
+    new_visitor_id()  # the parent's generator exists before the fork
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: no database, no pytest; just the ids
         try:
             os.close(read)
-            os.write(write, ",".join(_new_visitor_id() for _ in range(3)).encode())
+            os.write(write, ",".join(new_visitor_id() for _ in range(3)).encode())
         finally:
             os._exit(0)
     os.close(write)
@@ -224,7 +224,7 @@ def test_visitor_ids_differ_after_a_fork():
     os.close(read)
     os.waitpid(pid, 0)
     child = b"".join(chunks).decode().split(",")
-    parent = [_new_visitor_id() for _ in range(3)]
+    parent = [new_visitor_id() for _ in range(3)]
     assert len(child) == 3 and all(len(v) == 32 for v in child)
     assert not set(child) & set(parent)
 

@@ -94,19 +94,15 @@ def test_deleting_the_post_keeps_the_commission_and_its_click(clicked, store, si
     assert [s.kind for s in c.steps.order_by("id")] == ["attributed", "held", "refunded", "released"]
 
 
-def test_author_deletes_the_post_over_the_api_and_the_trail_stays(clicked, store, signer):
+def test_author_deletes_the_post_over_the_api_and_the_trail_stays(clicked, store, signer, oauth_app):
     from datetime import timedelta as _td
 
     from django.test import Client
-    from oauth2_provider.models import get_access_token_model, get_application_model
+    from oauth2_provider.models import get_access_token_model
 
     expert, _fan, post, _t, click = clicked
     do_receive_webhook(store, *signer.deliver("order.paid", paid(click.pk)))
-    app = get_application_model().objects.create(
-        name="test app", client_type="confidential", authorization_grant_type="authorization-code",
-        redirect_uris="urn:ietf:wg:oauth:2.0:oob", scopes="read write")
-
-    token = get_access_token_model().objects.create(user=expert, application=app, token="tok-expert",
+    token = get_access_token_model().objects.create(user=expert, application=oauth_app, token="tok-expert",
                                                     scope="read write", expires=timezone.now() + _td(days=1))
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token.token}"}
     post_id = post.pk

@@ -51,7 +51,7 @@ def test_the_storefront_shows_what_the_visibility_rule_shows(make_user, showcase
     assert [v.post_id for v in views] == [private.pk, public.pk]
 
     def shown(viewer):
-        return [v.post_id for v in selectors.visible_storefront(viewer, expert.pk, views)]
+        return [v.post_id for v in selectors.visible_cards(viewer, expert.pk, views)]
 
     assert shown(expert) == [private.pk, public.pk]
     assert shown(fan) == [private.pk, public.pk]
@@ -80,7 +80,7 @@ def test_a_product_page_hides_stale_prices_and_suspended_recommenders(make_user,
     showcase_post(gone, product_id=product.pk)
     gone.is_suspended = True
     gone.save(update_fields=["is_suspended"])
-    assert [(a.pk, n) for a, n in selectors.product_page(product.pk).recommenders] == [(expert.pk, 1)]
+    assert [(a.pk, n) for a, n in selectors.product_page(product.pk).recommended_by] == [(expert.pk, 1)]
     assert selectors.product_page(product.pk + 999_999) is None
 
 

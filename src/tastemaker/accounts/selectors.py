@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -61,3 +63,15 @@ def active_account(user_id: int | None) -> User | None:
     if user_id is None:
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+# --- for the web pages (issue 11: no ORM in web/) ---------------------------------------------
+
+def oauth_application(app_id: int) -> Any:
+    """A registered OAuth application by id, or None."""
+    return get_application_model().objects.filter(pk=app_id).first()
+
+
+def active_users(ids: Iterable[int]) -> list[User]:
+    """The accounts with these ids that are active and not suspended (unknown ids are left out)."""
+    return list(User.objects.filter(pk__in=list(ids), is_active=True, is_suspended=False))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.errors import ValidationFailed
+from tastemaker.core.languages import normalise_language
 from tastemaker.images.intake import process_image
 
 from . import hooks
@@ -25,16 +26,7 @@ RESERVED = {
     "search", "notifications", "home", "public", "tags", "explore", "about", "go", "root", "support",
     "tastemaker", "operator", "system", "i18n", "well-known", "staff", "help",
 }
-LANG_CODES = {code for code, _name in settings.LANGUAGES} | {"zh", "zh-cn"}
-
-
-def normalise_language(value: str | None) -> str:
-    value = (value or "en").strip().lower()
-    if value in {"zh", "zh-cn", "zh-hans", "zh_cn"}:
-        return "zh-hans"
-    if value not in LANG_CODES:
-        raise ValidationFailed(_("Unsupported language; use 'en' or 'zh-hans'."), field="language")
-    return value
+# normalise_language: the one reading of a language code is core.languages' (re-exported for the callers here)
 
 
 def validate_username(username: str) -> str:

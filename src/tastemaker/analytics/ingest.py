@@ -14,13 +14,13 @@ import re
 import sqlite3
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import SEQUENCE_BITS, new_id, now_ms
+from tastemaker.core.languages import language_tag
 from tastemaker.social.selectors import visible_post_authors
 
 from .models import Event, InvalidReason, Metric, Pending, SubjectType, Surface
@@ -40,7 +40,6 @@ CLIENT_METRICS = (Metric.IMPRESSION, Metric.READ, Metric.LINK_CLICK)
 CLIENT_SUBJECTS = (SubjectType.POST, SubjectType.ACCOUNT)
 DIMENSIONS = ("surface", "audience", "device", "language", "region")
 TOTAL_GRANULARITIES = (("m", 60), ("h", 3600), ("d", 86400))
-_LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _REGION_RE = re.compile(r"^[A-Za-z0-9-]{2,16}$")
 
 
@@ -79,12 +78,6 @@ class IngestResult:
 
     def as_dict(self) -> dict:
         return {"accepted": self.accepted, "valid": self.valid, "invalid": self.invalid, "rejected": self.rejected}
-
-
-@lru_cache(maxsize=1024)
-def normalise_language(value: str) -> str:
-    value = (value or "").strip().lower().replace("_", "-")[:10]
-    return value if _LANG_RE.match(value) else "unknown"
 
 
 def normalise_region(value: str) -> str:
@@ -132,7 +125,7 @@ def _viewers(viewer_ids: set[int]) -> tuple[dict[int, tuple[str, str, bool]], se
         return {}, set()
     rows = User.objects.filter(pk__in=viewer_ids).values_list("pk", "language", "bot", "audience_profile__region",
                                                               "is_staff")
-    return ({pk: (normalise_language(lang), normalise_region(region or ""), bool(bot))
+    return ({pk: (language_tag(lang), normalise_region(region or ""), bool(bot))
              for pk, lang, bot, region, _staff in rows},
             {pk for pk, *_rest, is_staff in rows if is_staff})
 
@@ -229,7 +222,7 @@ def do_record_events(events: list[EventIn], outcomes: list | None = None) -> Ing
             if e.viewer_id == owner and not reason:
                 reason = InvalidReason.SELF
         else:
-            language, region = normalise_language(e.language), "unknown"
+            language, region = language_tag(e.language), "unknown"
             vkey = "v" + (e.visitor or "anonymous")[:39]
         at = e.at_ms if e.at_ms is not None else clock
         eid = new_id(at) if e.at_ms is not None else new_id()

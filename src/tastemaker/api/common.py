@@ -114,9 +114,12 @@ def account_list(request, response, rows) -> list[dict]:
 
 def keyed(request, operation: str, payload: dict, act) -> HttpResponse:
     """Run ``act`` once per (user, Idempotency-Key) and answer with the stored response."""
-    key = idempotency.require_key(request.headers.get("Idempotency-Key"))
-    fingerprint = idempotency.request_fingerprint("POST", operation, payload)
-    result = idempotency.run_idempotent(request.user, key, fingerprint, act)
+    return keyed_response(idempotency.run_keyed(request.user, request.headers.get("Idempotency-Key"), operation,
+                                                payload, act))
+
+
+def keyed_response(result: idempotency.IdempotentResponse) -> HttpResponse:
+    """A stored (or just made) idempotent response as HTTP, marked when it is a replay."""
     response = HttpResponse(result.body, status=result.status, content_type="application/json; charset=utf-8")
     if result.replayed:
         response["Idempotent-Replayed"] = "true"

@@ -12,6 +12,8 @@ import threading
 import time
 from datetime import datetime
 
+from .errors import NotFound
+
 SEQUENCE_BITS = 16  # low 16 bits: 6 bits of process (worker) id, then a 10-bit per-millisecond counter
 WORKER_BITS = 6
 COUNTER_BITS = SEQUENCE_BITS - WORKER_BITS
@@ -75,3 +77,12 @@ def id_floor(at: datetime) -> int:
 
 def id_to_ms(value: int) -> int:
     return value >> SEQUENCE_BITS
+
+
+def id_or_404(value: object, message: str = "Record not found") -> int:
+    """An id from a URL (``parse_id``), or NotFound (404) with ``message``: a malformed id is a record that does
+    not exist, never a 500 or a 422."""
+    number = parse_id(value) if value is not None else None
+    if number is None:
+        raise NotFound(message)
+    return number

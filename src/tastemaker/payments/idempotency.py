@@ -151,8 +151,18 @@ def _stored(user_id: int, key: str, fingerprint: str) -> IdempotentResponse | No
     return IdempotentResponse(status=record.status_code, body=record.response_body, replayed=True)
 
 
-def is_recorded(user: User | int, key: str) -> bool:
-    """Whether (user, key) has been used: a replay, whose work (say, fetching a provider's statement) need
-    not be done again."""
+# --- shared by the web forms and the API (issue 11) -------------------------------------------
+
+def key_used(user: User | int, key: str) -> bool:
+    """Whether (user, key) already has a record: a replay, which must not call out to a provider again."""
     user_id = user if isinstance(user, int) else user.pk
     return IdempotencyRecord.objects.filter(user_id=user_id, key=require_key(key)).exists()
+
+
+def run_keyed(user: User | int, key: str | None, operation: str, body: Any,
+              act: Callable[[], tuple[int, Any]]) -> IdempotentResponse:
+    """What every keyed money request does, from a form's hidden field or an ``Idempotency-Key`` header: check
+    the key (MissingIdempotencyKey), fingerprint ``operation`` and ``body`` (IdempotencyKeyReused when the key
+    was used for something else), run ``act`` at most once."""
+    key = require_key(key)
+    return run_idempotent(user, key, request_fingerprint("POST", operation, body), act)

@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,6 +50,11 @@ from .models import (
 )
 from .providers import StatementItem, enabled_providers, get_provider
 from .providers.sandbox import STATEMENT_FIELDS, day_bounds
+
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
+
+    from .idempotency import IdempotentResponse
 
 Progress = Callable[[str], None]
 
@@ -219,17 +224,43 @@ def parse_day(text: str) -> date:
         raise ValidationFailed(_("Dates are written YYYY-MM-DD.")) from None
 
 
-MAX_DAYS = 92  # the longest period one reconciliation covers
+# --- a reconciliation asked for by an operator (the web page and the API: one rule) -----------
+
+MAX_RECONCILE_DAYS = 92
 
 
-def check_period(provider: str, date_from: date, date_to: date) -> None:
-    """A reconciliation's provider (one this server offers) and period (in order, at most ``MAX_DAYS``
-    days, not ending in the future); a 422 naming the field otherwise."""
+def check_reconcile_request(provider: str, date_from: date, date_to: date) -> None:
+    """What an operator may ask to reconcile: an enabled provider, a period that runs forwards, at most
+    ``MAX_RECONCILE_DAYS`` long, and over (not ending in the future)."""
+
     if provider not in enabled_providers():
-        raise ValidationFailed(_("Unknown payment provider."), field="provider")
+        raise ValidationFailed(_("Choose a payment provider."), field="provider")
     if date_to < date_from:
         raise ValidationFailed(_("The end date is before the start date."), field="date_to")
-    if (date_to - date_from).days >= MAX_DAYS:
-        raise ValidationFailed(_("Reconcile at most %(n)d days at once.") % {"n": MAX_DAYS}, field="date_to")
+    if (date_to - date_from).days >= MAX_RECONCILE_DAYS:
+        raise ValidationFailed(_("Reconcile at most %(n)d days at once.") % {"n": MAX_RECONCILE_DAYS},
+                               field="date_to")
     if date_to > timezone.localdate():
         raise ValidationFailed(_("The period cannot end in the future."), field="date_to")
+
+
+def do_reconcile_request(user: User, key: str | None, operation: str, provider: str, date_from: date,
+                         date_to: date, settle: bool,
+                         respond: Callable[[ReconciliationRun], dict[str, Any]]) -> IdempotentResponse:
+    """One reconciliation per idempotency key (``payments.idempotency``): checked first, then the remote
+    provider's statement is fetched before the database transaction (and not at all for a replay); ``respond``
+    makes the stored body from the run. Raises ProviderUnavailable when the provider cannot be reached."""
+    from . import idempotency
+
+    check_reconcile_request(provider, date_from, date_to)
+    key = idempotency.require_key(key)
+    statement = None
+    if not idempotency.key_used(user, key):
+        statement = get_provider(provider).statement(date_from, date_to)
+
+    def act() -> tuple[int, Any]:
+        run = reconcile(provider, date_from, date_to, statement=statement, settle=settle)
+        return 201, respond(run)
+
+    body = {"provider": provider, "date_from": date_from, "date_to": date_to, "settle": settle}
+    return idempotency.run_keyed(user, key, operation, body, act)

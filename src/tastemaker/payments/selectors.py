@@ -270,3 +270,32 @@ def payout_account_for(user: User, payout_account_id: int | None) -> PayoutAccou
     if payout_account_id is None:
         return None
     return PayoutAccount.objects.filter(pk=payout_account_id, user_id=user.pk, active=True).first()
+
+
+# --- for the web pages (issue 11: no ORM in web/) ---------------------------------------------
+
+def recent_topups(limit: int = 20) -> list[TopUp]:
+    """Operators: the newest top-ups of every account."""
+    return list(TopUp.objects.select_related("user").order_by("-id")[:limit])
+
+
+def recent_withdrawals(limit: int = 20) -> list[Withdrawal]:
+    """Operators: the newest withdrawals of every account."""
+    return list(Withdrawal.objects.select_related("user", "payout_account").order_by("-id")[:limit])
+
+
+def reconciliation_run(run_id: int) -> ReconciliationRun:
+    run = ReconciliationRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(_("No such reconciliation run."))
+    return run
+
+
+def payout_account_or_404(user: User, account_id: object) -> PayoutAccount:
+    """``payout_account_for``, from a form's value, or a 404 (a malformed id is one that does not exist)."""
+    from tastemaker.core.ids import parse_id
+
+    account = payout_account_for(user, parse_id(account_id))
+    if account is None:
+        raise NotFound(_("No such payout account."))
+    return account

@@ -12,6 +12,7 @@ decimal the page wrote); the currency is reported as found, accepted by this ins
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import deque
@@ -27,6 +28,8 @@ from w3lib.encoding import html_to_unicode  # extruct's own dependency: BOM, hea
 from tastemaker.core.errors import ValidationFailed
 from tastemaker.core.fetch import FetchRefused, check_public_url, fetch
 from tastemaker.core.money import parse_amount
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
@@ -389,6 +392,15 @@ def extract_product(html: bytes | str, url: str, *, encoding: str | None = None)
 
 
 def import_product(url: str) -> ProductDraft:
-    """Fetch the page through the guard (core.fetch) and read its product; FetchRefused or ValidationFailed."""
-    result = fetch(url, accept="text/html,application/xhtml+xml", allowed_types=HTML_TYPES)
-    return extract_product(result.body, result.url, encoding=result.charset)
+    """Fetch the page through the guard (core.fetch) and read its product; FetchRefused or ValidationFailed.
+
+    A page that breaks the reader in a way nobody foresaw is the page's problem: ValidationFailed on ``url``
+    (422 in the API, a message at the field on the composer), never a 500. The web and the API both rely on it."""
+    try:
+        result = fetch(url, accept="text/html,application/xhtml+xml", allowed_types=HTML_TYPES)
+        return extract_product(result.body, result.url, encoding=result.charset)
+    except ValidationFailed:
+        raise
+    except Exception:  # noqa: BLE001 - see above
+        log.exception("product import failed for a page")
+        raise ValidationFailed(_("The page could not be read as a product page."), field="url") from None

@@ -415,7 +415,7 @@ def get_store(store_id: int | None) -> PartnerStore | None:
     return PartnerStore.objects.filter(pk=store_id).first()
 
 
-def visible_storefront(viewer, creator_id: int, views: list[CardView]) -> list[CardView]:
+def visible_cards(viewer, creator_id: int, views: list[CardView]) -> list[CardView]:
     """Of a storefront's cards, the ones ``viewer`` (a user, or None when signed out) may see: exactly the
     posts ``social.selectors.visible_to`` lets them see (nothing of a creator who blocked them; followers-
     only cards to followers; everything to the creator)."""
@@ -431,26 +431,31 @@ def visible_storefront(viewer, creator_id: int, views: list[CardView]) -> list[C
 
 @dataclass
 class ProductOffer:
-    """A store's offer as a product page shows it: a stale price and stock are not shown."""
-
-    offer: Offer
+    """A partner store's offer on the product page: a stale offer shows no price or stock."""
+    store_id: int
+    store_name: str
+    url: str
     price: int | None
+    currency: str
     stock: int | None
     stale: bool
     sold_out: bool
+    refreshed_at: datetime
 
 
 @dataclass
 class ProductPage:
     product: Product
-    vertical: str | None  # its vertical's slug
+    vertical: str | None  # slug
     offers: list[ProductOffer]
-    recommenders: list[tuple]  # (account, how many of its showcase posts carry the product), most first
+    recommended_by: list[tuple]  # (User, number of public cards), active and not suspended accounts only
+    recent_cards: list[CardView]  # the newest public cards of the product
+    image: str  # our re-encoded picture of the newest card, never a store's hot-linked image
 
 
-def product_page(product_id: int) -> ProductPage | None:
-    """What a product page shows: the product, its offers at approved stores (stale ones without price and
-    stock), and the active, unsuspended accounts that recommend it in public posts. None: no such product."""
+def product_page(product_id: int, *, recent: int = 5) -> ProductPage | None:
+    """Everything a product page shows (the web page and ``GET /showcase/products/{id}``): offers at approved
+    stores with stale prices hidden, who recommends it, its newest public cards. None: no such product."""
     from tastemaker.accounts.models import User
     from tastemaker.experts.models import Vertical
 
@@ -463,9 +468,54 @@ def product_page(product_id: int) -> ProductPage | None:
     for o in offers:
         stale = o.refreshed_at < cutoff
         price, stock = (None, None) if stale else (o.price, o.stock)
-        rows.append(ProductOffer(o, price, stock, stale, not stale and stock is not None and stock <= 0))
-    accounts = {u.pk: u for u in User.objects.filter(pk__in=[cid for cid, _n in creators], is_active=True,
-                                                     is_suspended=False)}
+        rows.append(ProductOffer(store_id=o.store_id, store_name=o.store.name, url=o.url, price=price,
+                                 currency=o.currency, stock=stock, stale=stale,
+                                 sold_out=not stale and stock is not None and stock <= 0,
+                                 refreshed_at=o.refreshed_at))
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c for c, _n in creators], is_active=True,
+                                                  is_suspended=False)}
     vertical = (Vertical.objects.filter(pk=product.vertical_id).values_list("slug", flat=True).first()
                 if product.vertical_id else None)
-    return ProductPage(product, vertical, rows, [(accounts[cid], n) for cid, n in creators if cid in accounts])
+    cards = list(ProductCard.objects.select_related("vertical")
+                 .filter(product=product, post__author__is_suspended=False, post__visibility="public")
+                 .order_by("-pk")[:recent])
+    views = card_views(cards)
+    return ProductPage(product=product, vertical=vertical, offers=rows,
+                       recommended_by=[(users[c], n) for c, n in creators if c in users],
+                       recent_cards=[views[c.pk] for c in cards],
+                       image=(cards[0].image_preview or cards[0].image) if cards else "")
+
+
+def visible_storefront(viewer, creator, *, vertical: str | None = None, max_id: int | None = None,
+                       limit: int = 20) -> list[CardView]:
+    """A creator's storefront as ``viewer`` (a user or None) may see it: nothing across a block either way;
+    followers-only cards for the creator and their followers only (``storefront``)."""
+    if storefront_hidden(viewer, creator):
+        return []
+    return storefront(creator.pk, vertical=vertical, max_id=max_id, limit=limit,
+                      viewer_id=viewer.pk if viewer is not None else None)
+
+
+def storefront_hidden(viewer, creator) -> bool:
+    """The viewer blocked the creator or the creator blocked the viewer: no storefront either way (as the
+    account's timeline)."""
+    from tastemaker.social.selectors import is_blocked_either_way
+
+    return viewer is not None and viewer.pk != creator.pk and is_blocked_either_way(viewer.pk, creator.pk)
+
+
+def card_titles(post_ids) -> dict[int, str]:
+    """The title of each showcase post's card, by post id (one query)."""
+    ids = set(post_ids)
+    if not ids:
+        return {}
+    return dict(ProductCard.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def pending_stores(stores: list[PartnerStore]) -> list[PartnerStore]:
+    """Of these stores, the ones waiting for an operator's review, with their owners loaded."""
+    from django.db.models import prefetch_related_objects
+
+    pending = [s for s in stores if s.status == StoreStatus.PENDING]
+    prefetch_related_objects(pending, "owner")
+    return pending

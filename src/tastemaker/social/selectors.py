@@ -402,3 +402,36 @@ def notification_for(user: User, notification_id: int | None) -> Notification | 
 def instance_stats() -> dict[str, int]:
     """The server's counts for the instance endpoint: active accounts and posts."""
     return {"user_count": User.objects.filter(is_active=True).count(), "status_count": Post.objects.count()}
+
+
+# --- for the web pages (issue 11: no ORM in web/) ---------------------------------------------
+
+def notifications_page(user: User, page: Page) -> list[Notification]:
+    """A page of notifications with each one's post and its author loaded (the notifications page)."""
+    items = notifications(user, page)
+    prefetch_related_objects(items, "post__author")
+    return items
+
+
+def following_ids(user: User) -> set[int]:
+    """The ids of the accounts ``user`` follows."""
+    return set(Follow.objects.filter(follower_id=user.pk).values_list("target_id", flat=True))
+
+
+def unused_media(user: User, media_id: int | None):
+    """The user's own uploaded image not yet attached to a post (kept across tries of a form), or None."""
+    from .models import Media  # here, not in the import block above: keeps this appended block self-contained
+
+    if media_id is None:
+        return None
+    return Media.objects.filter(pk=media_id, owner=user, post__isnull=True).first()
+
+
+def public_post_ids(post_ids) -> set[int]:
+    """Of these posts, the ones anyone may see listed (public or unlisted)."""
+    return set(Post.objects.filter(pk__in=list(post_ids), visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+               .values_list("pk", flat=True))
+
+
+def post_exists(post_id: int) -> bool:
+    return Post.objects.filter(pk=post_id).exists()

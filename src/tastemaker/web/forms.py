@@ -1,10 +1,16 @@
-"""Web forms: shape and size checks only; the domain rules live in the services."""
+"""Web forms: shape and size checks only; the domain rules live in the services. And the one way a page shows
+an error next to a field (``show_error``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from tastemaker.core.errors import DomainError, RateLimited
 
 
 class SignupForm(forms.Form):
@@ -62,3 +68,40 @@ class ComposeForm(forms.Form):
         choices=[("public", _("Public")), ("unlisted", _("Unlisted")), ("private", _("Followers only"))],
     )
     in_reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+
+# --- showing errors: the one way ------------------------------------------------------------
+#
+# Every page shows a refused input the same way: ``show_error(target, error, ...)`` puts the message next to
+# the field it concerns. ``target`` is a Django form (its fields; anything else is a form-wide error) or, for
+# the pages whose form is written out in the template (composer, stores, wallet), a ``FieldErrors`` dict that
+# the template reads as ``errors.<field>``. ``error`` is a ``DomainError`` (its ``field``, mapped through
+# ``fields``, says where it goes) or a message.
+
+FieldErrors = dict[str, list[str]]
+
+
+def error_text(exc: DomainError) -> str:
+    """A domain error in words: a rate limit also says when to try again."""
+    if isinstance(exc, RateLimited):
+        return gettext("Slow down: %(msg)s Try again in %(s)d seconds.") % {"msg": exc.message, "s": exc.retry_after}
+    return exc.message
+
+
+def show_error(target: forms.BaseForm | FieldErrors, error: DomainError | str, *, at: str | None = None,
+               fields: Mapping[str, str] | None = None) -> None:
+    """Show ``error`` next to a field of ``target``.
+
+    Where: with ``fields``, the field the service named mapped through it (a name it does not map goes to
+    ``at``, or stays as named when there is no ``at``); without, ``at`` or else the field the service named.
+    On a Django form a field it does not have means the form as a whole."""
+    if isinstance(error, DomainError):
+        message = error_text(error)
+        named = error.field or ""
+        field = fields.get(named, at or named) if fields is not None else (at or named)
+    else:
+        message, field = str(error), at or ""
+    if isinstance(target, forms.BaseForm):
+        target.add_error(field if field in target.fields else None, message)
+    else:
+        target.setdefault(field or "general", []).append(message)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views, views_discovery, views_go, views_payments, views_reports, views_showcase
+from . import views, views_discovery, views_go, views_payments, views_reports, views_showcase, views_stores
 
 app_name = "web"
 
@@ -42,12 +42,12 @@ urlpatterns = [
     path("products/<int:product_id>", views_showcase.product_page, name="product"),
     path("earnings", views_showcase.earnings, name="earnings"),
     path("earnings/commissions/<int:commission_id>", views_showcase.commission_detail, name="commission"),
-    path("stores", views_showcase.stores, name="stores"),
-    path("stores/new", views_showcase.store_new, name="store_new"),
-    path("stores/<int:store_id>", views_showcase.store_detail, name="store"),
-    path("stores/<int:store_id>/rotate", views_showcase.store_rotate, name="store_rotate"),
-    path("stores/<int:store_id>/deposit", views_showcase.store_deposit, name="store_deposit"),
-    path("stores/<int:store_id>/decide", views_showcase.store_decide, name="store_decide"),
+    path("stores", views_stores.stores, name="stores"),
+    path("stores/new", views_stores.store_new, name="store_new"),
+    path("stores/<int:store_id>", views_stores.store_detail, name="store"),
+    path("stores/<int:store_id>/rotate", views_stores.store_rotate, name="store_rotate"),
+    path("stores/<int:store_id>/deposit", views_stores.store_deposit, name="store_deposit"),
+    path("stores/<int:store_id>/decide", views_stores.store_decide, name="store_decide"),
     path("wallet", views_payments.wallet, name="wallet"),
     path("wallet/topup", views_payments.start_topup, name="wallet_start_topup"),
     path("wallet/topups/<str:order_no>", views_payments.topup_return, name="wallet_topup"),

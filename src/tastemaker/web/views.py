@@ -8,7 +8,6 @@ without JavaScript through ordinary links and POST forms.
 from __future__ import annotations
 
 import mimetypes
-from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
@@ -16,115 +15,44 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
-from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils._os import safe_join
-from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tastemaker.accounts import selectors as account_selectors
 from tastemaker.accounts import services as accounts
-from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from tastemaker.core.errors import DomainError, NotFound, ValidationFailed
 from tastemaker.core.pagination import page_from
 from tastemaker.feeds.selectors import home_timeline
 from tastemaker.social import selectors
 from tastemaker.social import services as social
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
-from .forms import ComposeForm, LoginForm, PasswordForm, ProfileForm, SignupForm
+from .forms import ComposeForm, LoginForm, PasswordForm, ProfileForm, SignupForm, show_error
+from .helpers import (
+    PAGE_SIZE,
+    account_or_404,
+    domain_errors,
+    page_of,
+    post_or_404,
+    safe_next,
+    timeline_page,
+    viewer_of,
+)
 
-PAGE_SIZE = 20
 MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
 
 
 # --- helpers --------------------------------------------------------------------------------
 
-def _error_response(request, message: str, status: int, retry_after: int | None = None) -> HttpResponse:
-    if request.htmx:
-        # shown in the page's message area (base.html lets htmx swap 4xx responses)
-        response = render(request, "web/_flash.html", {"error": message}, status=status)
-        response["HX-Retarget"] = "#flash"
-        response["HX-Reswap"] = "innerHTML"
-    else:
-        response = render(request, "web/error.html", {"message": message, "status": status}, status=status)
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
-    return response
-
-
-def domain_errors(view):
-    """Turn any DomainError raised by a service into a page (or fragment) with its status."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except RateLimited as exc:
-            return _error_response(request, _("Slow down: %(msg)s Try again in %(s)d seconds.")
-                                   % {"msg": exc.message, "s": exc.retry_after}, 429, exc.retry_after)
-        except DomainError as exc:
-            return _error_response(request, exc.message, exc.status)
-
-    return wrapper
-
-
-def _form_error(form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
-    field = (field_map or {}).get(exc.field or "", exc.field)
-    if field in form.fields:
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
-
-
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 def _remember_language(response: HttpResponse, language: str) -> None:
     """Make a profile language the UI language from the next request on (LocaleMiddleware reads it)."""
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
                         samesite="Lax", httponly=False)
-
-
-def _timeline_page(request, template: str, context: dict, posts: list, next_max_id=None, limit=None):
-    """Render a page of posts; an htmx "load more" request gets just the next slice and pager."""
-    viewer = request.user if request.user.is_authenticated else None
-    state = selectors.hydrate(posts, viewer)
-    limit = limit or PAGE_SIZE
-    if next_max_id is None and posts:
-        next_max_id = posts[-1].pk
-    context.update(posts=posts, state=state, next_max_id=next_max_id if len(posts) >= limit else None)
-    if request.htmx and request.GET.get("max_id"):
-        response = render(request, "web/_post_list.html", context)
-    else:
-        response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _page(request):
-    return page_from(request.GET, default_limit=PAGE_SIZE)
-
-
-def _account_or_404(username: str):
-    account = selectors.get_account(username)
-    if account is None:
-        raise NotFound(_("Account not found."))
-    return account
-
-
-def _post_or_404(request, post_id: int):
-    post = selectors.get_post(request.user if request.user.is_authenticated else None, post_id)
-    if post is None:
-        raise NotFound(_("Post not found."))
-    return post
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -144,7 +72,7 @@ def signup(request):
                                          password=data["password"], display_name=data["display_name"],
                                          language=data["language"], agreement=data["agreement"])
             except ValidationFailed as exc:
-                _form_error(form, exc)
+                show_error(form, exc)
             else:
                 login(request, user)
                 messages.success(request, _("Welcome, %(name)s! Follow some people to fill your home feed.")
@@ -159,7 +87,7 @@ def signup(request):
 @domain_errors
 def login_view(request):
     if request.user.is_authenticated:
-        return redirect(_safe_next(request, reverse("web:home")))
+        return redirect(safe_next(request, reverse("web:home")))
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -169,12 +97,12 @@ def login_view(request):
                                 password=form.cleaned_data["password"])
             if user is not None:
                 login(request, user)
-                response = redirect(_safe_next(request, reverse("web:home")))
+                response = redirect(safe_next(request, reverse("web:home")))
                 _remember_language(response, user.language)
                 return response
-            form.add_error(None, _("The username or password is not correct."))
+            show_error(form, _("The username or password is not correct."))
         status = 400
-    return render(request, "web/login.html", {"form": form, "next": _safe_next(request, "")}, status=status)
+    return render(request, "web/login.html", {"form": form, "next": safe_next(request, "")}, status=status)
 
 
 @require_POST
@@ -204,7 +132,7 @@ def settings_profile(request):
                     locked=data["locked"])
             except ValidationFailed as exc:
                 user.refresh_from_db()
-                _form_error(form, exc, {"note": "bio", "file": "avatar" if avatar else "header"})
+                show_error(form, exc, fields={"note": "bio", "file": "avatar" if avatar else "header"})
             else:
                 translation.activate(user.language)
                 messages.success(request, _("Your profile is saved."))
@@ -226,7 +154,7 @@ def settings_password(request):
                 accounts.change_password(request.user, old_password=form.cleaned_data["old_password"],
                                          new_password=form.cleaned_data["new_password"])
             except ValidationFailed as exc:
-                _form_error(form, exc, {"password": "new_password"})
+                show_error(form, exc, fields={"password": "new_password"})
             else:
                 update_session_auth_hash(request, request.user)
                 messages.success(request, _("Your password is changed."))
@@ -238,18 +166,14 @@ def settings_password(request):
 @login_required
 @require_GET
 def settings_apps(request):
-    from tastemaker.accounts.selectors import authorised_apps
-
-    return render(request, "web/apps.html", {"apps": authorised_apps(request.user)})
+    return render(request, "web/apps.html", {"apps": account_selectors.authorised_apps(request.user)})
 
 
 @login_required
 @require_POST
 @domain_errors
 def revoke_app(request, app_id: int):
-    from oauth2_provider.models import get_application_model
-
-    application = get_application_model().objects.filter(pk=app_id).first()
+    application = account_selectors.oauth_application(app_id)
     if application is None:
         raise NotFound(_("App not found."))
     accounts.revoke_tokens(request.user, application=application)
@@ -263,35 +187,35 @@ def revoke_app(request, app_id: int):
 def home(request):
     if not request.user.is_authenticated:
         return redirect("web:public")
-    page = _page(request)
+    page = page_of(request)
     posts = home_timeline(request.user, page)
-    return _timeline_page(request, "web/home.html", {"compose": ComposeForm()}, posts, limit=page.limit)
+    return timeline_page(request, "web/home.html", {"compose": ComposeForm()}, posts, limit=page.limit)
 
 
 @domain_errors
 def public(request):
-    page = _page(request)
-    viewer = request.user if request.user.is_authenticated else None
+    page = page_of(request)
+    viewer = viewer_of(request)
     posts = selectors.public_timeline(viewer, page)
-    return _timeline_page(request, "web/public.html", {}, posts, limit=page.limit)
+    return timeline_page(request, "web/public.html", {}, posts, limit=page.limit)
 
 
 @domain_errors
 def tag(request, tag: str):
-    page = _page(request)
-    viewer = request.user if request.user.is_authenticated else None
+    page = page_of(request)
+    viewer = viewer_of(request)
     posts = selectors.tag_timeline(viewer, tag, page)
-    return _timeline_page(request, "web/tag.html", {"tag": tag.lower().lstrip("#")}, posts, limit=page.limit)
+    return timeline_page(request, "web/tag.html", {"tag": tag.lower().lstrip("#")}, posts, limit=page.limit)
 
 
 @domain_errors
 def profile(request, username: str):
-    account = _account_or_404(username)
-    page = _page(request)
-    viewer = request.user if request.user.is_authenticated else None
+    account = account_or_404(username)
+    page = page_of(request)
+    viewer = viewer_of(request)
     posts = selectors.account_timeline(viewer, account, page)
     context = {"account": account, "rel": _relationship(request, account)}
-    return _timeline_page(request, "web/profile.html", context, posts, limit=page.limit)
+    return timeline_page(request, "web/profile.html", context, posts, limit=page.limit)
 
 
 def _relationship(request, account):
@@ -302,8 +226,8 @@ def _relationship(request, account):
 
 @domain_errors
 def follow_list(request, username: str, which: str):
-    account = _account_or_404(username)
-    page = _page(request)
+    account = account_or_404(username)
+    page = page_of(request)
     select = selectors.followers if which == "followers" else selectors.following
     users, _first, last = select(account, page)
     return render(request, "web/follow_list.html", {
@@ -315,15 +239,15 @@ def follow_list(request, username: str, which: str):
 @login_required
 @domain_errors
 def bookmarks(request):
-    page = _page(request)
+    page = page_of(request)
     posts, _first, last = selectors.bookmarked_posts(request.user, page)
-    return _timeline_page(request, "web/bookmarks.html", {}, posts, next_max_id=last, limit=page.limit)
+    return timeline_page(request, "web/bookmarks.html", {}, posts, next_max_id=last, limit=page.limit)
 
 
 @login_required
 @domain_errors
 def follow_requests(request):
-    page = _page(request)
+    page = page_of(request)
     users, _first, last = selectors.follow_requests(request.user, page)
     return render(request, "web/follow_requests.html", {
         "users": users, "next_max_id": last if len(users) >= page.limit else None,
@@ -342,21 +266,20 @@ FOLLOW_REQUEST_ACTIONS = {
 def follow_request_action(request, username: str, action: str):
     if action not in FOLLOW_REQUEST_ACTIONS:
         raise Http404
-    account = _account_or_404(username)
+    account = account_or_404(username)
     service, done = FOLLOW_REQUEST_ACTIONS[action]
     service(request.user, account)
     if request.htmx:  # the row is replaced by what happened
         return render(request, "web/_follow_request_done.html", {"message": done % {"name": account.username}})
     messages.success(request, done % {"name": account.username})
-    return redirect(_safe_next(request, reverse("web:follow_requests")))
+    return redirect(safe_next(request, reverse("web:follow_requests")))
 
 
 @login_required
 @domain_errors
 def notifications(request):
-    page = _page(request)
-    items = selectors.notifications(request.user, page)
-    prefetch_related_objects(items, "post__author")
+    page = page_of(request)
+    items = selectors.notifications_page(request.user, page)
     if items and page.max_id is None:
         social.do_mark_notifications_read(request.user, up_to_id=items[0].pk)
     return render(request, "web/notifications.html", {
@@ -367,7 +290,7 @@ def notifications(request):
 @domain_errors
 def search(request):
     q = (request.GET.get("q") or "").strip()[:200]
-    viewer = request.user if request.user.is_authenticated else None
+    viewer = viewer_of(request)
     context = {"q": q, "accounts": [], "hashtags": [], "posts": [], "state": None}
     if q:
         context["accounts"] = selectors.search_accounts(q, limit=10, viewer=viewer)
@@ -382,10 +305,10 @@ def search(request):
 
 @domain_errors
 def post_detail(request, post_id: int):
-    post = _post_or_404(request, post_id)
+    post = post_or_404(request, post_id)
     if post.reblog_of_id:
         return redirect("web:post", post_id=post.reblog_of_id)
-    viewer = request.user if request.user.is_authenticated else None
+    viewer = viewer_of(request)
     ancestors, descendants = selectors.thread_context(viewer, post)
     state = selectors.hydrate([*ancestors, post, *descendants], viewer)
     reply = ComposeForm(initial={"in_reply_to": post.pk, "text": f"@{post.author.username} "
@@ -429,9 +352,9 @@ def compose(request):
             messages.success(request, _("Posted."))
             if reply_to:
                 return redirect(reverse("web:post", args=[reply_to]) + f"#post-{post.pk}")
-            return redirect(_safe_next(request, reverse("web:home")))
+            return redirect(safe_next(request, reverse("web:home")))
     # re-show the form with the text kept, so nothing typed is lost
-    form.add_error(None, error)
+    show_error(form, error)
     viewer = request.user
     if reply_to:
         parent = selectors.get_post(viewer, reply_to)
@@ -443,7 +366,7 @@ def compose(request):
                 "compose": form}, status=422)
     page = page_from({}, default_limit=PAGE_SIZE)
     posts = home_timeline(viewer, page)
-    response = _timeline_page(request, "web/home.html", {"compose": form}, posts)
+    response = timeline_page(request, "web/home.html", {"compose": form}, posts)
     response.status_code = 422
     return response
 
@@ -452,12 +375,12 @@ def compose(request):
 @require_POST
 @domain_errors
 def delete_post(request, post_id: int):
-    post = _post_or_404(request, post_id)
+    post = post_or_404(request, post_id)
     social.do_delete_post(request.user, post)
     messages.success(request, _("Your post is deleted."))
     if request.htmx:
         return HttpResponse("")
-    return redirect(_safe_next(request, reverse("web:profile", args=[request.user.username])))
+    return redirect(safe_next(request, reverse("web:profile", args=[request.user.username])))
 
 
 POST_ACTIONS = {
@@ -476,13 +399,13 @@ POST_ACTIONS = {
 def post_action(request, post_id: int, action: str):
     if action not in POST_ACTIONS:
         raise Http404
-    post = _post_or_404(request, post_id)
+    post = post_or_404(request, post_id)
     POST_ACTIONS[action](request.user, post)
-    shown = _post_or_404(request, post.reblog_of_id or post.pk)  # fresh counts
+    shown = post_or_404(request, post.reblog_of_id or post.pk)  # fresh counts
     if request.htmx:
         state = selectors.hydrate([shown], request.user)
         return render(request, "web/_post_actions.html", {"shown": shown, "state": state})
-    return redirect(_safe_next(request, reverse("web:post", args=[shown.pk])))
+    return redirect(safe_next(request, reverse("web:post", args=[shown.pk])))
 
 
 ACCOUNT_ACTIONS = {
@@ -501,13 +424,13 @@ ACCOUNT_ACTIONS = {
 def account_action(request, username: str, action: str):
     if action not in ACCOUNT_ACTIONS:
         raise Http404
-    account = _account_or_404(username)
+    account = account_or_404(username)
     ACCOUNT_ACTIONS[action](request.user, account)
-    account.refresh_from_db()
+    account = account_or_404(username)  # fresh counts
     if request.htmx:
         return render(request, "web/_account_controls.html",
                       {"account": account, "rel": _relationship(request, account)})
-    return redirect(_safe_next(request, reverse("web:profile", args=[account.username])))
+    return redirect(safe_next(request, reverse("web:profile", args=[account.username])))
 
 
 # --- media ----------------------------------------------------------------------------------

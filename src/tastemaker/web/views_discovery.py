@@ -10,17 +10,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tastemaker.accounts.models import User
-from tastemaker.core.errors import NotFound, ValidationFailed
+from tastemaker.accounts import selectors as accounts
+from tastemaker.core.errors import NotFound
 from tastemaker.discovery import selectors as discovery
 from tastemaker.discovery import services as discovery_services
 from tastemaker.experts import selectors as experts
 from tastemaker.experts import services as experts_services
-from tastemaker.experts.models import ExpertApplication, LabelAppeal
 from tastemaker.social import selectors as social
 from tastemaker.trust.ratelimit import check_and_hit
 
-from .views import _safe_next, _timeline_page, domain_errors
+from .helpers import domain_errors, safe_next, timeline_page, viewer_of
 
 EXPERTS_PER_VERTICAL = 4
 
@@ -61,7 +60,7 @@ def onboarding_experts(request):
     picked = [i.vertical for i in discovery.interests(request.user) if i.picked]
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("follow") if i.isdigit() and len(i) <= 19]
-        targets = list(User.objects.filter(pk__in=ids, is_active=True, is_suspended=False))
+        targets = accounts.active_users(ids)
         followed, errors = discovery_services.do_follow_many(request.user, targets)
         for error in errors:
             messages.warning(request, error)
@@ -72,7 +71,7 @@ def onboarding_experts(request):
     if not picked:
         return redirect("web:onboarding")
     sections = [(v, discovery.experts_for_onboarding(request.user, v, EXPERTS_PER_VERTICAL)) for v in picked]
-    following = set(request.user.following_set.values_list("target_id", flat=True))
+    following = social.following_ids(request.user)
     return render(request, "web/onboarding_experts.html", {
         "sections": sections, "following": following,
         "reason": experts.reason_text,
@@ -105,7 +104,7 @@ def dismiss_suggestion(request, account_id: int):
         from django.http import HttpResponse
 
         return HttpResponse("")
-    return redirect(_safe_next(request, reverse("web:suggestions")))
+    return redirect(safe_next(request, reverse("web:suggestions")))
 
 
 # --- experts and discovery by vertical ------------------------------------------------------
@@ -118,7 +117,7 @@ def experts_index(request):
 @domain_errors
 def expert_directory(request, slug: str):
     vertical = _vertical_or_404(slug)
-    viewer = request.user if request.user.is_authenticated else None
+    viewer = viewer_of(request)
     labels = experts.directory(vertical, limit=40, exclude_ids=social.hidden_author_ids(viewer))
     badge_map = experts.badge_map([lab.user_id for lab in labels])
     rows = [(lab, vertical.slug in badge_map.get(lab.user_id, []), experts.reason_text(lab)) for lab in labels]
@@ -129,11 +128,11 @@ def expert_directory(request, slug: str):
 @domain_errors
 def discover(request, slug: str):
     vertical = _vertical_or_404(slug)
-    viewer = request.user if request.user.is_authenticated else None
+    viewer = viewer_of(request)
     posts = discovery.vertical_posts(viewer, vertical, limit=40)
     from tastemaker.showcase.selectors import products_in_vertical
 
-    return _timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals(),
+    return timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals(),
                                                          "products": products_in_vertical(vertical.slug)},
                           posts, limit=10_000)  # one ranked page: no keyset pager
 
@@ -198,5 +197,3 @@ def label_action(request, action: str):
         raise NotFound(_("Unknown action."))
     return redirect("web:labels")
 
-
-__all__ = ["ExpertApplication", "LabelAppeal", "ValidationFailed"]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.showcase.services import LinkTarget, do_click_out, link_target
 
-from .views_reports import _set_visitor, _viewer_fields
+from .visitors import set_visitor, viewer_fields
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 _CACHE: dict[str, tuple[float, LinkTarget | None]] = {}
@@ -44,7 +44,7 @@ def go(request, token: str):
     target = _target(token) if _TOKEN_RE.match(token) else None
     if target is None:
         return HttpResponseNotFound(_("This purchase link does not exist (any more)."), content_type="text/plain")
-    viewer = _viewer_fields(request)
+    viewer = viewer_fields(request)
     click = do_click_out(target, viewer_id=viewer.get("viewer_id"), visitor=viewer.get("visitor", ""),
                          reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")),
                          language=viewer.get("language", get_language() or ""))
@@ -55,5 +55,5 @@ def go(request, token: str):
     response["Cache-Control"] = "no-store"  # every click is counted: never served from a cache
     response["Referrer-Policy"] = "no-referrer-when-downgrade"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    _set_visitor(request, response)
+    set_visitor(request, response)
     return response

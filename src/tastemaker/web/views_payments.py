@@ -17,7 +17,6 @@ instead of moving money twice. Thin, like the other page modules: the rules are 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -25,7 +24,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,29 +36,21 @@ from django.views.decorators.http import require_POST
 
 from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.ids import parse_id
-from tastemaker.core.money import accepted_currencies, format_amount, parse_amount
+from tastemaker.core.money import accepted_currencies, format_amount
 from tastemaker.core.pagination import Page
 from tastemaker.payments import idempotency, reconcile, selectors, services
-from tastemaker.payments.models import (
-    IdempotencyRecord,
-    PayoutAccount,
-    ReconciliationRun,
-    TopUp,
-    TopUpStatus,
-    TransactionKind,
-    Withdrawal,
-)
+from tastemaker.payments.models import ReconciliationRun, TopUp, TopUpStatus, TransactionKind
 from tastemaker.payments.providers import ProviderUnavailable, enabled_providers, get_provider
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
-from .views import domain_errors
+from .forms import FieldErrors, show_error
+from .helpers import amount_field, currency_field, domain_errors, keyed_form, keyed_outcome, posted, see_other
 
 log = logging.getLogger(__name__)
 
 HISTORY_PAGE = 20
 RECENT = 5  # top-ups and withdrawals shown on the wallet page
 OPS_RECENT = 20
-MAX_RECONCILE_DAYS = 92
 
 MISMATCH_KINDS = {
     "missing_ours": gettext_lazy("The provider has it, we do not"),
@@ -68,6 +59,7 @@ MISMATCH_KINDS = {
     "status_differs": gettext_lazy("Statuses differ"),
 }
 RECORD_KINDS = {"payment": gettext_lazy("Top-up"), "payout": gettext_lazy("Withdrawal")}
+RECONCILE_FIELDS = {"provider": "provider", "date_from": "date_from", "date_to": "date_to"}
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -83,34 +75,6 @@ def provider_choices() -> list[tuple[str, str]]:
     return out
 
 
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _amount(values: dict, prefix: str, currency: str, errors: dict) -> int | None:
-    text = values.get(f"{prefix}_amount", "")
-    if not text:
-        _add(errors, f"{prefix}_amount", _("Enter an amount, for example 12.30."))
-        return None
-    try:
-        amount = parse_amount(text, currency, field=_("Amount"))
-    except ValidationFailed as exc:
-        _add(errors, f"{prefix}_amount", exc.message)
-        return None
-    if amount <= 0:
-        _add(errors, f"{prefix}_amount", _("The amount must be greater than zero."))
-        return None
-    return amount
-
-
-def _currency(values: dict, prefix: str, errors: dict) -> str:
-    currency = values.get(f"{prefix}_currency") or settings.DEFAULT_CURRENCY
-    if currency not in accepted_currencies():
-        _add(errors, f"{prefix}_amount", _("Choose one of the currencies offered."))
-        return settings.DEFAULT_CURRENCY
-    return currency
-
-
 def _day(text: str) -> date | None:
     if not text:
         return None
@@ -119,34 +83,6 @@ def _day(text: str) -> date | None:
     except ValueError:
         raise ValidationFailed(_("Dates are written YYYY-MM-DD.")) from None
     return selectors.check_day(day, "date")  # years 2000-2100: a far date would overflow, not filter
-
-
-def _keyed(request, body: dict, act, errors: dict, prefix: str, fields: dict[str, str]) -> tuple[dict | None, int]:
-    """Run ``act`` once per idempotency key (the hidden field of the form). Returns (data, status); data is
-    None when it was refused, with the message in ``errors`` next to the field the service named."""
-    try:
-        key = idempotency.require_key(request.POST.get("idempotency_key"))
-        fingerprint = idempotency.request_fingerprint("POST", request.path, body)
-        result = idempotency.run_idempotent(request.user, key, fingerprint, act)
-    except idempotency.MissingIdempotencyKey:
-        _add(errors, prefix, _("This form is out of date: check it and submit it again."))
-        return None, 400
-    except idempotency.IdempotencyKeyReused:
-        _add(errors, prefix, _("This form was already submitted with other values. Check it and submit it again."))
-        return None, 422
-    data = json.loads(result.body)
-    if result.status >= 400:
-        _add(errors, fields.get(data.get("field") or "", prefix), data.get("error") or _("That did not work."))
-        return None, result.status
-    if result.replayed:
-        messages.info(request, _("This form was already submitted: nothing was done twice."))
-    return data, result.status
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _history_filters(params) -> tuple[dict, dict[str, str], list[str]]:
@@ -231,10 +167,6 @@ def _wallet_page(request, status: int = 200, **kwargs) -> HttpResponse:
     return render(request, "web/payments/wallet.html", _wallet_context(request, **kwargs), status=status)
 
 
-def _posted(request, *names: str) -> dict:
-    return {name: (request.POST.get(name) or "").strip()[:200] for name in names}
-
-
 # --- the wallet -----------------------------------------------------------------------------
 
 @login_required
@@ -262,13 +194,13 @@ def topup_return(request, order_no: str):
 @never_cache
 @domain_errors
 def start_topup(request):
-    values = _posted(request, "topup_amount", "topup_currency", "topup_provider")
-    errors: dict[str, list[str]] = {}
-    currency = _currency(values, "topup", errors)
-    amount = _amount(values, "topup", currency, errors)
+    values = posted(request, "topup_amount", "topup_currency", "topup_provider")
+    errors: FieldErrors = {}
+    currency = currency_field(values, "topup", errors)
+    amount = amount_field(values, "topup", currency, errors)
     provider = values["topup_provider"]
     if provider not in dict(provider_choices()):
-        _add(errors, "topup_provider", _("Choose a payment provider."))
+        show_error(errors, _("Choose a payment provider."), at="topup_provider")
     if errors:
         return _wallet_page(request, 422, values=values, errors=errors)
     user = request.user
@@ -278,14 +210,14 @@ def start_topup(request):
         topup, url = services.do_start_topup(user, amount, currency, provider)
         return 303, {"redirect": url, "order_no": topup.order_no}
 
-    data, status = _keyed(request, {"amount": amount, "currency": currency, "provider": provider}, act, errors,
+    data, status = keyed_form(request, {"amount": amount, "currency": currency, "provider": provider}, act, errors,
                           "topup", {"amount": "topup_amount", "currency": "topup_amount", "provider": "topup_provider"})
     if data is None:
         return _wallet_page(request, status, values=values, errors=errors)
-    topup = TopUp.objects.filter(order_no=data["order_no"], user=user).first()
-    if topup is not None and topup.status != TopUpStatus.PENDING:  # a replay after the payment: show its outcome
-        return _see_other(reverse("web:wallet_topup", args=[topup.order_no]))
-    return _see_other(data["redirect"])
+    topup = selectors.topup_for(user, data["order_no"])
+    if topup.status != TopUpStatus.PENDING:  # a replay after the payment: show its outcome
+        return see_other(reverse("web:wallet_topup", args=[topup.order_no]))
+    return see_other(data["redirect"])
 
 
 @login_required
@@ -293,16 +225,16 @@ def start_topup(request):
 @never_cache
 @domain_errors
 def request_withdrawal(request):
-    values = _posted(request, "withdraw_amount", "withdraw_currency", "withdraw_payout_account")
-    errors: dict[str, list[str]] = {}
+    values = posted(request, "withdraw_amount", "withdraw_currency", "withdraw_payout_account")
+    errors: FieldErrors = {}
     user = request.user
-    currency = _currency(values, "withdraw", errors)
-    amount = _amount(values, "withdraw", currency, errors)
+    currency = currency_field(values, "withdraw", errors)
+    amount = amount_field(values, "withdraw", currency, errors)
     accounts = {str(a.pk): a for a in selectors.payout_accounts(user)}
     if not accounts:
-        _add(errors, "withdraw", _("Bind a payout account first: withdrawals are paid out to it."))
+        show_error(errors, _("Bind a payout account first: withdrawals are paid out to it."), at="withdraw")
     elif values["withdraw_payout_account"] not in accounts:
-        _add(errors, "withdraw_payout_account", _("Choose one of your payout accounts."))
+        show_error(errors, _("Choose one of your payout accounts."), at="withdraw_payout_account")
     if errors:
         return _wallet_page(request, 422, values=values, errors=errors)
     account = accounts[values["withdraw_payout_account"]]
@@ -313,7 +245,7 @@ def request_withdrawal(request):
                      "currency": currency, "to": f"{account.provider}:{account.identifier}"}
 
     body = {"amount": amount, "currency": currency, "payout_account": account.pk}
-    data, status = _keyed(request, body, act, errors, "withdraw",
+    data, status = keyed_form(request, body, act, errors, "withdraw",
                           {"amount": "withdraw_amount", "currency": "withdraw_amount",
                            "payout_account": "withdraw_payout_account"})
     if data is None:
@@ -321,7 +253,7 @@ def request_withdrawal(request):
     messages.success(request, _("Withdrawal of %(amount)s to %(to)s requested. The money is on hold until the "
                                 "provider has paid it out; if the payout fails it comes back to your wallet.")
                      % {"amount": format_amount(data["amount"], data["currency"]), "to": data["to"]})
-    return _see_other(data["redirect"] + "#withdrawals")
+    return see_other(data["redirect"] + "#withdrawals")
 
 
 @login_required
@@ -329,21 +261,21 @@ def request_withdrawal(request):
 @never_cache
 @domain_errors
 def bind_payout_account(request):
-    values = _posted(request, "bind_provider", "bind_identifier", "bind_holder_name")
-    errors: dict[str, list[str]] = {}
+    values = posted(request, "bind_provider", "bind_identifier", "bind_holder_name")
+    errors: FieldErrors = {}
     if values["bind_provider"] not in dict(provider_choices()):
-        _add(errors, "bind_provider", _("Choose a payment provider."))
+        show_error(errors, _("Choose a payment provider."), at="bind_provider")
     else:
         try:
             account = services.do_bind_payout_account(request.user, values["bind_provider"],
                                                       values["bind_identifier"], values["bind_holder_name"])
         except ValidationFailed as exc:
-            field = {"identifier": "bind_identifier", "holder_name": "bind_holder_name"}.get(exc.field or "", "bind")
-            _add(errors, field, exc.message)
+            show_error(errors, exc, at="bind", fields={"identifier": "bind_identifier",
+                                                       "holder_name": "bind_holder_name"})
         else:
             messages.success(request, _("Payout account %(account)s is bound: withdrawals go there.")
                              % {"account": f"{account.provider}:{account.identifier}"})
-            return _see_other(reverse("web:wallet") + "#payout-accounts")
+            return see_other(reverse("web:wallet") + "#payout-accounts")
     return _wallet_page(request, 422, values=values, errors=errors)
 
 
@@ -351,15 +283,11 @@ def bind_payout_account(request):
 @require_POST
 @domain_errors
 def unbind_payout_account(request, account_id: str):
-    number = parse_id(account_id)
-    account = (PayoutAccount.objects.filter(pk=number, user=request.user, active=True).first()
-               if number is not None else None)
-    if account is None:
-        raise NotFound(_("No such payout account."))
+    account = selectors.payout_account_or_404(request.user, account_id)
     services.do_unbind_payout_account(request.user, account)
     messages.success(request, _("Payout account %(account)s is unbound.")
                      % {"account": f"{account.provider}:{account.identifier}"})
-    return _see_other(reverse("web:wallet") + "#payout-accounts")
+    return see_other(reverse("web:wallet") + "#payout-accounts")
 
 
 # --- operators ------------------------------------------------------------------------------
@@ -387,43 +315,11 @@ def _reconcile_values(request) -> dict:
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     providers = enabled_providers()
     if request.method == "POST":
-        values = _posted(request, "provider", "date_from", "date_to")
+        values = posted(request, "provider", "date_from", "date_to")
         values["settle"] = request.POST.get("settle") == "1"
         return values
     return {"provider": providers[0] if providers else "", "date_from": yesterday, "date_to": yesterday,
             "settle": False}
-
-
-def run_reconciliation(user, key: str, provider: str, date_from: date, date_to: date, settle: bool,
-                       path: str) -> idempotency.IdempotentResponse:
-    """One reconciliation per idempotency key. A remote provider's statement is fetched before the database
-    transaction (and not at all for a replay)."""
-    if date_to < date_from:
-        raise ValidationFailed(_("The end date is before the start date."), field="date_to")
-    if (date_to - date_from).days >= MAX_RECONCILE_DAYS:
-        raise ValidationFailed(_("Reconcile at most %(n)d days at once.") % {"n": MAX_RECONCILE_DAYS},
-                               field="date_to")
-    if date_to >= timezone.localdate() + timedelta(days=1):
-        raise ValidationFailed(_("The period cannot end in the future."), field="date_to")
-    fingerprint = idempotency.request_fingerprint("POST", path, {"provider": provider, "date_from": date_from,
-                                                                  "date_to": date_to, "settle": settle})
-    statement = None
-    if not IdempotencyRecord.objects.filter(user_id=user.pk, key=idempotency.require_key(key)).exists():
-        statement = get_provider(provider).statement(date_from, date_to)
-
-    def act():
-        run = reconcile.reconcile(provider, date_from, date_to, statement=statement, settle=settle)
-        return 201, {"run": str(run.pk)}
-
-    return idempotency.run_idempotent(user, key, fingerprint, act)
-
-
-def recent_topups(limit: int = OPS_RECENT) -> list[TopUp]:
-    return list(TopUp.objects.select_related("user").order_by("-id")[:limit])
-
-
-def recent_withdrawals(limit: int = OPS_RECENT) -> list[Withdrawal]:
-    return list(Withdrawal.objects.select_related("user", "payout_account").order_by("-id")[:limit])
 
 
 @login_required
@@ -432,51 +328,42 @@ def recent_withdrawals(limit: int = OPS_RECENT) -> list[Withdrawal]:
 def ops_payments(request):
     _staff_only(request)
     values = _reconcile_values(request)
-    errors: dict[str, list[str]] = {}
+    errors: FieldErrors = {}
     status = 200
     if request.method == "POST":
         try:
-            if values["provider"] not in enabled_providers():
-                raise ValidationFailed(_("Choose a payment provider."), field="provider")
             date_from = reconcile.parse_day(values["date_from"])
             date_to = reconcile.parse_day(values["date_to"] or values["date_from"])
-            result = run_reconciliation(request.user, request.POST.get("idempotency_key") or "", values["provider"],
-                                        date_from, date_to, values["settle"], request.path)
+            result = reconcile.do_reconcile_request(
+                request.user, request.POST.get("idempotency_key"), request.path, values["provider"], date_from,
+                date_to, values["settle"], respond=lambda run: {"run": str(run.pk)})
         except idempotency.MissingIdempotencyKey:
-            _add(errors, "reconcile", _("This form is out of date: check it and submit it again."))
+            show_error(errors, _("This form is out of date: check it and submit it again."), at="reconcile")
             status = 400
         except idempotency.IdempotencyKeyReused:
-            _add(errors, "reconcile", _("This form was already submitted with other values. "
-                                        "Check it and submit it again."))
+            show_error(errors, _("This form was already submitted with other values. Check it and submit it again."),
+                       at="reconcile")
             status = 422
         except ProviderUnavailable as exc:
-            _add(errors, "reconcile", _("The provider could not be reached: %(why)s") % {"why": str(exc)[:200]})
+            show_error(errors, _("The provider could not be reached: %(why)s") % {"why": str(exc)[:200]},
+                       at="reconcile")
             status = 503
         except DomainError as exc:
-            field = exc.field if exc.field in ("provider", "date_from", "date_to") else "reconcile"
-            _add(errors, field, exc.message)
+            show_error(errors, exc, at="reconcile", fields=RECONCILE_FIELDS)
             status = exc.status
         else:
-            data = json.loads(result.body)
-            if result.status >= 400:
-                _add(errors, "reconcile", data.get("error") or _("That did not work."))
-                status = result.status
-            else:
-                if result.replayed:
-                    messages.info(request, _("This form was already submitted: nothing was done twice."))
-                return _see_other(reverse("web:ops_payments") + f"?run={data['run']}#run")
+            data, status = keyed_outcome(request, result, errors, "reconcile", {})
+            if data is not None:
+                return see_other(reverse("web:ops_payments") + f"?run={data['run']}#run")
     shown = None
     run_id = parse_id(request.GET.get("run") or "") if request.GET.get("run") else None
     if run_id is not None:
-        run = ReconciliationRun.objects.filter(pk=run_id).first()
-        if run is None:
-            raise NotFound(_("No such reconciliation run."))
-        shown = run_view(run)
+        shown = run_view(selectors.reconciliation_run(run_id))
     overview = selectors.platform_overview()
     return render(request, "web/payments/ops.html", {
         "accounts": overview["accounts"],
         "currencies": sorted(overview["currencies"].items()),
-        "topups": recent_topups(), "withdrawals": recent_withdrawals(),
+        "topups": selectors.recent_topups(OPS_RECENT), "withdrawals": selectors.recent_withdrawals(OPS_RECENT),
         "runs": selectors.reconciliation_runs(limit=10), "shown": shown,
         "providers": enabled_providers(), "values": values, "errors": errors,
         "key": idempotency.new_key(),
@@ -506,7 +393,7 @@ def sandbox_checkout(request, order_no: str):
             checkout = sandbox.sandbox_decline(order_no)
         else:
             raise ValidationFailed(_("Choose Approve or Decline."))
-        return _see_other(checkout.return_url)  # from the settings and our order: never from the request
+        return see_other(checkout.return_url)  # from the settings and our order: never from the request
     checkout = sandbox.checkout_details(order_no)
     return render(request, "web/payments/sandbox_checkout.html", {"checkout": checkout})
 

@@ -7,11 +7,6 @@ Thin: the figures come from ``analytics.selectors``, events go through ``analyti
 from __future__ import annotations
 
 import csv
-import hashlib
-import itertools
-import os
-import secrets
-import threading
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -19,8 +14,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tastemaker.analytics import selectors as reports
@@ -38,10 +33,9 @@ from tastemaker.core.safeinput import request_json
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
 from .charts import bar_chart
-from .views import domain_errors
+from .helpers import domain_errors
+from .visitors import set_visitor, viewer_fields
 
-VISITOR_COOKIE = "tm_vid"
-VISITOR_MAX_AGE = 365 * 24 * 3600
 GRANULARITY_CHOICES = ("minute", "hour", "day")
 DIMENSION_LABELS = {"surface": gettext_lazy("Surface"), "audience": gettext_lazy("Follower or not"),
                     "device": gettext_lazy("Device"), "language": gettext_lazy("Language"),
@@ -66,62 +60,6 @@ def _value_label(dimension: str, value: str) -> str:
 
 # --- event reporting --------------------------------------------------------------------------
 
-def _visitor(request) -> tuple[str, bool]:
-    """The anonymous visitor id (a random cookie) and whether it is new."""
-    value = request.COOKIES.get(VISITOR_COOKIE, "")
-    if len(value) == 32 and value.isalnum():
-        return value, False
-    if not hasattr(request, "_tm_visitor"):  # one new id per request, used for the event and the cookie
-        request._tm_visitor = _new_visitor_id()
-    return request._tm_visitor, True
-
-
-_visitor_key: tuple[int, bytes, itertools.count] | None = None  # (pid, 32-byte secret, counter)
-_visitor_lock = threading.Lock()
-
-
-def _new_visitor_id() -> str:
-    """128 unpredictable bits for the visitor cookie. Attribution keys on the visitor, so an id someone could
-    predict (a Mersenne Twister's is, after 156 observed ids) would let them claim another visitor's clicks.
-
-    Keyed BLAKE2b of a counter under a per-process secret (``secrets.token_bytes``, drawn again in a forked
-    child, which would otherwise repeat its parent's ids): a pseudorandom function, so the ids cannot be
-    told from random without the secret. Cheap: no ``os.urandom`` per request (measured: a fifth of a
-    click-out's own work). ``next`` on an ``itertools.count`` is atomic, so threads never share a value."""
-    global _visitor_key
-    pid = os.getpid()
-    state = _visitor_key
-    if state is None or state[0] != pid:
-        with _visitor_lock:
-            state = _visitor_key
-            if state is None or state[0] != pid:
-                state = _visitor_key = (pid, secrets.token_bytes(32), itertools.count())
-    n = next(state[2])
-    return hashlib.blake2b(n.to_bytes(16, "little"), key=state[1], digest_size=16).hexdigest()
-
-
-def _signed_in(request) -> bool:
-    """Without a session cookie nobody is signed in: skip loading the session and user (a click-out from an
-    anonymous visitor is the hot path)."""
-    return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
-
-
-def _viewer_fields(request) -> dict:
-    if _signed_in(request):
-        return {"viewer_id": request.user.pk}
-    visitor, _new = _visitor(request)
-    return {"visitor": visitor, "language": get_language() or ""}
-
-
-def _set_visitor(request, response) -> None:
-    if _signed_in(request):
-        return
-    visitor, new = _visitor(request)
-    if new:
-        response.set_cookie(VISITOR_COOKIE, visitor, max_age=VISITOR_MAX_AGE, httponly=True, samesite="Lax",
-                            secure=request.is_secure())
-
-
 def counted_read(view):
     """Wrap the post page: a page that rendered (200) counts one read of its post, through the same
     filters as every event (HEAD, prefetch, bots, the author, repeats)."""
@@ -134,8 +72,8 @@ def counted_read(view):
                 do_record_events([EventIn(
                     metric=Metric.READ, subject_type="post", subject_id=int(post_id), surface=Surface.THREAD,
                     reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")),
-                    **_viewer_fields(request))])
-                _set_visitor(request, response)
+                    **viewer_fields(request))])
+                set_visitor(request, response)
             except Exception:  # noqa: BLE001 - a read that could not be counted never breaks the page
                 import logging
 
@@ -172,7 +110,7 @@ def events(request):
         return _json_error(_("At most %(n)d events per request.") % {"n": settings.ANALYTICS_MAX_BATCH}, 422)
     reason = request_reason(request)
     device = device_class(request.META.get("HTTP_USER_AGENT", ""))
-    viewer = _viewer_fields(request)
+    viewer = viewer_fields(request)
     batch = []
     for item in items:
         if not isinstance(item, dict):
@@ -187,7 +125,7 @@ def events(request):
                              device=device, **viewer))
     result = do_record_events(batch)
     response = JsonResponse(result.as_dict())
-    _set_visitor(request, response)
+    set_visitor(request, response)
     return response
 
 

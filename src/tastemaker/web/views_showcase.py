@@ -1,6 +1,5 @@
 """Showcase pages: the product-card composer (with import from a product page), a creator's storefront,
-product pages, the creator's earnings and each commission's trail, and partner stores (create, edit,
-rotate secrets, approve).
+product pages, the creator's earnings and each commission's trail (partner stores: ``views_stores``).
 
 Thin, like the other page modules: shape checks here, the rules in ``showcase.services`` and the reads in
 ``showcase.selectors``. A refused form comes back with every value as it was typed and the message next to
@@ -14,30 +13,32 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
-from tastemaker.accounts.models import User
 from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.fetch import FetchRefused
 from tastemaker.core.ids import parse_id
-from tastemaker.core.money import accepted_currencies, format_amount, parse_amount, to_decimal_string
+from tastemaker.core.money import accepted_currencies, parse_amount, to_decimal_string
 from tastemaker.experts import selectors as experts
 from tastemaker.showcase import selectors as showcase
 from tastemaker.showcase import services
-from tastemaker.showcase.models import CommissionStatus, Disclosure, ProductCard, StoreStatus
+from tastemaker.showcase.models import CommissionStatus, Disclosure
+from tastemaker.social import selectors as social_selectors
 from tastemaker.social import services as social
-from tastemaker.social.models import Media, Post, Visibility
-from tastemaker.social.selectors import is_blocked_either_way
 from tastemaker.trust.ratelimit import check_and_hit
 
 from .charts import bar_chart
-from .views import _account_or_404, domain_errors
+from .forms import FieldErrors, show_error
+from .helpers import (
+    account_or_404,
+    domain_errors,
+    id_or_404,
+    query_max_id,
+    viewer_of,
+)
 
 STOREFRONT_PAGE = 20
 COMMISSIONS_PAGE = 20
@@ -62,29 +63,6 @@ EVENT_TYPES = {"order.paid": gettext_lazy("Order paid"), "order.refunded": gette
                "order.cancelled": gettext_lazy("Order cancelled")}
 
 
-def _id_or_404(value, what: str) -> int:
-    number = parse_id(value)
-    if number is None:
-        raise NotFound(what)
-    return number
-
-
-def _next_max_id(request) -> int | None:
-    raw = request.GET.get("max_id")
-    return parse_id(raw) if raw else None
-
-
-def _add_error(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _no_store(response):
-    """Secrets are in this response: no cache keeps a copy."""
-    response["Cache-Control"] = "no-store, private"
-    response["Pragma"] = "no-cache"
-    return response
-
-
 # --- the composer ---------------------------------------------------------------------------
 
 COMPOSER_FIELDS = ("import_url", "title", "reason", "url", "price", "currency", "stock", "disclosure", "image_url",
@@ -105,10 +83,9 @@ def _composer_values(request) -> dict:
     return values
 
 
-def _held_media(user, values: dict) -> Media | None:
+def _held_media(user, values: dict):
     """The image uploaded with an earlier try of this form (still the author's, still unused)."""
-    media_id = parse_id(values.get("image_media_id") or "")
-    media = Media.objects.filter(pk=media_id, owner=user, post__isnull=True).first() if media_id else None
+    media = social_selectors.unused_media(user, parse_id(values.get("image_media_id") or ""))
     values["image_media_id"] = str(media.pk) if media else ""
     return media
 
@@ -121,7 +98,7 @@ def _upload(request, values: dict, errors: dict) -> None:
         check_and_hit("showcase_media", request.user.pk, "RATE_SHOWCASE_IMPORT")
         media = social.do_upload_media(request.user, upload.read(settings.MEDIA_MAX_BYTES + 1))
     except DomainError as exc:
-        _add_error(errors, "image", exc.message)
+        show_error(errors, exc.message, at="image")
     else:
         values["image_media_id"] = str(media.pk)
 
@@ -132,17 +109,13 @@ def _import(request, values: dict, errors: dict) -> bool:
 
     url = values["import_url"].strip()
     if not url:
-        _add_error(errors, "import_url", _("Paste the address of a product page."))
+        show_error(errors, _("Paste the address of a product page."), at="import_url")
         return False
     try:
         check_and_hit("showcase_import", request.user.pk, "RATE_SHOWCASE_IMPORT")
         draft = import_product(url)
-    except RateLimited as exc:
-        _add_error(errors, "import_url", _("Slow down: %(msg)s Try again in %(s)d seconds.")
-                   % {"msg": exc.message, "s": exc.retry_after})
-        return False
     except DomainError as exc:
-        _add_error(errors, "import_url", exc.message)
+        show_error(errors, exc, at="import_url")
         return False
     if draft.title:
         values["title"] = draft.title
@@ -150,9 +123,9 @@ def _import(request, values: dict, errors: dict) -> bool:
     if draft.price is not None and draft.currency in accepted_currencies():
         values["price"], values["currency"] = to_decimal_string(draft.price, draft.currency), draft.currency
     elif draft.price is not None:
-        _add_error(errors, "price", _("The page gives the price in %(found)s, which this server does not take; "
-                                      "enter it in %(accepted)s.")
-                   % {"found": draft.currency or "?", "accepted": ", ".join(accepted_currencies())})
+        show_error(errors, _("The page gives the price in %(found)s, which this server does not take; "
+                             "enter it in %(accepted)s.")
+                   % {"found": draft.currency or "?", "accepted": ", ".join(accepted_currencies())}, at="price")
     if draft.in_stock is False:
         values["stock"] = "0"
     elif draft.in_stock is True and values["stock"] == "0":
@@ -160,14 +133,14 @@ def _import(request, values: dict, errors: dict) -> bool:
     values["imported_images"] = draft.images
     values["image_url"] = draft.images[0] if draft.images else ""
     if not draft.images and not values["image_media_id"]:
-        _add_error(errors, "image", _("The page has no product image: upload one."))
+        show_error(errors, _("The page has no product image: upload one."), at="image")
     # say now what publishing would refuse, while the user is still editing
     for check, field in ((lambda: services.check_title(values["title"]), "title"),
                          (lambda: services.find_store_for_url(values["url"]), "url")):
         try:
             check()
         except ValidationFailed as exc:
-            _add_error(errors, field, exc.message)
+            show_error(errors, exc, at=field)
     return True
 
 
@@ -178,11 +151,11 @@ def _card_input(request, values: dict, errors: dict) -> services.CardInput | Non
         try:
             price = parse_amount(values["price"], currency, field=_("Price"))
         except ValidationFailed as exc:
-            _add_error(errors, "price", exc.message)
+            show_error(errors, exc, at="price")
     if values["stock"].strip():
         text = values["stock"].strip()
         if not (text.isascii() and text.isdigit()) or len(text) > 10:
-            _add_error(errors, "stock", _("Stock is a whole number, 0 or more."))
+            show_error(errors, _("Stock is a whole number, 0 or more."), at="stock")
         else:
             stock = int(text)
     media_id = parse_id(values["image_media_id"]) if values["image_media_id"] else None
@@ -194,11 +167,12 @@ def _card_input(request, values: dict, errors: dict) -> services.CardInput | Non
         try:
             check()
         except ValidationFailed as exc:
-            _add_error(errors, field, exc.message)
+            show_error(errors, exc, at=field)
     if values["disclosure"] not in Disclosure.values:
-        _add_error(errors, "disclosure", _("Choose a disclosure: own product, affiliate, gifted or paid partnership."))
+        show_error(errors, _("Choose a disclosure: own product, affiliate, gifted or paid partnership."),
+                   at="disclosure")
     if not media_id and not values["image_url"] and "image" not in errors:
-        _add_error(errors, "image", _("A product card needs an image."))
+        show_error(errors, _("A product card needs an image."), at="image")
     if errors:
         return None
     return services.CardInput(
@@ -214,13 +188,12 @@ def _publish(request, values: dict, errors: dict):
     try:
         return services.do_create_showcase_post(request.user, text=values["text"], card=card)
     except FetchRefused as exc:  # fetching the imported image: shown at the image, not the purchase link
-        _add_error(errors, "image", exc.message)
+        show_error(errors, exc, at="image")
     except RateLimited as exc:
-        _add_error(errors, "general", _("Slow down: %(msg)s Try again in %(s)d seconds.")
-                   % {"msg": exc.message, "s": exc.retry_after})
+        show_error(errors, exc, at="general")
         errors["retry_after"] = [str(exc.retry_after)]
     except DomainError as exc:
-        _add_error(errors, COMPOSER_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
+        show_error(errors, exc, at="general", fields=COMPOSER_ERROR_FIELDS)
     return None
 
 
@@ -229,7 +202,7 @@ def _publish(request, values: dict, errors: dict):
 @domain_errors
 def compose_showcase(request):
     values = _composer_values(request)
-    errors: dict[str, list[str]] = {}
+    errors: FieldErrors = {}
     status = 200
     imported = False
     if request.method == "POST":
@@ -262,32 +235,14 @@ def compose_showcase(request):
 
 # --- storefront and product pages -----------------------------------------------------------
 
-def _blocked(request, account) -> bool:
-    """The viewer blocked the creator or the creator blocked the viewer: no cards either way (as the API's
-    storefront and the account's timeline, which hide the posts from an account its author blocked)."""
-    return (request.user.is_authenticated and request.user.pk != account.pk
-            and is_blocked_either_way(request.user.pk, account.pk))
-
-
-def _visible_cards(request, account, cards: list) -> list:
-    """Followers-only posts stay off the storefront for everyone but their author (blocks: ``storefront``
-    shows nothing across one)."""
-    if not cards or (request.user.is_authenticated and request.user.pk == account.pk):
-        return cards
-    shown = set(Post.objects.filter(pk__in=[c.post_id for c in cards],
-                                    visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
-                .values_list("pk", flat=True))
-    return [c for c in cards if c.post_id in shown]
-
-
 @domain_errors
 def storefront(request, username: str):
-    account = _account_or_404(username)
+    account = account_or_404(username)
     vertical = request.GET.get("vertical") or ""
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", vertical):
         vertical = ""
-    max_id = _next_max_id(request)
-    if _blocked(request, account):
+    max_id = query_max_id(request)
+    if showcase.storefront_hidden(viewer_of(request), account):
         return render(request, "web/showcase/storefront.html", {
             "account": account, "cards": [], "vertical": vertical, "verticals": [], "next_max_id": None,
             "max_id": max_id})
@@ -295,36 +250,20 @@ def storefront(request, username: str):
                                 viewer_id=request.user.pk if request.user.is_authenticated else None)
     next_max_id = cards[-1].post_id if len(cards) >= STOREFRONT_PAGE else None
     return render(request, "web/showcase/storefront.html", {
-        "account": account, "cards": _visible_cards(request, account, cards), "vertical": vertical,
+        "account": account, "cards": cards, "vertical": vertical,
         "verticals": showcase.storefront_verticals(account.pk), "next_max_id": next_max_id, "max_id": max_id,
     })
 
 
 @domain_errors
 def product_page(request, product_id: int):
-    detail = showcase.product_detail(_id_or_404(product_id, _("There is no such product.")))
-    if detail is None:
+    page = showcase.product_page(id_or_404(product_id, _("There is no such product.")), recent=RECENT_CARDS)
+    if page is None:
         raise NotFound(_("There is no such product."))
-    product, offers, creators = detail
-    cutoff = showcase.stale_before()
-    rows = []
-    for offer in offers:
-        stale = offer.refreshed_at < cutoff
-        rows.append({"store": offer.store.name, "price": None if stale else offer.price, "currency": offer.currency,
-                     "stale": stale, "refreshed_at": offer.refreshed_at,
-                     "sold_out": not stale and offer.stock is not None and offer.stock <= 0})
-    users = {u.pk: u for u in User.objects.filter(pk__in=[c for c, _n in creators], is_active=True,
-                                                  is_suspended=False)}
-    recent = list(ProductCard.objects.select_related("vertical")
-                  .filter(product=product, post__author__is_suspended=False, post__visibility=Visibility.PUBLIC)
-                  .order_by("-pk")[:RECENT_CARDS])
-    views = showcase.card_views(recent)
     return render(request, "web/showcase/product.html", {
-        "product": product, "offers": rows, "experts": [(users[c], n) for c, n in creators if c in users],
-        # our own re-encoded picture of the newest card (as on Discover), never the store's hot-linked image:
-        # that would tell the store's server who looks at the page, and show whatever it serves
-        "cards": [views[c.pk] for c in recent],
-        "image": (recent[0].image_preview or recent[0].image) if recent else "",
+        "product": page.product, "experts": page.recommended_by, "cards": page.recent_cards, "image": page.image,
+        "offers": [{"store": o.store_name, "price": o.price, "currency": o.currency, "stale": o.stale,
+                    "refreshed_at": o.refreshed_at, "sold_out": o.sold_out} for o in page.offers],
     })
 
 
@@ -334,11 +273,11 @@ def product_page(request, product_id: int):
 @domain_errors
 def earnings(request):
     data = showcase.earnings(request.user.pk)
-    max_id = _next_max_id(request)
+    max_id = query_max_id(request)
     rows = showcase.commissions(creator_id=request.user.pk, max_id=max_id, limit=COMMISSIONS_PAGE)
     days = data.daily["days"]
     return render(request, "web/showcase/earnings.html", {
-        "e": data, "commissions": _with_titles(rows), "max_id": max_id,
+        "e": data, "commissions": with_titles(rows), "max_id": max_id,
         "next_max_id": rows[-1].pk if len(rows) >= COMMISSIONS_PAGE else None,
         "clicks_chart": bar_chart(days, data.daily["click_outs"], "day", _("Click-outs per day")),
         "orders_chart": bar_chart(days, data.daily["orders"], "day", _("Attributed orders per day")),
@@ -349,243 +288,25 @@ def _status_label(status: str) -> str:
     return str(CommissionStatus(status).label) if status in CommissionStatus.values else status
 
 
-def _with_titles(rows: list) -> list:
+def with_titles(rows: list) -> list:
     """Commissions with the title of the card that earned each (one query for the page)."""
-    titles = dict(ProductCard.objects.filter(pk__in={c.post_id for c in rows}).values_list("pk", "title")) if rows else {}
+    titles = showcase.card_titles(c.post_id for c in rows)
     return [(c, titles.get(c.post_id, "")) for c in rows]
 
 
 @login_required
 @domain_errors
 def commission_detail(request, commission_id: int):
-    commission = showcase.commission_for(request.user, _id_or_404(commission_id, _("There is no such commission.")))
+    commission = showcase.commission_for(request.user, id_or_404(commission_id, _("There is no such commission.")))
     if commission is None:
         raise NotFound(_("There is no such commission."))
     t = showcase.trail(commission)
-    card_title = ProductCard.objects.filter(pk=commission.post_id).values_list("title", flat=True).first() or ""
+    card_title = showcase.card_titles([commission.post_id]).get(commission.post_id, "")
     return render(request, "web/showcase/commission.html", {
         "c": commission, "t": t, "card_title": card_title,
-        "post_exists": Post.objects.filter(pk=commission.post_id).exists(),
+        "post_exists": social_selectors.post_exists(commission.post_id),
         "rate_source": RATE_SOURCES.get(t["rate_source"], t["rate_source"]),
         "events": [(e, EVENT_TYPES.get(e.type, e.type)) for e in t["events"]],
         "steps": [(s, STEP_KINDS.get(s.kind, s.kind), _status_label(s.status_after)) for s in t["steps"]],
         "is_creator": commission.creator_id == request.user.pk,
     })
-
-
-# --- partner stores -------------------------------------------------------------------------
-
-STORE_FIELDS = ("name", "domains", "commission_percent", "attribution_days", "return_days")
-STORE_ERROR_FIELDS = {"name": "name", "domains": "domains", "commission_bp": "commission_percent",
-                      "attribution_days": "attribution_days", "return_days": "return_days"}
-
-
-def _store_values(request, store=None, posted: bool = True) -> dict:
-    if request.method == "POST" and posted:
-        return {name: request.POST.get(name) or "" for name in STORE_FIELDS}
-    if store is None:
-        return {"name": "", "domains": "", "commission_percent": _percent(settings.SHOWCASE_COMMISSION_BP),
-                "attribution_days": str(settings.SHOWCASE_ATTRIBUTION_DAYS),
-                "return_days": str(settings.SHOWCASE_RETURN_DAYS)}
-    return {"name": store.name, "domains": "\n".join(store.domains),
-            "commission_percent": _percent(store.commission_bp), "attribution_days": str(store.attribution_days),
-            "return_days": str(store.return_days)}
-
-
-def _percent(basis_points: int) -> str:
-    whole, rest = divmod(basis_points, 100)
-    return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
-
-
-# the shapes checked before anything is converted: a number typed into the form is never handed to Decimal or
-# int whole ("1e999999" or five thousand digits cost seconds of CPU or raise where nothing catches it)
-_PERCENT_RE = re.compile(r"^\d{1,2}(?:[.,]\d{1,2})?$")
-_DAYS_RE = re.compile(r"^\d{1,3}$")
-
-
-def _store_fields(values: dict, errors: dict) -> dict | None:
-    out: dict = {"name": values["name"], "domains": [d.strip() for d in values["domains"].splitlines() if d.strip()]}
-    text = values["commission_percent"].strip().removesuffix("%").strip()
-    if text.isascii() and _PERCENT_RE.fullmatch(text):
-        whole, _sep, cents = text.replace(",", ".").partition(".")
-        out["commission_bp"] = int(whole) * 100 + int(cents.ljust(2, "0"))
-        if out["commission_bp"] > settings.SHOWCASE_MAX_COMMISSION_BP:
-            _add_error(errors, "commission_percent", _("The commission rate is at most %(n)s%%.")
-                       % {"n": _percent(settings.SHOWCASE_MAX_COMMISSION_BP)})
-    else:
-        _add_error(errors, "commission_percent", _("The commission rate is a percentage like 5 or 7.5 (at most two "
-                                                   "decimals)."))
-    limits = services.store_limits()
-    for key in ("attribution_days", "return_days"):
-        low, high = limits[key]
-        text = values[key].strip()
-        if text.isascii() and _DAYS_RE.fullmatch(text) and low <= int(text) <= high:
-            out[key] = int(text)
-        else:
-            _add_error(errors, key, _("Enter a whole number of days from %(low)d to %(high)d.")
-                       % {"low": low, "high": high})
-    return None if errors else out
-
-
-def _store_or_404(request, store_id) -> object:
-    store = showcase.store_for(request.user, _id_or_404(store_id, _("No such partner store.")))
-    if store is None:
-        raise NotFound(_("No such partner store."))
-    return store
-
-
-def _integration(request, store) -> dict:
-    return {"catalog_url": request.build_absolute_uri("/api/v1/showcase/catalog"),
-            "webhook_url": request.build_absolute_uri(f"/api/v1/showcase/stores/{store.pk}/webhooks")}
-
-
-def _secrets_page(request, store, secrets, *, created: bool):
-    response = render(request, "web/showcase/store_secrets.html", {
-        "store": store, "secrets": secrets, "created": created, **_integration(request, store)})
-    return _no_store(response)
-
-
-@login_required
-@domain_errors
-def stores(request):
-    rows = showcase.stores_for(request.user)
-    pending = [s for s in rows if s.status == StoreStatus.PENDING] if request.user.is_staff else []
-    prefetch_related_objects(pending, "owner")
-    return render(request, "web/showcase/stores.html", {"stores": rows, "pending": pending})
-
-
-@login_required
-@never_cache
-@domain_errors
-def store_new(request):
-    values = _store_values(request)
-    errors: dict[str, list[str]] = {}
-    status = 200
-    retry_after = None
-    if request.method == "POST":
-        fields = _store_fields(values, errors)
-        status = 422
-        if fields is not None:
-            try:
-                # counted once the form is well-formed: each store created waits for an operator's review
-                check_and_hit("store_create", request.user.pk, "RATE_STORE_CREATE")
-                store, secrets = services.do_create_store(request.user, **fields)
-            except RateLimited as exc:
-                _add_error(errors, "general", _("Slow down: %(msg)s Try again in %(s)d seconds.")
-                           % {"msg": exc.message, "s": exc.retry_after})
-                status, retry_after = 429, exc.retry_after
-            except ValidationFailed as exc:
-                _add_error(errors, STORE_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
-            else:
-                return _secrets_page(request, store, secrets, created=True)
-    response = render(request, "web/showcase/store_form.html", {"values": values, "errors": errors, "store": None,
-                                                                "limits": _limits()}, status=status)
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    return response
-
-
-@login_required
-@never_cache
-@domain_errors
-def store_detail(request, store_id: int):
-    store = _store_or_404(request, store_id)
-    values = _store_values(request, store)
-    errors: dict[str, list[str]] = {}
-    status = 200
-    if request.method == "POST":
-        fields = _store_fields(values, errors)
-        if fields is not None:
-            was = store.status
-            try:
-                services.do_update_store(request.user, store, **fields)
-            except ValidationFailed as exc:
-                store.refresh_from_db()
-                _add_error(errors, STORE_ERROR_FIELDS.get(exc.field or "", "general"), exc.message)
-            else:
-                messages.success(request, _("The store is saved."))
-                if was == StoreStatus.APPROVED and store.status == StoreStatus.PENDING:
-                    messages.info(request, _("A new name, domains, rate or window needs an operator's approval "
-                                             "again; until then cards cannot link to this store."))
-                return redirect("web:store", store_id=store.pk)
-        status = 422
-    return _store_page(request, store, values, errors, status)
-
-
-def _limits() -> dict:
-    limits = services.store_limits()
-    return {"max_percent": _percent(limits["commission_bp"][1]), "attribution": limits["attribution_days"],
-            "return": limits["return_days"]}
-
-
-def _store_page(request, store, values: dict, errors: dict, status: int, deposit_errors: dict | None = None,
-                deposit_values: dict | None = None):
-    from tastemaker.payments import idempotency
-    from tastemaker.payments import selectors as payments
-
-    max_id = _next_max_id(request)
-    rows = showcase.commissions(store_id=store.pk, max_id=max_id, limit=COMMISSIONS_PAGE)
-    return render(request, "web/showcase/store.html", {
-        "store": store, "values": values, "errors": errors, "commissions": _with_titles(rows), "max_id": max_id,
-        "next_max_id": rows[-1].pk if len(rows) >= COMMISSIONS_PAGE else None, **_integration(request, store),
-        "limits": _limits(), "funds": showcase.store_funds(store), "deposit_key": idempotency.new_key(),
-        "deposit_errors": deposit_errors or {}, "deposit_values": deposit_values or {},
-        "wallet": payments.balance(request.user, settings.DEFAULT_CURRENCY),
-        "can_withdraw": (store.owner_id == request.user.pk) if store.owner_id else request.user.is_staff,
-    }, status=status)
-
-
-@login_required
-@require_POST
-@never_cache
-@domain_errors
-def store_deposit(request, store_id: int):
-    """Fund the store's deposit from your wallet, or take back what is free in it (one idempotency key per
-    rendered form, so a double submit moves money once)."""
-    from . import views_payments
-
-    store = _store_or_404(request, store_id)
-    action = "withdraw" if request.POST.get("action") == "withdraw" else "fund"
-    values = {"deposit_amount": (request.POST.get("deposit_amount") or "").strip()[:200]}
-    currency = settings.DEFAULT_CURRENCY
-    errors: dict[str, list[str]] = {}
-    amount = views_payments._amount(values, "deposit", currency, errors)
-    status = 422
-    if amount is not None:
-        move = services.do_fund_store_deposit if action == "fund" else services.do_withdraw_store_deposit
-
-        def act():
-            tx = move(request.user, store, amount, currency)
-            return 201, {"transaction_id": str(tx.pk)}
-
-        data, status = views_payments._keyed(request, {"action": action, "amount": amount, "currency": currency},
-                                             act, errors, "deposit_amount", {"amount": "deposit_amount"})
-        if data is not None:
-            text = (_("%(amount)s added to the store's deposit.") if action == "fund"
-                    else _("%(amount)s taken back from the store's deposit to your wallet."))
-            messages.success(request, text % {"amount": format_amount(amount, currency)})
-            return redirect(reverse("web:store", args=[store.pk]) + "#deposit")
-    return _store_page(request, store, _store_values(request, store, posted=False), {}, status,
-                       deposit_errors=errors, deposit_values=values)
-
-
-@login_required
-@require_POST
-@never_cache
-@domain_errors
-def store_rotate(request, store_id: int):
-    store = _store_or_404(request, store_id)
-    secrets = services.do_rotate_store_secrets(request.user, store)
-    return _secrets_page(request, store, secrets, created=False)
-
-
-@login_required
-@require_POST
-@domain_errors
-def store_decide(request, store_id: int):
-    store = _store_or_404(request, store_id)
-    approve = request.POST.get("decision") == "approve"
-    services.do_decide_store(request.user, store, approve=approve, note=request.POST.get("note", ""))
-    messages.success(request, _("%(store)s is approved.") % {"store": store.name} if approve
-                     else _("%(store)s is rejected.") % {"store": store.name})
-    return redirect("web:stores")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from ninja import Router
 from ninja.errors import HttpError
 
-from tastemaker.payments import idempotency, reconcile, selectors
-from tastemaker.payments.providers import ProviderUnavailable, get_provider
+from tastemaker.payments import reconcile, selectors
+from tastemaker.payments.providers import ProviderUnavailable
 
 from ..auth import require_scope
-from ..common import KEY_HEADER, keyed
+from ..common import KEY_HEADER, keyed_response
 from ..errors import responses
 from ..schemas.payments import PlatformOut, ReconcileIn, ReconcileOut
 from ._common import KEYED, MOVE, READ_SCOPED, SCOPE, SCOPED, check_operator, run_json, user_auth
@@ -43,18 +43,10 @@ def platform_accounts(request):
 def reconcile_provider(request, payload: ReconcileIn):
     require_scope(request, SCOPE)
     check_operator(request)
-    key = idempotency.require_key(request.headers.get("Idempotency-Key"))
-    reconcile.check_period(payload.provider, payload.date_from, payload.date_to)
-    statement = None
-    if not idempotency.is_recorded(request.user, key):
-        try:  # a remote provider: fetched before the database transaction, and not at all for a replay
-            statement = get_provider(payload.provider).statement(payload.date_from, payload.date_to)
-        except ProviderUnavailable as exc:
-            raise HttpError(503, f"The provider could not be reached: {str(exc)[:200]}") from None
-
-    def act():
-        run = reconcile.reconcile(payload.provider, payload.date_from, payload.date_to, statement=statement,
-                                  settle=payload.settle)
-        return 201, run_json(run)
-
-    return keyed(request, "ops/payments/reconcile", payload.model_dump(mode="json"), act)
+    try:  # one rule with the operators' web page (payments.reconcile.do_reconcile_request)
+        result = reconcile.do_reconcile_request(
+            request.user, request.headers.get("Idempotency-Key"), "ops/payments/reconcile", payload.provider,
+            payload.date_from, payload.date_to, payload.settle, respond=run_json)
+    except ProviderUnavailable as exc:
+        raise HttpError(503, f"The provider could not be reached: {str(exc)[:200]}") from None
+    return keyed_response(result)

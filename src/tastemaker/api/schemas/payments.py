@@ -10,7 +10,7 @@ from django.conf import settings
 from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
 
-from tastemaker.payments.reconcile import MAX_DAYS as MAX_RECONCILE_DAYS
+from tastemaker.payments.reconcile import MAX_RECONCILE_DAYS
 
 MONEY = "minor units (fen, cents) of `currency`"
 

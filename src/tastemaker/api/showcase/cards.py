@@ -90,4 +90,4 @@ def storefront(request, response: HttpResponse, account_id: str, vertical: str |
                                  viewer_id=request.user.pk if request.user.is_authenticated else None)
     next_link(request, response, views[-1].post_id if views else None, len(views) == page.limit)
     ctx = ser.Ctx(request)
-    return [ser.tastemaker_card(v, ctx) for v in selectors.visible_storefront(viewer(request), account.pk, views)]
+    return [ser.tastemaker_card(v, ctx) for v in selectors.visible_cards(viewer(request), account.pk, views)]

@@ -28,8 +28,8 @@ def product(request, product_id: str):
     ctx = ser.Ctx(request)
     return {"id": str(item.pk), "title": item.title, "description": item.description,
             "images": list(item.images or []), "brand": item.brand, "gtin": item.gtin, "vertical": page.vertical,
-            "offers": [{"store_id": str(o.offer.store_id), "store_name": o.offer.store.name, "url": o.offer.url,
-                        "price": o.price, "currency": o.offer.currency, "price_display": money(o.price, o.offer.currency),
+            "offers": [{"store_id": str(o.store_id), "store_name": o.store_name, "url": o.url,
+                        "price": o.price, "currency": o.currency, "price_display": money(o.price, o.currency),
                         "stock": o.stock, "stale": o.stale, "sold_out": o.sold_out,
-                        "refreshed_at": ser.iso(o.offer.refreshed_at)} for o in page.offers],
-            "recommended_by": [{"account": ser.account(account, ctx), "cards": n} for account, n in page.recommenders]}
+                        "refreshed_at": ser.iso(o.refreshed_at)} for o in page.offers],
+            "recommended_by": [{"account": ser.account(account, ctx), "cards": n} for account, n in page.recommended_by]}

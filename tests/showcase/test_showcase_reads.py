@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tastemaker.core.errors import ValidationFailed
-from tastemaker.showcase import cards, importer, selectors
+from tastemaker.showcase import cards, importer, products, selectors
 from tastemaker.showcase.importer import ProductDraft
 from tastemaker.social import services as social
 from tastemaker.social.models import Post
@@ -70,18 +70,18 @@ def test_a_product_page_hides_stale_prices_and_suspended_recommenders(make_user,
     do_upsert_catalog(store, [{"external_id": "c1", "title": "Hydrating face cream", "gtin": "6901234567892",
                                "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 0}])
     product = Product.objects.get(gtin="6901234567892")
-    fresh = selectors.product_page(product.pk)
+    fresh = products.product_page(product.pk)
     assert [(o.price, o.stock, o.stale, o.sold_out) for o in fresh.offers] == [(12900, 0, False, True)]
     Offer.objects.filter(product=product).update(refreshed_at=timezone.now() - timedelta(days=30))
-    stale = selectors.product_page(product.pk)
+    stale = products.product_page(product.pk)
     assert [(o.price, o.stock, o.stale, o.sold_out) for o in stale.offers] == [(None, None, True, False)]
     expert, gone = make_user("expert"), make_user("gone")
     showcase_post(expert, product_id=product.pk)
     showcase_post(gone, product_id=product.pk)
     gone.is_suspended = True
     gone.save(update_fields=["is_suspended"])
-    assert [(a.pk, n) for a, n in selectors.product_page(product.pk).recommended_by] == [(expert.pk, 1)]
-    assert selectors.product_page(product.pk + 999_999) is None
+    assert [(a.pk, n) for a, n in products.product_page(product.pk).recommended_by] == [(expert.pk, 1)]
+    assert products.product_page(product.pk + 999_999) is None
 
 
 def test_a_store_by_id(store):

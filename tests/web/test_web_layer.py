@@ -190,7 +190,7 @@ def test_reconcile_request_runs_once_per_key(make_user):
 def test_product_page_selector_is_what_the_page_shows(client, expert, make_user, operator, showcase_post):
     """The page and ``GET /showcase/products/{id}`` read one selector: offers (a stale one without its price),
     who recommends the product (public cards only), its newest public cards."""
-    from tastemaker.showcase import selectors, services
+    from tastemaker.showcase import products, services
     from tastemaker.showcase.models import Offer, PartnerStore
     from tastemaker.social.models import Post
 
@@ -201,17 +201,17 @@ def test_product_page_selector_is_what_the_page_shows(client, expert, make_user,
     shown = showcase_post(expert)
     hidden = showcase_post(make_user("other"))
     Post.objects.filter(pk=hidden.pk).update(visibility="private")
-    page = selectors.product_page(product_id)
+    page = products.product_page(product_id)
     assert page is not None and page.product.pk == product_id
     assert [(u.username, n) for u, n in page.recommended_by] == [("expert", 1)]
     assert [c.post_id for c in page.recent_cards] == [shown.pk] and page.image
     assert [(o.store_name, o.price, o.stale) for o in page.offers] == [("Good Shop", 12900, False)]
     Offer.objects.filter(external_id="c1").update(refreshed_at=timezone.now() - timedelta(days=365))
-    stale = selectors.product_page(product_id).offers[0]
+    stale = products.product_page(product_id).offers[0]
     assert (stale.price, stale.stock, stale.stale, stale.sold_out) == (None, None, True, False)
     html = client.get(f"/products/{product_id}").content.decode()
     assert "Expert Eve" in html and "Check the price at the store" in html
-    assert selectors.product_page(123456789) is None
+    assert products.product_page(123456789) is None
     assert client.get("/products/123456789").status_code == 404
 
 

@@ -23,8 +23,8 @@ from tastemaker.core.fetch import FetchRefused
 from tastemaker.core.ids import parse_id
 from tastemaker.core.money import accepted_currencies, parse_amount, to_decimal_string
 from tastemaker.experts import selectors as experts
+from tastemaker.showcase import products, services
 from tastemaker.showcase import selectors as showcase
-from tastemaker.showcase import services
 from tastemaker.showcase.models import CommissionStatus, Disclosure
 from tastemaker.social import selectors as social_selectors
 from tastemaker.social import services as social
@@ -257,7 +257,7 @@ def storefront(request, username: str):
 
 @domain_errors
 def product_page(request, product_id: int):
-    page = showcase.product_page(id_or_404(product_id, _("There is no such product.")), recent=RECENT_CARDS)
+    page = products.product_page(id_or_404(product_id, _("There is no such product.")), recent=RECENT_CARDS)
     if page is None:
         raise NotFound(_("There is no such product."))
     return render(request, "web/showcase/product.html", {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Router
 
 from tastemaker.core.errors import NotFound
-from tastemaker.showcase import selectors
+from tastemaker.showcase import products
 
 from .. import serializers as ser
 from ..common import id_or_404, money
@@ -21,7 +21,7 @@ router = Router()
             response=responses({200: ProductOut}, READ),
             summary="A product: every partner store's offer, and the accounts that recommend it")
 def product(request, product_id: str):
-    page = selectors.product_page(id_or_404(product_id))
+    page = products.product_page(id_or_404(product_id))
     if page is None:
         raise NotFound("Record not found")
     item = page.product

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -42,7 +44,7 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci_unique"),
         ]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # a new password (set_password; not a hash upgrade at log-in, which Django keeps apart) revokes
         # every OAuth token of the account, whichever path set it: settings page, admin, command line
         password_changed = self._password is not None and not self._state.adding

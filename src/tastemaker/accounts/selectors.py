@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -45,7 +45,7 @@ def authorised_apps(user: User) -> list[AuthorisedApp]:
         if app_id in apps:
             entry.application = apps[app_id]
             out.append(entry)
-    out.sort(key=lambda e: e.since, reverse=True)
+    out.sort(key=lambda e: cast(datetime, e.since), reverse=True)  # _merge sets since on every entry
     return out
 
 

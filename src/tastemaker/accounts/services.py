@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -19,6 +20,9 @@ from tastemaker.images.intake import process_image
 from . import hooks
 from .models import User
 from .tokens import revoke_tokens
+
+if TYPE_CHECKING:
+    from .models import OAuthApplication
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 RESERVED = {
@@ -98,7 +102,9 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
     return user
 
 
-def _apply_profile(user, changed, display_name, bio, language, interests, avatar, header, locked, bot) -> None:
+def _apply_profile(user: User, changed: list[str], display_name: str | None, bio: str | None, language: str | None,
+                   interests: list[str] | None, avatar: bytes | None, header: bytes | None, locked: bool | None,
+                   bot: bool | None) -> None:
     if display_name is not None:
         if len(display_name) > 60:
             raise ValidationFailed(_("A display name has at most 60 characters."), field="display_name")
@@ -151,7 +157,7 @@ def change_password(user: User, *, old_password: str, new_password: str) -> None
 
 # --- client applications and their tokens (POST /api/v1/apps, POST /api/v1/accounts) ----------
 
-def check_app_registration(redirect_uris, scopes: str, website: str | None) -> tuple[list[str], list[str], str]:
+def check_app_registration(redirect_uris: list[str] | str, scopes: str, website: str | None) -> tuple[list[str], list[str], str]:
     """An app's redirect URIs (a list, or one string of them separated by white space), its scopes (read
     when none) and its website, checked: (uris, scopes, website), or a 422 naming the field."""
     from .oauth import redirect_uri_problem
@@ -167,7 +173,7 @@ def check_app_registration(redirect_uris, scopes: str, website: str | None) -> t
         if len(uri) > 2000:
             raise ValidationFailed("redirect_uris: a URI is too long", field="redirect_uris")
     wanted = scopes.split() or ["read"]
-    allowed = set(settings.OAUTH2_PROVIDER["SCOPES"])
+    allowed = set(cast("dict[str, str]", settings.OAUTH2_PROVIDER["SCOPES"]))
     for scope in wanted:
         if scope.split(":")[0] not in allowed:
             raise ValidationFailed(f"scopes: unknown scope {scope!r}", field="scopes")
@@ -177,7 +183,8 @@ def check_app_registration(redirect_uris, scopes: str, website: str | None) -> t
     return uris, wanted, website
 
 
-def do_register_app(*, name: str, redirect_uris, scopes: str, website: str | None):
+def do_register_app(*, name: str, redirect_uris: list[str] | str, scopes: str, website: str | None
+                    ) -> tuple[OAuthApplication, str, list[str], list[str]]:
     """Register a confidential client application (authorization code grant). Returns (app, its secret,
     its redirect URIs, its scopes): the secret is shown to the client this once."""
     import secrets
@@ -200,7 +207,7 @@ def do_register_app(*, name: str, redirect_uris, scopes: str, website: str | Non
     return app, secret, uris, wanted
 
 
-def do_issue_token(app, user: User, scope: str) -> tuple[str, object]:
+def do_issue_token(app: OAuthApplication, user: User, scope: str) -> tuple[str, object]:
     """A new access token of ``app`` for ``user``, living as long as its scopes allow; returns (raw token,
     row). Only its checksum is stored."""
     import secrets
@@ -218,7 +225,7 @@ def do_issue_token(app, user: User, scope: str) -> tuple[str, object]:
     return raw, row
 
 
-def do_register_with_token(app, scope: str, **fields) -> tuple[User, str, object]:
+def do_register_with_token(app: OAuthApplication, scope: str, **fields: Any) -> tuple[User, str, object]:
     """Register an account (``register``'s fields) through a client app and give the app a token for it,
     both or neither: (user, raw token, token row)."""
     with transaction.atomic():

@@ -4,7 +4,9 @@ report costs the same for a post with ten events or ten million), and the access
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import connection
@@ -18,6 +20,9 @@ from tastemaker.social.models import Post
 from .ingest import DIMENSIONS
 from .models import InvalidReason, Metric, Stat, SubjectType
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
 POST_METRICS = (Metric.IMPRESSION, Metric.READ, Metric.LIKE, Metric.REPOST, Metric.REPLY, Metric.LINK_CLICK,
                 Metric.CLICK_OUT, Metric.FOLLOW_GAINED)
 ACCOUNT_METRICS = (Metric.FOLLOW_GAINED, Metric.FOLLOW_LOST)
@@ -26,11 +31,11 @@ MAX_BUCKETS = 1440
 SUPPRESSED = "<5"  # with the default ANALYTICS_MIN_VIEWERS
 
 
-def can_read_report(user, owner_id: int) -> bool:
+def can_read_report(user: User | AnonymousUser | None, owner_id: int) -> bool:
     return bool(user and user.is_authenticated and (user.pk == owner_id or user.is_staff))
 
 
-def post_for_report(user, post_id, *, light: bool = False):
+def post_for_report(user: User | AnonymousUser | None, post_id: str | int, *, light: bool = False) -> Post:
     """The post whose report ``user`` may read; NotFound for anyone else (no existence leak).
     ``light``: only id, author_id and text (what a report needs), one small query."""
     try:
@@ -44,7 +49,7 @@ def post_for_report(user, post_id, *, light: bool = False):
     return post
 
 
-def account_for_report(user, account_id):
+def account_for_report(user: User | AnonymousUser | None, account_id: str | int) -> User:
     try:
         account_id = int(account_id)
     except (TypeError, ValueError):
@@ -89,7 +94,7 @@ def invalid_totals(subject_type: str, subject_id: int) -> dict[str, int]:
     return out
 
 
-def series(subject_type: str, subject_id: int, metrics, granularity: str = "hour", points: int | None = None,
+def series(subject_type: str, subject_id: int, metrics: Sequence[str], granularity: str = "hour", points: int | None = None,
            until: int | None = None) -> Series:
     code, size, first, last = window(granularity, points, until)
     buckets = list(range(first, last + 1, size))
@@ -107,13 +112,13 @@ def distinct_at_least(sketch: int) -> int:
     return int(sketch).bit_count()
 
 
-def _cell(count: int, sketch: int) -> dict:
+def _cell(count: int, sketch: int) -> dict[str, Any]:
     limit = settings.ANALYTICS_MIN_VIEWERS
     shown = distinct_at_least(sketch) >= limit
     return {"count": count if shown else None, "display": f"{count:,}" if shown else f"<{limit}"}
 
 
-def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> dict[str, dict[str, list[dict]]]:
+def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """{metric: {dimension: [{value, count|None, display}]}}, lifetime or over the last ``days`` days
     (day sketches OR-ed together, so a viewer seen on several days counts once).
 
@@ -121,20 +126,20 @@ def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> d
     """
     qs = Stat.objects.filter(subject_type=subject_type, subject_id=subject_id, dimension__in=DIMENSIONS)
     if days is None:
-        rows = qs.filter(granularity="t", bucket=0).values_list("metric", "dimension", "value", "count", "viewers")
+        rows: Iterable[tuple[str, str, str, int, int]] = qs.filter(granularity="t", bucket=0).values_list("metric", "dimension", "value", "count", "viewers")
     else:
         if days < 1 or days > 3660:
             raise ValidationFailed(_("days must be between 1 and 3660."), field="days")
         now = int(time.time())
         first = now - now % 86400 - (days - 1) * 86400
-        merged: dict[tuple, list[int]] = {}
+        merged: dict[tuple[str, str, str], list[int]] = {}
         for metric, dimension, value, count, sketch in qs.filter(granularity="d", bucket__gte=first).values_list(
                 "metric", "dimension", "value", "count", "viewers"):
             cell = merged.setdefault((metric, dimension, value), [0, 0])
             cell[0] += count
             cell[1] |= sketch
         rows = [(*key, count, sketch) for key, (count, sketch) in merged.items()]
-    out: dict[str, dict[str, list[dict]]] = {}
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for metric, dimension, value, count, sketch in rows:
         out.setdefault(metric, {}).setdefault(dimension, []).append({"value": value, **_cell(count, sketch)})
     for dims in out.values():
@@ -143,7 +148,8 @@ def breakdowns(subject_type: str, subject_id: int, days: int | None = None) -> d
     return out
 
 
-def _post_rows(subject_type: str, subject_id: int, code: str, first: int, last: int, metrics) -> list[tuple]:
+def _post_rows(subject_type: str, subject_id: int, code: str, first: int, last: int,
+               metrics: Sequence[str]) -> list[tuple[Any, ...]]:
     """Every counter row a post's report needs, in one indexed statement (lifetime totals, invalid
     and breakdown rows; the series range): the report costs the same for ten events or ten million."""
     table = Stat._meta.db_table
@@ -156,16 +162,17 @@ def _post_rows(subject_type: str, subject_id: int, code: str, first: int, last: 
            f"AND metric IN ({marks}) AND bucket >= %s AND bucket <= %s")
     with connection.cursor() as cursor:
         cursor.execute(sql, [subject_type, subject_id, subject_type, subject_id, code, *metrics, first, last])
-        return cursor.fetchall()
+        return cast("list[tuple[Any, ...]]", cursor.fetchall())
 
 
-def post_report(post, granularity: str = "hour", points: int | None = None, days: int | None = None) -> dict:
+def post_report(post: Post, granularity: str = "hour", points: int | None = None, days: int | None = None
+                ) -> dict[str, Any]:
     code, size, first, last = window(granularity, points)
     buckets = list(range(first, last + 1, size))
     totals_ = dict.fromkeys(POST_METRICS, 0)
     invalid = dict.fromkeys(InvalidReason.values, 0)
-    values = {m: [0] * len(buckets) for m in POST_METRICS}
-    cells: dict[str, dict[str, list[dict]]] = {}
+    values: dict[str, list[int]] = {m: [0] * len(buckets) for m in POST_METRICS}
+    cells: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for gran, dimension, value, metric, bucket, count, sketch in _post_rows(
             SubjectType.POST, post.pk, code, first, last, POST_METRICS):
         if gran != "t":
@@ -189,8 +196,8 @@ def post_report(post, granularity: str = "hour", points: int | None = None, days
     }
 
 
-def account_report(account, granularity: str = "day", points: int | None = None, days: int | None = None,
-                   top: int = 10) -> dict:
+def account_report(account: User, granularity: str = "day", points: int | None = None, days: int | None = None,
+                   top: int = 10) -> dict[str, Any]:
     subject = (SubjectType.ACCOUNT, account.pk)
     follow_totals = totals(*subject)
     gained, lost = follow_totals.get(Metric.FOLLOW_GAINED, 0), follow_totals.get(Metric.FOLLOW_LOST, 0)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,7 +43,7 @@ class Interest:
         return max(PICKED_WEIGHT if self.picked else 0.0, self.learned_weight)
 
 
-def interests(user) -> list[Interest]:
+def interests(user: User) -> list[Interest]:
     """Picked and learned interests (hidden ones included, flagged), strongest first."""
     rows = UserInterest.objects.filter(user=user, vertical__active=True).select_related("vertical")
     out = [Interest(r.vertical, r.picked, r.learned_weight, r.hidden) for r in rows
@@ -75,7 +77,7 @@ LEARN_MIN_SHARE = 0.1
 LEARN_MAX_POSTS = 400
 
 
-def engaged_post_ids(user, since) -> list[tuple[int, float]]:
+def engaged_post_ids(user: User, since: datetime) -> list[tuple[int, float]]:
     floor = id_floor(since)
     out: list[tuple[int, float]] = []
     out += [(pid, W_FAVOURITE) for pid in Favourite.objects.filter(user=user, id__gte=floor)
@@ -90,14 +92,14 @@ def engaged_post_ids(user, since) -> list[tuple[int, float]]:
     return out
 
 
-def learned_weights(user) -> dict[int, float]:
+def learned_weights(user: User) -> dict[int, float]:
     """vertical id -> share of the user's recent engagement (likes, bookmarks, reposts, replies, follows)."""
     since = timezone.now() - timedelta(days=LEARN_WINDOW_DAYS)
     engaged = engaged_post_ids(user, since)
-    totals: Counter = Counter()
+    totals = cast("dict[int, float]", Counter())  # a Counter (a missing vertical reads 0) of float weights
     if engaged:
         ids = list({pid for pid, _w in engaged})
-        labels = dict(PostLabel.objects.filter(post_id__in=ids).values_list("post_id", "vertical_id"))
+        labels: dict[int, int | None] = dict(PostLabel.objects.filter(post_id__in=ids).values_list("post_id", "vertical_id"))
         missing = [i for i in ids if i not in labels]
         if missing:  # posts engaged with whose authors were never labelled: classify them now
             rows = list(Post.objects.filter(pk__in=missing).exclude(text="").values("id", "author_id", "text"))
@@ -135,7 +137,7 @@ _HIDDEN_SQL = (
 )
 
 
-def excluded_ids(user) -> set[int]:
+def excluded_ids(user: User) -> set[int]:
     """Never suggested: yourself, whom you follow, block or mute (either way), or dismissed."""
     exclude, _recent = _exclusions(user.pk)
     return exclude
@@ -166,8 +168,27 @@ class AccountRow:
     list). Quacks like ``User`` for ``api.serializers.account`` and the web templates."""
 
     __slots__ = ACCOUNT_FIELDS
+    # the slots, as read from accounts.User (annotations only: no class attributes beside __slots__)
+    id: int
+    username: str
+    display_name: str
+    locked: bool
+    bot: bool
+    date_joined: datetime
+    bio: str
+    avatar: str
+    header: str
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: datetime | None
+    interests: Any
+    language: str
+    is_active: bool
+    is_suspended: bool
+    is_staff: bool
 
-    def __init__(self, values):
+    def __init__(self, values: Iterable[Any]) -> None:
         for name, value in zip(ACCOUNT_FIELDS, values, strict=True):
             setattr(self, name, value)
 
@@ -189,10 +210,10 @@ TOP_PER_VERTICAL = 300
 
 @dataclass
 class Suggestion:
-    account: User
+    account: User | AccountRow  # AccountRow from suggestions(): the fields of User, no model instance
     score: float = 0.0
     sources: list[str] = field(default_factory=list)
-    reasons: list[tuple[float, str, tuple]] = field(default_factory=list)  # (weight, kind, params)
+    reasons: list[tuple[float, str, tuple[Any, ...]]] = field(default_factory=list)  # (weight, kind, params)
     vertical: Vertical | None = None
     reason: str = ""
 
@@ -210,7 +231,7 @@ class Suggestion:
 def _active_verticals() -> dict[int, Vertical]:
     from django.core.cache import cache
 
-    found = cache.get("discovery:verticals")
+    found: dict[int, Vertical] | None = cache.get("discovery:verticals")
     if found is None:
         found = {v.pk: v for v in Vertical.objects.filter(active=True)}
         cache.set("discovery:verticals", found, TOP_CACHE_SECONDS)
@@ -266,7 +287,7 @@ def _friends_of_friends(followed: list[int]) -> list[tuple[int, int]]:
     from django.core.cache import cache
 
     key = _follow_key("discovery:fof:", followed)
-    found = cache.get(key)
+    found: list[tuple[int, int]] | None = cache.get(key)
     if found is None:
         from django.db import connection
 
@@ -302,9 +323,10 @@ def _seeds(recent: list[int], verticals: dict[int, Vertical]) -> list[tuple[int,
 class _Candidates:
     def __init__(self, exclude: set[int]):
         self.exclude = exclude
-        self.rows: dict[int, dict] = {}
+        self.rows: dict[int, dict[str, Any]] = {}
 
-    def add(self, uid: int, weight: float, source: str, kind: str, params: tuple, vertical_id: int | None = None):
+    def add(self, uid: int, weight: float, source: str, kind: str, params: tuple[Any, ...],
+            vertical_id: int | None = None) -> None:
         if uid in self.exclude or weight <= 0:
             return
         row = self.rows.get(uid)
@@ -316,7 +338,7 @@ class _Candidates:
         row["reasons"].append((weight, kind, params))
 
 
-def suggestions(user, limit: int = 20) -> list[Suggestion]:
+def suggestions(user: User, limit: int = 20) -> list[Suggestion]:
     """Who to follow, each with the reason: your interests, people you follow, accounts similar to the
     ones you followed recently, accounts rising in your verticals (and top experts as a fallback).
 
@@ -404,7 +426,7 @@ def _explain(out: list[Suggestion], following: list[int], verticals: dict[int, V
 
 # --- onboarding and directory ---------------------------------------------------------------
 
-def experts_for_onboarding(user, vertical: Vertical, limit: int = 5) -> list[AbilityLabel]:
+def experts_for_onboarding(user: User, vertical: Vertical, limit: int = 5) -> list[AbilityLabel]:
     """The strongest creators in a vertical whom the user could follow (exclusions applied)."""
     exclude = excluded_ids(user) - {fid for fid in Follow.objects.filter(follower=user)
                                     .values_list("target_id", flat=True)}  # show followed ones as followed
@@ -427,7 +449,7 @@ FRESH_DAYS = 14
 HALF_LIFE_HOURS = 48.0
 
 
-def vertical_posts(viewer, vertical: Vertical, limit: int = 20, offset: int = 0) -> list[Post]:
+def vertical_posts(viewer: User | None, vertical: Vertical, limit: int = 20, offset: int = 0) -> list[Post]:
     """Posts in a vertical ranked by freshness, the author's ability in it and engagement.
 
     Showcase (product card) posts arrive with issue 4; until then every labelled post competes.
@@ -443,13 +465,13 @@ def vertical_posts(viewer, vertical: Vertical, limit: int = 20, offset: int = 0)
     if hidden:
         qs = qs.exclude(author_id__in=hidden)
     posts = list(qs)
-    ability = dict(AbilityLabel.objects.filter(vertical=vertical, user_id__in={p.author_id for p in posts},
+    ability: dict[int, float] = dict(AbilityLabel.objects.filter(vertical=vertical, user_id__in={p.author_id for p in posts},
                                                suppressed=False).values_list("user_id", "score"))
     now = timezone.now()
 
     def rank(p: Post) -> float:
         age_h = max(0.0, (now - p.created_at).total_seconds() / 3600)
-        fresh = 0.5 ** (age_h / HALF_LIFE_HOURS)
+        fresh: float = 0.5 ** (age_h / HALF_LIFE_HOURS)  # float ** float is Any in typeshed (could be complex)
         engagement = math.log2(2 + p.favourites_count + 2 * p.reblogs_count + p.replies_count)
         return fresh * (1 + ability.get(p.author_id, 0.0) / 50) * engagement
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django.apps import apps
 from django.conf import settings
@@ -29,38 +31,38 @@ def vertical_by_slug(slug: str) -> Vertical | None:
     return Vertical.objects.filter(slug=slug.strip().lower(), active=True).first()
 
 
-def verticals_by_slug(slugs) -> list[Vertical]:
+def verticals_by_slug(slugs: Iterable[object]) -> list[Vertical]:
     slugs = [s.strip().lower() for s in slugs if isinstance(s, str) and 0 < len(s.strip()) <= 32]
     return list(Vertical.objects.filter(slug__in=slugs, active=True)) if slugs else []
 
 
-def visible_labels(user_or_id, limit: int | None = None, min_score: float | None = None) -> list[AbilityLabel]:
+def visible_labels(user_or_id: User | int, limit: int | None = None, min_score: float | None = None) -> list[AbilityLabel]:
     """The labels shown on a profile: strongest first, above the display threshold, not removed on appeal."""
-    uid = getattr(user_or_id, "pk", user_or_id)
+    uid = cast(int, getattr(user_or_id, "pk", user_or_id))  # a User's pk, or the id itself
     min_score = settings.LABEL_MIN_SCORE if min_score is None else min_score
     qs = (AbilityLabel.objects.filter(user_id=uid, suppressed=False, score__gte=min_score, vertical__active=True)
           .select_related("vertical").order_by("-score"))
     return list(qs[: limit or settings.LABEL_SHOWN])
 
 
-def all_labels(user) -> list[AbilityLabel]:
+def all_labels(user: User) -> list[AbilityLabel]:
     """Every label of a creator, including weak and removed ones (the creator's own view)."""
     return list(AbilityLabel.objects.filter(user=user).select_related("vertical").order_by("-score"))
 
 
-def badges(user_or_id) -> list[ExpertBadge]:
-    uid = getattr(user_or_id, "pk", user_or_id)
+def badges(user_or_id: User | int) -> list[ExpertBadge]:
+    uid = cast(int, getattr(user_or_id, "pk", user_or_id))  # a User's pk, or the id itself
     return list(ExpertBadge.objects.filter(user_id=uid, vertical__active=True).select_related("vertical"))
 
 
-def badge_map(user_ids) -> dict[int, list[str]]:
+def badge_map(user_ids: Iterable[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for uid, slug in ExpertBadge.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "vertical__slug"):
         out.setdefault(uid, []).append(slug)
     return out
 
 
-def directory(vertical: Vertical, *, limit: int = 20, offset: int = 0, exclude_ids=()) -> list[AbilityLabel]:
+def directory(vertical: Vertical, *, limit: int = 20, offset: int = 0, exclude_ids: Iterable[int] = ()) -> list[AbilityLabel]:
     """Creators in a vertical ranked by ability (badged experts first at equal score)."""
     qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE,
                                       user__is_suspended=False, user__is_active=True)
@@ -132,15 +134,15 @@ def eligibility(user: User, vertical: Vertical) -> list[Requirement]:
     ]
 
 
-def pending_appeals(user) -> list[LabelAppeal]:
+def pending_appeals(user: User) -> list[LabelAppeal]:
     return list(LabelAppeal.objects.filter(user=user).select_related("vertical").order_by("-id")[:20])
 
 
-def applications(user) -> list[ExpertApplication]:
+def applications(user: User) -> list[ExpertApplication]:
     return list(ExpertApplication.objects.filter(user=user).select_related("vertical").order_by("-id")[:20])
 
 
-def creators_posted_since(since) -> list[int]:
+def creators_posted_since(since: datetime) -> list[int]:
     return list(User.objects.filter(last_status_at__gt=since, is_suspended=False)
                 .values_list("pk", flat=True))
 
@@ -151,5 +153,5 @@ def recent_creator_ids(days: int | None = None) -> list[int]:
                 .values_list("pk", flat=True).distinct().order_by("pk"))
 
 
-def has_pending(model, user, vertical) -> bool:
+def has_pending(model: type[LabelAppeal] | type[ExpertApplication], user: User, vertical: Vertical) -> bool:
     return model.objects.filter(user=user, vertical=vertical, status=Status.PENDING).exists()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,7 +37,7 @@ RATE_HALF = 0.03  # interactions per impression at which engagement is 0.5 (with
 CONSISTENCY_WEEKS = 8
 
 
-def label_posts(rows: list[dict]) -> dict[int, PostLabel]:
+def label_posts(rows: Sequence[Mapping[str, Any]]) -> dict[int, PostLabel]:
     """Labels for posts (dicts with id, author_id, text): cached ones reused, the rest classified now."""
     if not rows:
         return {}
@@ -58,7 +60,7 @@ def label_posts(rows: list[dict]) -> dict[int, PostLabel]:
     return existing
 
 
-def _engagement(posts: list[dict], impressions: dict[int, int]) -> float:
+def _engagement(posts: Sequence[Mapping[str, Any]], impressions: dict[int, int]) -> float:
     rates, per_post = [], []
     for p in posts:
         interactions = p["favourites_count"] + 2 * p["reblogs_count"] + p["replies_count"]
@@ -91,13 +93,13 @@ def do_recompute_labels(user: User) -> list[AbilityLabel]:
         [: settings.LABEL_MAX_POSTS]
     )
     labels = label_posts(posts) if posts and not user.is_suspended else {}
-    groups: dict[int, list[dict]] = {}
+    groups: dict[int, list[Mapping[str, Any]]] = {}
     for p in posts:
         pl = labels.get(p["id"])
         if pl is not None and pl.vertical_id:
             groups.setdefault(pl.vertical_id, []).append(p)
     impressions = impressions_for([p["id"] for p in posts]) if groups else {}
-    week_of = lambda dt: (now - dt).days // 7  # noqa: E731
+    week_of: Callable[[datetime], int] = lambda dt: (now - dt).days // 7  # noqa: E731
     current = {lab.vertical_id: lab for lab in AbilityLabel.objects.filter(user=user).select_for_update()}
     kept: list[AbilityLabel] = []
     for vertical_id, vposts in groups.items():

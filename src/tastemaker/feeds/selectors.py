@@ -10,11 +10,17 @@ building and model instantiation were most of the cost of this hot path (docs/be
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import connection
 
 from tastemaker.core.pagination import Page
 from tastemaker.social.models import Post
+
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
 
 # (post id, reblog_of id or None)
 PostRef = tuple[int, "int | None"]
@@ -51,7 +57,7 @@ def viewer_filters(viewer_id: int) -> tuple[set[int], list[int]]:
     return hidden, big
 
 
-def _in(ids) -> tuple[str, list[int]]:
+def _in(ids: Iterable[int]) -> tuple[str, list[int]]:
     ids = list(ids)
     return ", ".join(["%s"] * len(ids)), ids
 
@@ -71,7 +77,7 @@ def _keyset(column: str, page: Page) -> tuple[str, list[int], str]:
     return where, params, order
 
 
-def home_page_ids_sql(viewer_id: int, page: Page) -> tuple[str, list]:
+def home_page_ids_sql(viewer_id: int, page: Page) -> tuple[str, list[int]]:
     """SQL selecting the ids (column ``id``) of the viewer's home page, with its parameters.
 
     Pushed and pulled posts are merged, de-duplicated, ordered and cut to ``page.limit`` in SQL, so a
@@ -91,7 +97,7 @@ def home_page_ids_sql(viewer_id: int, page: Page) -> tuple[str, list]:
            f" AND (o.author_id IS NULL OR o.author_id NOT IN ({hidden_sql}))" if hidden else "")
         + key_sql + f" ORDER BY e.post_id {order} LIMIT %s"
     ]
-    params: list = [viewer_id, False, *hidden_params, *hidden_params, *key_params, page.limit]
+    params: list[int] = [viewer_id, False, *hidden_params, *hidden_params, *key_params, page.limit]
     if big:
         # pulled: one arm per big account, each an index scan of social_post (author_id, id) cut at the
         # page size, so the cost does not grow with how much those accounts have posted. Replies only
@@ -129,13 +135,13 @@ def home_timeline_refs(viewer_id: int, page: Page) -> list[PostRef]:
             f" ORDER BY p.id {order}",
             params,
         )
-        rows = cur.fetchall()
+        rows: list[PostRef] = cur.fetchall()
     if page.min_id is not None:
         rows.reverse()  # min_id pages are the oldest ``limit`` above min_id, returned newest first
     return rows
 
 
-def home_timeline(viewer, page: Page) -> list[Post]:
+def home_timeline(viewer: User, page: Page) -> list[Post]:
     refs = home_timeline_refs(viewer.pk, page)
     if not refs:
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -82,7 +83,7 @@ def fanout_post(post_id: int, *, chunk: int | None = None,
             found = cur.fetchone()
             upper = found[0] if found else MAX_ID
             reply_sql = ""
-            params: list = [post_id, author_id, author_id, cursor_id, upper]
+            params: list[int | None] = [post_id, author_id, author_id, cursor_id, upper]
             if is_reply:  # same rule as _reply_filter: the account replied to sees it too
                 reply_sql = (" AND (f.follower_id = %s OR EXISTS (SELECT 1 FROM social_follow g "
                              "WHERE g.follower_id = f.follower_id AND g.target_id = %s))")
@@ -95,7 +96,7 @@ def fanout_post(post_id: int, *, chunk: int | None = None,
                     " ON CONFLICT (viewer_id, post_id) DO NOTHING",
                     params,
                 )
-                inserted += max(cur.rowcount, 0)
+                inserted += max(cast(int, cur.rowcount), 0)
                 FanoutProgress.objects.filter(post_id=post_id).update(cursor=upper, done=found is None)
             if on_chunk is not None:
                 on_chunk(cursor_id, upper)
@@ -145,7 +146,7 @@ def backfill(viewer_id: int, author_id: int, count: int = 20) -> int:
             "ON CONFLICT (viewer_id, post_id) DO NOTHING",
             [viewer_id, author_id, viewer_id, viewer_id, count],
         )
-        return max(cur.rowcount, 0)
+        return max(cast(int, cur.rowcount), 0)
 
 
 def remove_author_from_timeline(viewer_id: int, author_id: int) -> int:
@@ -170,7 +171,7 @@ def rebuild_viewer(viewer_id: int, cap: int | None = None) -> int:
             "ON CONFLICT (viewer_id, post_id) DO NOTHING",
             [viewer_id, viewer_id, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id, cap],
         )
-        return max(cur.rowcount, 0)
+        return max(cast(int, cur.rowcount), 0)
 
 
 def trim_viewer(viewer_id: int, cap: int | None = None) -> int:
@@ -181,7 +182,7 @@ def trim_viewer(viewer_id: int, cap: int | None = None) -> int:
             "WHERE viewer_id = %s ORDER BY post_id DESC LIMIT 1 OFFSET %s)",
             [viewer_id, viewer_id, cap - 1],
         )
-        return max(cur.rowcount, 0)
+        return max(cast(int, cur.rowcount), 0)
 
 
 def viewers_over_cap(cap: int | None = None) -> list[int]:

@@ -4,8 +4,10 @@ a creator's earnings."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import Count, F, Q, Sum
@@ -21,6 +23,10 @@ from .models import (
     ProductCard,
     StoreStatus,
 )
+
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
+    from tastemaker.experts.models import Vertical
 
 
 @dataclass
@@ -90,7 +96,7 @@ def card_views(cards: list[ProductCard]) -> dict[int, CardView]:
             post_id=card.pk, creator_id=card.creator_id, title=card.title, reason=card.reason, image=card.image,
             image_preview=card.image_preview or card.image, image_width=card.image_width,
             image_height=card.image_height, disclosure=card.disclosure,
-            disclosure_label=card.disclosure_label, vertical=card.vertical.slug if card.vertical_id else "",
+            disclosure_label=card.disclosure_label, vertical=cast("Vertical", card.vertical).slug if card.vertical_id else "",
             product_id=card.product_id, offers=[_offer_view(link, card, cutoff) for link in by_card[card.pk]])
     return out
 
@@ -99,7 +105,7 @@ def card_view(card: ProductCard) -> CardView:
     return card_views([card])[card.pk]
 
 
-def cards_for_posts(post_ids) -> dict[int, CardView]:
+def cards_for_posts(post_ids: Iterable[int]) -> dict[int, CardView]:
     ids = list(post_ids)
     if not ids:
         return {}
@@ -178,7 +184,7 @@ def products_in_vertical(slug: str, limit: int = 12) -> list[ProductTile]:
     for pid, image, preview in (ProductCard.objects.filter(product_id__in=counts, post__visibility="public")
                                 .order_by("-pk").values_list("product_id", "image", "image_preview")):
         images.setdefault(pid, preview or image)
-    prices: dict[int, tuple[int, str]] = {}
+    prices: dict[int, tuple[int | None, str]] = {}
     for pid, price, currency in (Offer.objects.filter(product_id__in=counts, active=True, price__isnull=False,
                                                       store__status=StoreStatus.APPROVED,
                                                       refreshed_at__gte=stale_before())
@@ -188,12 +194,12 @@ def products_in_vertical(slug: str, limit: int = 12) -> list[ProductTile]:
             for pid, n in counts.items() if pid in products]
 
 
-def stores_for(user) -> list[PartnerStore]:
+def stores_for(user: User) -> list[PartnerStore]:
     qs = PartnerStore.objects.all() if user.is_staff else PartnerStore.objects.filter(owner=user)
     return list(qs.order_by("name"))
 
 
-def store_for(user, store_id: int) -> PartnerStore | None:
+def store_for(user: User, store_id: int) -> PartnerStore | None:
     """A store its brand owner or an operator may manage; None otherwise (same answer as missing)."""
     store = PartnerStore.objects.filter(pk=store_id).first()
     if store is None or not (user.is_staff or store.owner_id == user.pk):
@@ -253,7 +259,7 @@ def commissions(*, creator_id: int | None = None, store_id: int | None = None, s
     return list(qs.order_by("-pk")[:limit])
 
 
-def commission_for(user, commission_id: int) -> Commission | None:
+def commission_for(user: User, commission_id: int) -> Commission | None:
     """A commission its creator, the store's owner or an operator may see (with its trail)."""
     c = (Commission.objects.select_related("order", "click_out", "store", "offer__product")
          .filter(pk=commission_id).first())
@@ -287,7 +293,7 @@ def click_info(commission: Commission) -> ClickInfo:
                      created_at=commission.clicked_at, deleted=True)
 
 
-def trail(commission: Commission) -> dict:
+def trail(commission: Commission) -> dict[str, Any]:
     """Everything that made the commission what it is: the click, the order and each of its events, the
     rule and rate applied, and every change."""
     order = commission.order
@@ -328,7 +334,7 @@ class Earnings:
     voided_count: int
     by_post: list[EarningsRow]
     by_product: list[EarningsRow]
-    daily: dict[str, list]  # {"days": [...epoch seconds], "click_outs": [...], "orders": [...]}
+    daily: dict[str, list[int]]  # {"days": [...epoch seconds], "click_outs": [...], "orders": [...]}
     # of the pending and confirmed commissions: what their stores have not put in yet (paid once they do)
     awaiting_funding: int = 0
     awaiting_funding_count: int = 0
@@ -392,7 +398,7 @@ def earnings(creator_id: int, *, days: int = 30, now: datetime | None = None) ->
         if i is not None:
             click_series[i] += n
     for at in comms.filter(order__paid_at__gte=start).values_list("order__paid_at", flat=True):
-        i = index.get(int(at.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
+        i = index.get(int(cast(datetime, at).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
         if i is not None:
             order_series[i] += 1
     order_key = lambda r: (-r.confirmed - r.pending, -r.click_outs, -r.key)  # noqa: E731
@@ -415,21 +421,22 @@ def get_store(store_id: int | None) -> PartnerStore | None:
     return PartnerStore.objects.filter(pk=store_id).first()
 
 
-def visible_cards(viewer, creator_id: int, views: list[CardView]) -> list[CardView]:
+def visible_cards(viewer: User | None, creator_id: int, views: list[CardView]) -> list[CardView]:
     """Of a storefront's cards, the ones ``viewer`` (a user, or None when signed out) may see: exactly the
     posts ``social.selectors.visible_to`` lets them see (nothing of a creator who blocked them; followers-
     only cards to followers; everything to the creator)."""
     from tastemaker.social.selectors import visible_post_authors
 
     signed_in = viewer is not None and viewer.is_authenticated
-    if not views or (signed_in and viewer.pk == creator_id):
+    # signed_in implies viewer is not None (mypy does not narrow through the bool)
+    if not views or (signed_in and cast("User", viewer).pk == creator_id):
         return views
-    shown = visible_post_authors(viewer.pk if signed_in else None, [v.post_id for v in views],
-                                 staff=bool(signed_in and viewer.is_staff))
+    shown = visible_post_authors(cast("User", viewer).pk if signed_in else None, [v.post_id for v in views],
+                                 staff=bool(signed_in and cast("User", viewer).is_staff))
     return [v for v in views if v.post_id in shown]
 
 
-def visible_storefront(viewer, creator, *, vertical: str | None = None, max_id: int | None = None,
+def visible_storefront(viewer: User | None, creator: User, *, vertical: str | None = None, max_id: int | None = None,
                        limit: int = 20) -> list[CardView]:
     """A creator's storefront as ``viewer`` (a user or None) may see it: nothing across a block either way;
     followers-only cards for the creator and their followers only (``storefront``)."""
@@ -439,7 +446,7 @@ def visible_storefront(viewer, creator, *, vertical: str | None = None, max_id: 
                       viewer_id=viewer.pk if viewer is not None else None)
 
 
-def storefront_hidden(viewer, creator) -> bool:
+def storefront_hidden(viewer: User | None, creator: User) -> bool:
     """The viewer blocked the creator or the creator blocked the viewer: no storefront either way (as the
     account's timeline)."""
     from tastemaker.social.selectors import is_blocked_either_way
@@ -447,7 +454,7 @@ def storefront_hidden(viewer, creator) -> bool:
     return viewer is not None and viewer.pk != creator.pk and is_blocked_either_way(viewer.pk, creator.pk)
 
 
-def card_titles(post_ids) -> dict[int, str]:
+def card_titles(post_ids: Iterable[int]) -> dict[int, str]:
     """The title of each showcase post's card, by post id (one query)."""
     ids = set(post_ids)
     if not ids:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from tastemaker.accounts.models import User
 from tastemaker.core.pagination import Page, apply_keyset
@@ -25,6 +27,9 @@ from .models import (
     Visibility,
 )
 from .search import matching_post_ids
+
+if TYPE_CHECKING:
+    from .models import Media
 
 
 def is_blocked_either_way(a: int, b: int) -> bool:
@@ -48,7 +53,9 @@ def visible_to(viewer: User | None, prefix: str = "") -> Q:
     - public and unlisted posts: everyone else.
     """
     signed_in = viewer is not None and viewer.is_authenticated
-    return visible_to_id(viewer.pk if signed_in else None, staff=bool(signed_in and viewer.is_staff),
+    # signed_in implies viewer is not None (mypy does not narrow through the bool)
+    return visible_to_id(cast(User, viewer).pk if signed_in else None,
+                         staff=bool(signed_in and cast(User, viewer).is_staff),
                          prefix=prefix)
 
 
@@ -76,7 +83,7 @@ def can_view(viewer: User | None, post: Post) -> bool:
     return Post.objects.filter(pk=post.pk).filter(visible_to(viewer)).exists()
 
 
-def visible_post_authors(viewer_id: int | None, post_ids, *, staff: bool = False,
+def visible_post_authors(viewer_id: int | None, post_ids: Iterable[int], *, staff: bool = False,
                          originals_only: bool = False) -> dict[int, int]:
     """Of ``post_ids``, the posts a viewer (an account id, or None when signed out) may see, as
     ``{post id: author id}``: ``visible_to`` for a batch, in one query. A post that does not exist and one
@@ -87,7 +94,7 @@ def visible_post_authors(viewer_id: int | None, post_ids, *, staff: bool = False
     return dict(qs.values_list("pk", "author_id"))
 
 
-def get_post(viewer: User | None, post_id) -> Post | None:
+def get_post(viewer: User | None, post_id: str | int) -> Post | None:
     try:
         post_id = int(post_id)
     except (TypeError, ValueError):
@@ -95,12 +102,12 @@ def get_post(viewer: User | None, post_id) -> Post | None:
     post = Post.objects.select_related("author", "reblog_of__author").filter(pk=post_id).first()
     if post is None or not can_view(viewer, post):
         return None
-    if post.reblog_of_id and not can_view(viewer, post.reblog_of):
+    if post.reblog_of_id and not can_view(viewer, cast(Post, post.reblog_of)):
         return None
     return post
 
 
-def get_account(username_or_id, *, include_suspended: bool = False) -> User | None:
+def get_account(username_or_id: str | int, *, include_suspended: bool = False) -> User | None:
     qs = User.objects.filter(is_active=True)
     if not include_suspended:
         qs = qs.filter(is_suspended=False)
@@ -127,7 +134,7 @@ def hidden_author_ids(viewer: User | None) -> set[int]:
         return {row[0] for row in cur.fetchall()}
 
 
-def _listable(viewer: User | None):
+def _listable(viewer: User | None) -> QuerySet[Post]:
     qs = Post.objects.filter(author__is_suspended=False)
     hidden = hidden_author_ids(viewer)
     if hidden:
@@ -160,7 +167,7 @@ def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_
     if exclude_reblogs:
         qs = qs.filter(reblog_of__isnull=True)
     if only_media:
-        qs = qs.filter(Exists(Post.media.rel.related_model.objects.filter(post=OuterRef("pk"))))
+        qs = qs.filter(Exists(cast("type[Media]", Post.media.rel.related_model).objects.filter(post=OuterRef("pk"))))
     if tagged:
         qs = qs.filter(post_tags__hashtag__name=tagged.lower())
     return apply_keyset(qs, page)
@@ -212,12 +219,12 @@ def following(account: User, page: Page) -> tuple[list[User], int | None, int | 
     return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
-def blocked_accounts(user: User, page: Page):
+def blocked_accounts(user: User, page: Page) -> tuple[list[User], int | None, int | None]:
     rows = apply_keyset(Block.objects.filter(account=user).select_related("target"), page)
     return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
-def muted_accounts(user: User, page: Page):
+def muted_accounts(user: User, page: Page) -> tuple[list[User], int | None, int | None]:
     rows = apply_keyset(Mute.objects.filter(account=user).select_related("target"), page)
     return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
@@ -312,7 +319,7 @@ def hydrate(posts: list[Post], viewer: User | None) -> ViewerState:
     originals = [p for p in posts if p.reblog_of_id]
     if originals:
         prefetch_related_objects(originals, "reblog_of__author")
-    shown = [p.reblog_of if p.reblog_of_id else p for p in posts]
+    shown = [cast(Post, p.reblog_of) if p.reblog_of_id else p for p in posts]
     # tags and mentions with their hashtag / user joined in: one query each instead of two
     prefetch_related_objects(
         shown, "media", Prefetch("post_tags", queryset=PostTag.objects.select_related("hashtag")),
@@ -383,7 +390,7 @@ def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | Non
 
 # --- single records and counts for the HTTP layers (api/mastodon) ----------------------------
 
-def own_media(user: User, media_id: int | None):
+def own_media(user: User, media_id: int | None) -> Media | None:
     """An upload of ``user`` (attached to a post or not); None for anyone else's or a missing one."""
     from .models import Media
 
@@ -418,7 +425,7 @@ def following_ids(user: User) -> set[int]:
     return set(Follow.objects.filter(follower_id=user.pk).values_list("target_id", flat=True))
 
 
-def unused_media(user: User, media_id: int | None):
+def unused_media(user: User, media_id: int | None) -> Media | None:
     """The user's own uploaded image not yet attached to a post (kept across tries of a form), or None."""
     from .models import Media  # here, not in the import block above: keeps this appended block self-contained
 
@@ -427,7 +434,7 @@ def unused_media(user: User, media_id: int | None):
     return Media.objects.filter(pk=media_id, owner=user, post__isnull=True).first()
 
 
-def public_post_ids(post_ids) -> set[int]:
+def public_post_ids(post_ids: Iterable[int]) -> set[int]:
     """Of these posts, the ones anyone may see listed (public or unlisted)."""
     return set(Post.objects.filter(pk__in=list(post_ids), visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
                .values_list("pk", flat=True))

@@ -8,6 +8,9 @@ waits for the commit with ``transaction.on_commit``, so a job never sees a row t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -218,7 +221,7 @@ def do_create_post(
     author: User,
     *,
     text: str,
-    media_ids: list[int] | None = None,
+    media_ids: Sequence[int | str | None] | None = None,
     in_reply_to_id: int | None = None,
     visibility: str = Visibility.PUBLIC,
     sensitive: bool = False,
@@ -332,7 +335,7 @@ def do_delete_post(user: User, post: Post) -> None:
 
 def do_reblog(user: User, post: Post) -> Post:
     if post.reblog_of_id:
-        post = post.reblog_of
+        post = cast(Post, post.reblog_of)
     if not can_view(user, post):
         raise NotFound(_("Post not found."))
     if post.visibility == Visibility.PRIVATE:
@@ -366,7 +369,7 @@ def do_unreblog(user: User, post: Post) -> None:
 
 def do_favourite(user: User, post: Post) -> None:
     if post.reblog_of_id:
-        post = post.reblog_of
+        post = cast(Post, post.reblog_of)
     if not can_view(user, post):
         raise NotFound(_("Post not found."))
     if is_blocked_either_way(user.pk, post.author_id):
@@ -386,7 +389,7 @@ def do_favourite(user: User, post: Post) -> None:
 
 def do_unfavourite(user: User, post: Post) -> None:
     if post.reblog_of_id:
-        post = post.reblog_of
+        post = cast(Post, post.reblog_of)
     with transaction.atomic():
         deleted, _rows = Favourite.objects.filter(user=user, post=post).delete()
         if deleted:
@@ -396,7 +399,7 @@ def do_unfavourite(user: User, post: Post) -> None:
 
 def do_bookmark(user: User, post: Post) -> None:
     if post.reblog_of_id:
-        post = post.reblog_of
+        post = cast(Post, post.reblog_of)
     if not can_view(user, post):
         raise NotFound(_("Post not found."))
     Bookmark.objects.get_or_create(user=user, post=post)
@@ -404,7 +407,7 @@ def do_bookmark(user: User, post: Post) -> None:
 
 def do_unbookmark(user: User, post: Post) -> None:
     if post.reblog_of_id:
-        post = post.reblog_of
+        post = cast(Post, post.reblog_of)
     Bookmark.objects.filter(user=user, post=post).delete()
 
 

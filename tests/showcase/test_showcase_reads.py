@@ -51,7 +51,7 @@ def test_the_storefront_shows_what_the_visibility_rule_shows(make_user, showcase
     assert [v.post_id for v in views] == [private.pk, public.pk]
 
     def shown(viewer):
-        return [v.post_id for v in selectors.visible_cards(viewer, expert.pk, views)]
+        return [v.post_id for v in selectors.visible_storefront(viewer, expert)]
 
     assert shown(expert) == [private.pk, public.pk]
     assert shown(fan) == [private.pk, public.pk]

@@ -118,14 +118,13 @@ SHOWN = ("public", "unlisted")  # a storefront is public-facing: followers-only 
 def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | None = None,
                limit: int = 20, viewer_id: int | None = None) -> list[CardView]:
     """A creator's Showcase tab: their cards, newest first, optionally in one vertical (keyset by post id).
-    Followers-only posts are listed for the creator and their followers (blocks are the caller's check)."""
-    from tastemaker.social.models import Follow
+    Each card's post passes the one visibility rule (``social.selectors.visible_to``) for ``viewer_id``; a block
+    by the viewer is ``visible_storefront``'s check (as on the account's timeline)."""
+    from tastemaker.social.selectors import visible_to_id
 
-    qs = ProductCard.objects.select_related("vertical").filter(creator_id=creator_id,
-                                                               post__author__is_suspended=False)
-    if viewer_id != creator_id and not (
-            viewer_id is not None and Follow.objects.filter(follower_id=viewer_id, target_id=creator_id).exists()):
-        qs = qs.filter(post__visibility__in=SHOWN)
+    qs = (ProductCard.objects.select_related("vertical")
+          .filter(creator_id=creator_id, post__author__is_suspended=False)
+          .filter(visible_to_id(viewer_id, prefix="post__")))
     if vertical:
         qs = qs.filter(vertical__slug=vertical)
     if max_id is not None:
@@ -421,25 +420,10 @@ def get_store(store_id: int | None) -> PartnerStore | None:
     return PartnerStore.objects.filter(pk=store_id).first()
 
 
-def visible_cards(viewer: User | None, creator_id: int, views: list[CardView]) -> list[CardView]:
-    """Of a storefront's cards, the ones ``viewer`` (a user, or None when signed out) may see: exactly the
-    posts ``social.selectors.visible_to`` lets them see (nothing of a creator who blocked them; followers-
-    only cards to followers; everything to the creator)."""
-    from tastemaker.social.selectors import visible_post_authors
-
-    signed_in = viewer is not None and viewer.is_authenticated
-    # signed_in implies viewer is not None (mypy does not narrow through the bool)
-    if not views or (signed_in and cast("User", viewer).pk == creator_id):
-        return views
-    shown = visible_post_authors(cast("User", viewer).pk if signed_in else None, [v.post_id for v in views],
-                                 staff=bool(signed_in and cast("User", viewer).is_staff))
-    return [v for v in views if v.post_id in shown]
-
-
 def visible_storefront(viewer: User | None, creator: User, *, vertical: str | None = None, max_id: int | None = None,
                        limit: int = 20) -> list[CardView]:
-    """A creator's storefront as ``viewer`` (a user or None) may see it: nothing across a block either way;
-    followers-only cards for the creator and their followers only (``storefront``)."""
+    """A creator's storefront as ``viewer`` (a user or None) may see it, for the web's Showcase tab and the API:
+    nothing across a block either way, then each card by the one visibility rule (``storefront``)."""
     if storefront_hidden(viewer, creator):
         return []
     return storefront(creator.pk, vertical=vertical, max_id=max_id, limit=limit,

@@ -85,9 +85,9 @@ def storefront(request, response: HttpResponse, account_id: str, vertical: str |
     if account is None:
         raise NotFound("Record not found")
     page = page_from({"max_id": max_id, "limit": limit})
-    views = selectors.storefront(account.pk, vertical=(vertical or "").strip() or None, max_id=page.max_id,
-                                 limit=page.limit,
-                                 viewer_id=request.user.pk if request.user.is_authenticated else None)
+    # the web's Showcase tab reads the same (one rule: blocks either way, then social's visibility rule)
+    views = selectors.visible_storefront(viewer(request), account, vertical=(vertical or "").strip() or None,
+                                         max_id=page.max_id, limit=page.limit)
     next_link(request, response, views[-1].post_id if views else None, len(views) == page.limit)
     ctx = ser.Ctx(request)
-    return [ser.tastemaker_card(v, ctx) for v in selectors.visible_cards(viewer(request), account.pk, views)]
+    return [ser.tastemaker_card(v, ctx) for v in views]

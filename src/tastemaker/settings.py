@@ -173,6 +173,8 @@ INSTALLED_APPS = [
 HOOKS = {
     # accounts: an account that unlocks accepts its pending follow requests
     "accounts.unlocked": ["tastemaker.social.account_hooks.unlocked"],
+    # accounts: a credit score reached 0 (the moderation app suspends the account, audited)
+    "accounts.credit_exhausted": [],
     # social: a post or repost was written (inside its transaction): the author's own home-feed entry at
     # once, the fan-out after commit
     "social.post_created": ["tastemaker.feeds.social_hooks.post_created"],
@@ -506,3 +508,15 @@ WITHDRAWAL_MIN = env_int("WITHDRAWAL_MIN", 100)  # minor units
 PAYOUT_ACCOUNT_COOLDOWN_HOURS = env_int("PAYOUT_ACCOUNT_COOLDOWN_HOURS", 24)
 RATE_PAYMENT_NOTIFY = env_rate("RATE_PAYMENT_NOTIFY", "600/60")  # notify requests per client IP (unauthenticated)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 72)  # stored responses of keyed money requests
+
+# --- credit and rules (issue 12) ---------------------------------------------------------------
+# the credit score (信用分) gates features; accounts.standing.gate is the one place that reads these.
+# Every account starts at 80 (0–100). At or above: Showcase cards and Expert Connect 60, paid promotion 75;
+# below CREDIT_LIMITED_BELOW an account's posts reach its followers only and it cannot message strangers;
+# at 0 it is suspended.
+CREDIT_SHOWCASE_MIN = env_int_at_least("CREDIT_SHOWCASE_MIN", 60, 0)
+CREDIT_EXPERTS_MIN = env_int_at_least("CREDIT_EXPERTS_MIN", 60, 0)
+CREDIT_PROMOTION_MIN = env_int_at_least("CREDIT_PROMOTION_MIN", 75, 0)
+CREDIT_LIMITED_BELOW = env_int_at_least("CREDIT_LIMITED_BELOW", 40, 0)
+# good standing restores points: this many per violation-free week, up to the starting score
+CREDIT_WEEKLY_RESTORE = env_int_at_least("CREDIT_WEEKLY_RESTORE", 1, 0)

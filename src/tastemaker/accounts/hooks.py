@@ -4,3 +4,7 @@ them. The consumers are listed in ``settings.HOOKS``."""
 from tastemaker.core.hooks import HookPoint
 
 unlocked = HookPoint("accounts.unlocked", "user=: the account was locked and is not any more (saved).")
+credit_exhausted = HookPoint(
+    "accounts.credit_exhausted",
+    "user=, case_id=: the credit score reached 0 (inside the transaction that moved it); the moderation app "
+    "suspends the account through its audited service.")

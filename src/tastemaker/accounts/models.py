@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication
 
@@ -30,6 +31,12 @@ class User(AbstractUser):
     locked = models.BooleanField(default=False)
     bot = models.BooleanField(default=False)
     is_suspended = models.BooleanField(_("suspended"), default=False)
+    # limited by an operator (a moderation action): posts reach followers only, out of discovery and
+    # promotion. A low credit score limits the same way (accounts.standing decides; never test this alone)
+    is_limited = models.BooleanField(_("limited"), default=False)
+    # the credit score (信用分): 80 at sign-up, moved only by accounts.credit.change_credit, which writes a
+    # CreditChange for each move (the history sums to the score)
+    credit_score = models.SmallIntegerField(_("credit score"), default=80)
     followers_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
     statuses_count = models.PositiveIntegerField(default=0)
@@ -42,6 +49,8 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci"),
             # one account per e-mail address (operators created without one are exempt)
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(credit_score__gte=0, credit_score__lte=100),
+                                   name="accounts_user_credit_score_bounds"),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -58,6 +67,44 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return f"@{self.username}"
+
+
+class CreditReason(models.TextChoices):
+    """Why a credit score moved. Deductions name the violation; the rest name what restored it."""
+
+    SPAM = "spam", _("spam")
+    FLOODING = "flooding", _("flooding (刷屏)")
+    KEYWORD_STUFFING = "keyword_stuffing", _("keyword stuffing")
+    FAKE_ORDERS = "fake_orders", _("fake orders or click fraud")
+    UNDISCLOSED_AD = "undisclosed_ad", _("undisclosed paid content")
+    SCAM = "scam", _("scam or fake product")
+    HARASSMENT = "harassment", _("harassment")
+    SEXUAL = "sexual", _("sexual content")
+    ILLEGAL = "illegal", _("illegal content")
+    OTHER = "other", _("other violation")
+    GOOD_STANDING = "good_standing", _("a week in good standing")
+    SHOWCASE_RATES = "showcase_rates", _("Showcase complaint and refund rates")
+    OVERTURNED = "overturned", _("action overturned on appeal")
+    OPERATOR = "operator", _("operator adjustment")
+
+
+class CreditChange(models.Model):
+    """One move of an account's credit score, append-only: ``delta`` and the score after it, why, and the
+    moderation case behind it (an id: the moderation app sits above accounts). An account starts at
+    ``accounts.standing.CREDIT_START`` with no rows; start + the sum of its deltas is always its score."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_changes",
+                                db_index=False)
+    delta = models.SmallIntegerField()
+    score_after = models.SmallIntegerField()
+    reason = models.CharField(max_length=24, choices=CreditReason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-id"], name="accounts_credit_account_id")]
 
 
 class OAuthApplication(AbstractApplication):

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
 
-from .models import User
+from tastemaker.core.pagination import Page, apply_keyset
+
+from .models import CreditChange, User
 
 
 @dataclass
@@ -75,3 +77,10 @@ def oauth_application(app_id: int) -> Any:
 def active_users(ids: Iterable[int]) -> list[User]:
     """The accounts with these ids that are active and not suspended (unknown ids are left out)."""
     return list(User.objects.filter(pk__in=list(ids), is_active=True, is_suspended=False))
+
+
+# --- credit score (issue 12) ------------------------------------------------------------------
+
+def credit_history(user: User, page: Page) -> list[CreditChange]:
+    """The account's credit changes, newest first (keyset by id): each with its reason and case."""
+    return apply_keyset(CreditChange.objects.filter(account_id=user.pk), page)

@@ -18,7 +18,7 @@ from tastemaker.core.languages import normalise_language
 from tastemaker.images.intake import process_image
 
 from . import hooks
-from .models import User
+from .models import CreditChange, User
 from .tokens import revoke_tokens
 
 if TYPE_CHECKING:
@@ -237,3 +237,32 @@ def do_register_with_token(app: OAuthApplication, scope: str, **fields: Any) -> 
 __all__ = ["change_password", "check_app_registration", "do_issue_token", "do_register_app", "do_register_with_token",
            "normalise_language", "register", "revoke_tokens", "update_profile",
            "validate_username"]
+
+
+# --- credit score (issue 12) ------------------------------------------------------------------
+
+def do_change_credit(user: User, delta: int, reason: str, *, note: str = "", case_id: int | None = None,
+                     cap: int | None = None) -> CreditChange | None:
+    """Move ``user``'s credit score by ``delta`` (clamped to 0..100, and when raising, to ``cap`` if given)
+    and record the move, in one transaction with the row locked: the history always sums to the score.
+    Returns the recorded change, or None when the clamp left nothing to move. Reaching 0 calls
+    ``accounts.credit_exhausted`` (the moderation app suspends the account, audited)."""
+    from .models import CreditReason
+    from .standing import CREDIT_MAX
+
+    reason = CreditReason(reason)
+    with transaction.atomic():
+        current = User.objects.select_for_update().values_list("credit_score", flat=True).get(pk=user.pk)
+        upper = CREDIT_MAX if cap is None else min(CREDIT_MAX, max(cap, current))
+        after = max(0, min(upper, current + int(delta)))
+        moved = after - current
+        if moved == 0:
+            user.credit_score = current
+            return None
+        User.objects.filter(pk=user.pk).update(credit_score=after)
+        user.credit_score = after
+        change = CreditChange.objects.create(account_id=user.pk, delta=moved, score_after=after, reason=reason,
+                                             note=note[:500], case_id=case_id)
+        if after == 0 and current > 0:
+            hooks.credit_exhausted(user=user, case_id=case_id)
+    return change

@@ -85,6 +85,11 @@ class Post(models.Model):
     reblogs_count = models.PositiveIntegerField(default=0)
     favourites_count = models.PositiveIntegerField(default=0)
     search_text = models.TextField(blank=True, editable=False)  # segmented tokens (jieba for Chinese)
+    # held for review by the rules (spam filter) or an operator: seen by its author and operators only,
+    # not fanned out, until an operator releases it (social.visibility decides who sees what)
+    held = models.BooleanField(default=False)
+    # SimHash of the text (trust.flood), for finding near-identical posts of the same author; null for reposts
+    fingerprint = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "tastemaker.discovery",
     "tastemaker.showcase",
     "tastemaker.payments",
+    "tastemaker.moderation",
     "tastemaker.api",
     "tastemaker.web",
     "tastemaker.demo",
@@ -174,7 +175,7 @@ HOOKS = {
     # accounts: an account that unlocks accepts its pending follow requests
     "accounts.unlocked": ["tastemaker.social.account_hooks.unlocked"],
     # accounts: a credit score reached 0 (the moderation app suspends the account, audited)
-    "accounts.credit_exhausted": [],
+    "accounts.credit_exhausted": ["tastemaker.moderation.services.credit_exhausted"],
     # social: a post or repost was written (inside its transaction): the author's own home-feed entry at
     # once, the fan-out after commit
     "social.post_created": ["tastemaker.feeds.social_hooks.post_created"],
@@ -188,6 +189,9 @@ HOOKS = {
     # social: which of these stored image files something above social still shows (the media sweep
     # keeps them)
     "social.files_in_use": ["tastemaker.showcase.social_hooks.files_in_use"],
+    # moderation: an account was suspended or its suspension lifted (promotion and broadcasts, when built)
+    "moderation.suspended": [],
+    "moderation.restored": [],
 }
 
 MIDDLEWARE = [
@@ -520,3 +524,13 @@ CREDIT_PROMOTION_MIN = env_int_at_least("CREDIT_PROMOTION_MIN", 75, 0)
 CREDIT_LIMITED_BELOW = env_int_at_least("CREDIT_LIMITED_BELOW", 40, 0)
 # good standing restores points: this many per violation-free week, up to the starting score
 CREDIT_WEEKLY_RESTORE = env_int_at_least("CREDIT_WEEKLY_RESTORE", 1, 0)
+# reports (举报) a person may file, and how rules offences (throttled floods, mass mentions…) add up:
+# RULES_OFFENCES_FOR_CASE within the RATE_RULE_OFFENCES window make a moderation case about the account
+RATE_REPORT = env_rate("RATE_REPORT", "30/3600")
+RATE_RULE_OFFENCES = env_rate("RATE_RULE_OFFENCES", "1000/86400")
+RULES_OFFENCES_FOR_CASE = env_int_at_least("RULES_OFFENCES_FOR_CASE", 3, 1)
+# the Showcase feeds the score: refund rate of a creator's attributed orders over 30 days above this
+# (with at least SHOWCASE_RATE_MIN_ORDERS orders) costs SHOWCASE_RATES_DEDUCTION points, once a month
+SHOWCASE_REFUND_RATE_LIMIT = env_fraction("SHOWCASE_REFUND_RATE_LIMIT", 0.3)
+SHOWCASE_RATE_MIN_ORDERS = env_int_at_least("SHOWCASE_RATE_MIN_ORDERS", 10, 1)
+SHOWCASE_RATES_DEDUCTION = env_int_at_least("SHOWCASE_RATES_DEDUCTION", 5, 0)

@@ -43,9 +43,14 @@ def test_admin_delete_goes_through_the_service(client, operator, make_user):
     assert author.statuses_count == 0
 
 
-def test_suspend_action(client, operator, make_user):
+def test_admin_cannot_suspend_past_the_audit_log(client, operator, make_user):
+    """Suspension is a moderation action (audited, effects at once): the admin shows standing, never sets it."""
     target = make_user("spammer")
     client.force_login(operator)
-    client.post(reverse("admin:accounts_user_changelist"), {"action": "suspend", "_selected_action": [target.pk]})
+    response = client.post(reverse("admin:accounts_user_changelist"),
+                           {"action": "suspend", "_selected_action": [target.pk]})
+    assert response.status_code in (200, 302)
     target.refresh_from_db()
-    assert target.is_suspended
+    assert not target.is_suspended
+    page = client.get(reverse("admin:accounts_user_change", args=[target.pk])).content.decode()
+    assert 'name="is_suspended"' not in page and 'name="credit_score"' not in page

@@ -12,25 +12,19 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_suspended", "is_staff", "is_active", "language")
     search_fields = ("username", "display_name", "email")
     ordering = ("-date_joined",)
+    # standing is changed in the moderation console (/moderation), where every action is audited and its
+    # effects (sessions, tokens, payouts, feeds) apply at once; here it is shown only
     readonly_fields = ("followers_count", "following_count", "statuses_count", "last_status_at", "date_joined",
-                       "last_login")
+                       "last_login", "is_suspended", "is_limited", "credit_score")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Profile"), {"fields": ("display_name", "email", "bio", "language", "interests", "avatar", "header",
                                    "locked", "bot")}),
-        (_("Standing"), {"fields": ("is_active", "is_suspended", "is_staff", "is_superuser", "groups")}),
+        (_("Standing"), {"fields": ("is_active", "is_suspended", "is_limited", "credit_score", "is_staff",
+                                    "is_superuser", "groups")}),
         (_("Counters"), {"fields": ("followers_count", "following_count", "statuses_count", "last_status_at",
                                     "date_joined", "last_login")}),
     )
-    actions = ["suspend", "unsuspend"]
-
-    @admin.action(description=_("Suspend the selected accounts"))
-    def suspend(self, request, queryset):
-        queryset.update(is_suspended=True)
-
-    @admin.action(description=_("Lift the suspension of the selected accounts"))
-    def unsuspend(self, request, queryset):
-        queryset.update(is_suspended=False)
 
 
 admin.site.unregister(OAuthApplication)  # django-oauth-toolkit registers a default one

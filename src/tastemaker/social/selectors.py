@@ -65,16 +65,17 @@ def visible_to_id(viewer_id: int | None, *, staff: bool = False, prefix: str = "
         return f"{prefix}{name}"
 
     live = Q(**{f("author__is_suspended"): False})
-    open_ = ~Q(**{f("visibility"): Visibility.PRIVATE})
+    open_ = ~Q(**{f("visibility"): Visibility.PRIVATE}) & Q(**{f("held"): False})
     if viewer_id is None:
         return live & open_
     author = OuterRef(f("author_id"))
     blocked = Exists(Block.objects.filter(account_id=author, target_id=viewer_id))
     follows = Exists(Follow.objects.filter(follower_id=viewer_id, target_id=author))
     mentioned = Exists(Mention.objects.filter(post_id=OuterRef(f("id")), user_id=viewer_id))
-    rule = live & (Q(**{f("author_id"): viewer_id}) | (~blocked & (open_ | follows | mentioned)))
+    rule = live & (Q(**{f("author_id"): viewer_id})
+                   | (~blocked & Q(**{f("held"): False}) & (open_ | follows | mentioned)))
     if staff:
-        rule |= Q(**{f("author__is_suspended"): True})
+        rule |= Q(**{f("author__is_suspended"): True}) | Q(**{f("held"): True})
     return rule
 
 

@@ -429,3 +429,15 @@ def do_clear_notifications(user: User) -> None:
 
 
 __all__ = [name for name in dir() if name.startswith("do_")] + ["Conflict"]
+
+
+def do_set_held(post: Post, held: bool) -> None:
+    """Hold a post for review (a moderator removed it, or the spam filter held it: the visibility rule shows
+    it to its author and operators only), or release it (published: fanned out to the followers then;
+    fan-out is idempotent, so releasing a post that once reached them adds nothing twice). For the
+    moderation app, which audits the action."""
+    with transaction.atomic():
+        changed = Post.objects.filter(pk=post.pk, held=not held).update(held=held)
+        post.held = held
+        if changed and not held and post.reblog_of_id is None:
+            hooks.post_created(post=post)

@@ -1,0 +1,127 @@
+"""Moderation reads: the operators' queue and case pages, the audit log, appeals, and what an account
+sees of its own standing (credit history, actions against it, notices, its reports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from tastemaker.accounts.models import CreditChange, User
+from tastemaker.accounts.standing import Standing, standing
+from tastemaker.core.pagination import Page, apply_keyset
+from tastemaker.social.models import Post
+
+from .models import Action, ActionKind, Appeal, AppealStatus, Case, CaseStatus, Notice, Report
+
+APPEALABLE_KINDS = [ActionKind.REMOVE, ActionKind.LIMIT, ActionKind.SUSPEND, ActionKind.HOLD]
+
+
+def queue(status: str = CaseStatus.OPEN, limit: int = 50, offset: int = 0) -> list[Case]:
+    """Cases by status: open ones most severe first, then oldest first (decided ones newest first)."""
+    qs: QuerySet[Case] = Case.objects.filter(status=status).select_related("account")
+    qs = qs.order_by("-severity", "created_at") if status == CaseStatus.OPEN else qs.order_by("-decided_at", "-id")
+    return list(qs[offset: offset + limit])
+
+
+def queue_count(status: str = CaseStatus.OPEN) -> int:
+    return Case.objects.filter(status=status).count()
+
+
+def case(case_id: int | None) -> Case | None:
+    if case_id is None:
+        return None
+    return Case.objects.select_related("account").filter(pk=case_id).first()
+
+
+@dataclass
+class CaseFile:
+    """Everything an operator weighs: the case, its reports, the account's standing and history."""
+
+    case: Case
+    reports: list[Report]
+    actions: list[Action]
+    standing: Standing
+    prior_cases: list[Case]
+    credit: list[CreditChange]
+    current_post: Post | None
+    appeals: dict[int, Appeal] = field(default_factory=dict)
+
+
+def case_file(c: Case) -> CaseFile:
+    account = c.account
+    post = None if c.target_kind == "account" else Post.objects.filter(pk=c.target_id).first()
+    actions = list(Action.objects.filter(case_id=c.pk).order_by("id"))
+    return CaseFile(
+        case=c,
+        reports=list(c.reports.select_related("reporter").order_by("id")),
+        actions=actions,
+        standing=standing(account),
+        prior_cases=list(Case.objects.filter(account_id=account.pk).exclude(pk=c.pk).order_by("-id")[:20]),
+        credit=list(CreditChange.objects.filter(account_id=account.pk).order_by("-id")[:20]),
+        current_post=post,
+        appeals={a.action_id: a for a in Appeal.objects.filter(action_id__in=[x.pk for x in actions])},
+    )
+
+
+def audit_log(page: Page, account_id: int | None = None) -> list[Action]:
+    qs = Action.objects.all()
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    return apply_keyset(qs, page)
+
+
+def action(action_id: int | None) -> Action | None:
+    if action_id is None:
+        return None
+    return Action.objects.filter(pk=action_id).first()
+
+
+def pending_appeals(limit: int = 50) -> list[Appeal]:
+    return list(Appeal.objects.filter(status=AppealStatus.PENDING).select_related("account", "action")
+                .order_by("created_at")[:limit])
+
+
+def appeal(appeal_id: int | None) -> Appeal | None:
+    if appeal_id is None:
+        return None
+    return Appeal.objects.select_related("account", "action").filter(pk=appeal_id).first()
+
+
+# --- an account's own view ---------------------------------------------------------------------
+
+@dataclass
+class ActionAgainst:
+    action: Action
+    appeal: Appeal | None
+    appealable: bool
+
+
+def actions_against(user: User, limit: int = 50) -> list[ActionAgainst]:
+    """Actions on the account or its content, newest first, each with its appeal (if any) and whether it
+    can still be appealed."""
+    actions = list(Action.objects.filter(account_id=user.pk).order_by("-id")[:limit])
+    appeals = {a.action_id: a for a in Appeal.objects.filter(action_id__in=[x.pk for x in actions])}
+    reversed_ids = set(Action.objects.filter(reverses_id__in=[x.pk for x in actions])
+                       .values_list("reverses_id", flat=True))
+    return [ActionAgainst(a, appeals.get(a.pk),
+                          a.kind in APPEALABLE_KINDS and a.pk not in appeals and a.pk not in reversed_ids)
+            for a in actions]
+
+
+def notices(user: User, page: Page) -> list[Notice]:
+    return apply_keyset(Notice.objects.filter(recipient=user), page)
+
+
+def unread_notices_count(user: User) -> int:
+    return Notice.objects.filter(recipient=user, read=False).count()
+
+
+def reports_by(user: User, page: Page) -> list[Report]:
+    return apply_keyset(Report.objects.filter(reporter=user).select_related("case"), page)
+
+
+def report_for(user: User, report_id: int | None) -> Report | None:
+    if report_id is None:
+        return None
+    return Report.objects.select_related("case").filter(pk=report_id, reporter=user).first()

@@ -174,6 +174,15 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/tastemaker/interests": scope("read:accounts"),
     "PUT /api/v1/tastemaker/interests": scope("write:accounts", body="interests"),
     "DELETE /api/v1/tastemaker/interests/{slug}": scope("write:accounts"),
+    # --- API: reports (举报), credit and appeals ---
+    "POST /api/v1/reports": scope("write:reports", body="flag_account"),
+    "POST /api/v1/tastemaker/flags": scope("write:reports", body="flag_post"),
+    "GET /api/v1/tastemaker/credit": scope("read:accounts"),
+    "GET /api/v1/tastemaker/credit/history": scope("read:accounts"),
+    "GET /api/v1/tastemaker/moderation/actions": scope("read:accounts"),
+    "POST /api/v1/tastemaker/moderation/actions/{action_id}/appeal": scope("write:accounts", owned="moderation action",
+                                                                           body="moderation_appeal"),
+    "GET /api/v1/tastemaker/moderation/notices": scope("read:notifications"),
     # --- API: analytics ---
     "POST /api/v1/tastemaker/events": scope("write", body="events"),
     "GET /api/v1/tastemaker/reports/posts/{post_id}": scope("read:statuses", owned="post report"),
@@ -310,7 +319,7 @@ PARAMS = {
     "product_id": "product_id", "commission_id": "commission_id", "store_id": "alice_store_id",
     "topup_id": "topup_id", "withdrawal_id": "withdrawal_id", "payout_account_id": "payout_account_id",
     "token": "go_token", "username": "alice_name", "app_id": "app_id", "order_no": "order_no",
-    "provider": "provider", "path": "media_path",
+    "provider": "provider", "path": "media_path", "action_id": "moderation_action_id",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -405,6 +414,7 @@ def _build_world() -> dict:
         do_upsert_catalog,
         link_target,
     )
+    from tastemaker.moderation import services as moderation
     from tastemaker.social import services as social
     from tastemaker.social.models import Notification
 
@@ -484,6 +494,10 @@ def _build_world() -> dict:
     token(alice)
     vertical = Vertical.objects.filter(active=True).order_by("position").first()
     AbilityLabel.objects.create(user=alice, vertical=vertical, score=42.0, post_count=5)  # one she may appeal
+    # a moderation action on one of Alice's posts (removed: she may appeal it; Bob may not)
+    removed = social.do_create_post(alice, text="Alice's post the moderators removed")
+    case = moderation.do_report(bob, "post", removed.pk, "spam")
+    moderation_action = moderation.do_act(operator, case.case, "remove", "spam")
     return {
         "alice": alice, "bob": bob, "carol": carol, "operator": operator, "admin": admin, "token": token,
         "alice_id": str(alice.pk), "alice_name": alice.username, "carol_name": carol.username,
@@ -494,7 +508,8 @@ def _build_world() -> dict:
         "commission_id": str(commission.pk), "alice_store_id": str(alice_store.pk), "store_id": str(store.pk),
         "partner_store_id": str(store.pk), "topup_id": str(topup.pk), "order_no": topup.order_no,
         "withdrawal_id": str(withdrawal.pk), "payout_account_id": str(payout.pk), "go_token": link.token,
-        "app_id": str(app.pk), "provider": "sandbox",
+        "app_id": str(app.pk), "provider": "sandbox", "bob_id": str(bob.pk),
+        "moderation_action_id": str(moderation_action.pk),
         # what must never reach Bob: strings only Alice's objects carry
         "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON],
     }
@@ -548,6 +563,9 @@ BODIES = {
     "sandbox_approve": lambda w: {"decision": "approve"},
     "label_appeal": lambda w: {"vertical": w["vertical"], "message": "This label is wrong."},
     "reconcile": lambda w: {"provider": "sandbox", "date_from": "2026-01-01", "date_to": "2026-01-01"},
+    "flag_account": lambda w: {"account_id": w["bob_id"], "category": "spam"},
+    "flag_post": lambda w: {"kind": "account", "id": w["bob_id"], "reason": "harassment"},
+    "moderation_appeal": lambda w: {"text": "That was a quote, not my words."},
 }
 
 

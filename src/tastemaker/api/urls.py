@@ -7,6 +7,7 @@ from . import errors, oauth
 from .analytics import router as analytics_router
 from .discovery import router as discovery_router
 from .mastodon import router as mastodon_router
+from .moderation import router as moderation_router
 from .parser import MastodonParser
 from .payments import router as payments_router
 from .showcase import router as showcase_router
@@ -42,6 +43,7 @@ api.add_router("/", discovery_router)
 api.add_router("/", analytics_router)
 api.add_router("/", showcase_router)
 api.add_router("/", payments_router)
+api.add_router("/", moderation_router)
 
 urlpatterns = [
     path("api/", api.urls),

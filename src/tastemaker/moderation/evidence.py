@@ -22,8 +22,9 @@ def _post(post: Post) -> dict[str, Any]:
     }
 
 
-def snapshot(kind: str, target_id: int, account: User) -> dict[str, Any]:
-    """A JSON snapshot of the thing (and of its account's profile), with when it was taken."""
+def snapshot(kind: str, target_id: int, account: User, post_ids: list[int] | None = None) -> dict[str, Any]:
+    """A JSON snapshot of the thing (and of its account's profile, and of the posts an account report
+    names), with when it was taken."""
     shot: dict[str, Any] = {
         "taken_at": timezone.now().isoformat(), "kind": kind,
         "account": {"id": account.pk, "username": account.username, "display_name": account.display_name,
@@ -32,6 +33,8 @@ def snapshot(kind: str, target_id: int, account: User) -> dict[str, Any]:
                     "joined": account.date_joined.isoformat()},
     }
     if kind == TargetKind.ACCOUNT:
+        if post_ids:
+            shot["posts"] = [_post(p) for p in Post.objects.filter(pk__in=post_ids).order_by("id")]
         return shot
     post = Post.objects.filter(pk=target_id).first()
     if post is not None:

@@ -20,6 +20,7 @@ from tastemaker.accounts.models import CreditReason, User
 from tastemaker.accounts.services import do_change_credit
 from tastemaker.accounts.tokens import revoke_tokens
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tastemaker.core.ids import parse_id
 from tastemaker.social import services as social_services
 from tastemaker.social.models import Post
 from tastemaker.social.selectors import can_view
@@ -113,20 +114,18 @@ def do_report(reporter: User, kind: str, target_id: int | str, reason: str, note
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise ValidationFailed(_("A note has at most %(n)d characters.") % {"n": NOTE_MAX}, field="comment")
-    try:
-        target_id = int(target_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("Nothing to report here: it does not exist or you cannot see it.")) from None
+    number = parse_id(str(target_id))
+    if number is None:
+        raise NotFound(_("Nothing to report here: it does not exist or you cannot see it."))
+    target_id = number
     account, post = _target(reporter, kind, target_id)
     if account.pk == reporter.pk:
         raise ValidationFailed(_("You cannot report yourself."))
     # the posts named in an account report must be that account's and visible to the reporter
     named: list[int] = []
     for pid in list(post_ids)[:20]:
-        try:
-            p = Post.objects.filter(pk=int(pid), author_id=account.pk).first()
-        except (TypeError, ValueError):
-            p = None
+        number = parse_id(str(pid))
+        p = Post.objects.filter(pk=number, author_id=account.pk).first() if number is not None else None
         if p is None or not can_view(reporter, p):
             raise ValidationFailed(_("A reported post is not this account's, or you cannot see it."),
                                    field="status_ids")
@@ -137,7 +136,7 @@ def do_report(reporter: User, kind: str, target_id: int | str, reason: str, note
         return existing
     ratelimit.check_and_hit("report", reporter.pk, "RATE_REPORT")
     with transaction.atomic():
-        case = _open_case(account, kind, target_id, chosen, CaseSource.REPORT)
+        case = _open_case(account, kind, target_id, chosen, CaseSource.REPORT, post_ids=named)
         try:
             with transaction.atomic():
                 report = Report.objects.create(reporter=reporter, case=case, target_kind=kind, target_id=target_id,
@@ -154,13 +153,13 @@ def do_report(reporter: User, kind: str, target_id: int | str, reason: str, note
 
 
 def _open_case(account: User, kind: str, target_id: int, reason: Reason | str, source: str,
-               summary: str = "") -> Case:
+               summary: str = "", post_ids: list[int] | None = None) -> Case:
     """The open case about this thing, or a new one; the evidence gains a snapshot when the content
     changed since the last one (an edit, a new bio)."""
     case = (Case.objects.select_for_update().filter(target_kind=kind, target_id=target_id, status=CaseStatus.OPEN)
             .first())
     reason = Reason(reason)
-    shot = snapshot(kind, target_id, account)
+    shot = snapshot(kind, target_id, account, post_ids)
     now = timezone.now()
     if case is None:
         return Case.objects.create(account=account, target_kind=kind, target_id=target_id, reason=reason,

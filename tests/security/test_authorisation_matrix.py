@@ -400,6 +400,7 @@ def _build_world() -> dict:
     from showcase_signer import StoreSigner
     from tastemaker.accounts.services import register
     from tastemaker.experts.models import AbilityLabel, Vertical
+    from tastemaker.moderation import services as moderation
     from tastemaker.payments import services as payments
     from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
     from tastemaker.payments.models import PayoutAccount
@@ -414,7 +415,6 @@ def _build_world() -> dict:
         do_upsert_catalog,
         link_target,
     )
-    from tastemaker.moderation import services as moderation
     from tastemaker.social import services as social
     from tastemaker.social.models import Notification
 

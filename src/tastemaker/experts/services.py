@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
+from tastemaker.accounts.standing import Feature, require
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tastemaker.social.models import Post, Visibility
 
@@ -198,6 +199,7 @@ def do_restore_label(operator: User, label: AbilityLabel) -> None:
 # --- expert status --------------------------------------------------------------------------
 
 def do_apply_for_expert(user: User, vertical: Vertical, statement: str = "") -> ExpertApplication:
+    require(user, Feature.EXPERTS)  # the credit gate (CREDIT_EXPERTS_MIN): refused with why and what restores it
     statement = (statement or "").strip()
     if len(statement) > 1000:
         raise ValidationFailed(_("A statement has at most 1,000 characters."), field="statement")

@@ -410,6 +410,9 @@ def do_request_withdrawal(user: User, amount: int, currency: str,
     """Withdraw to a bound payout account (default: the most recently bound one). The money is held at
     once (``InsufficientFunds`` if the wallet lacks it); a background job pays out through the
     provider, then captures the hold (success) or releases it back to the wallet (failure)."""
+    if user.is_suspended:  # payouts wait while an account is suspended (moderation); the balance stays its own
+        raise Forbidden(_("This account is suspended: withdrawals wait until the suspension is lifted or an "
+                          "appeal succeeds."))
     amount, currency = _amount(amount), check_currency(currency)
     if amount < settings.WITHDRAWAL_MIN:
         raise ValidationFailed(_("The smallest withdrawal is %(min)s.")

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
-from tastemaker.core.errors import Forbidden, ValidationFailed
+from tastemaker.accounts.standing import Feature, require
+from tastemaker.core.errors import ValidationFailed
 from tastemaker.core.money import MAX_MINOR, check_currency
 from tastemaker.social.models import Media, Post
 
@@ -189,8 +190,7 @@ def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_
     card loses nothing and leaves no post."""
     from tastemaker.social.services import do_create_post
 
-    if author.is_suspended:
-        raise Forbidden(_("This account is suspended."))
+    require(author, Feature.SHOWCASE)  # suspended, limited, or a credit score under CREDIT_SHOWCASE_MIN: why, and how back
     checked = _check_card(author, card)
     image = _card_image(author, card)
     vertical = _guess_vertical(card.vertical, f"{checked['title']} {checked['reason']} {text}")

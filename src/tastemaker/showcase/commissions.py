@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tastemaker.accounts.models import User
+
 from .models import Commission, CommissionStatus, CommissionStep, PartnerStore
 
 FUNDING_STEPS = ("held", "released", "awaiting_funding", "paid_out")
@@ -77,6 +79,13 @@ def _pay(commission: Commission, now: datetime) -> bool:
         commission.save()
         record_funding(commission, steps)
         return False
+    if User.objects.filter(pk=commission.creator_id, is_suspended=True).exists():
+        # payouts wait while the creator is suspended (the store's money stays held for it); the daily
+        # job pays it once the suspension is lifted or overturned
+        commission.save()
+        said = CommissionStep.objects.filter(commission=commission, kind="payout_on_hold").exists()
+        record_funding(commission, [*steps, *([] if said else [("payout_on_hold", "creator suspended")])])
+        return False
     reference = f"commission:{commission.pk}"
     do_pay_commission(store_id=commission.store_id, user_id=commission.creator_id, amount=commission.amount,
                       currency=commission.currency, reference=reference)
@@ -121,11 +130,11 @@ def _pay_waiting(queryset, now: datetime, limit: int) -> int:
     for cid in list(queryset.order_by("id").values_list("id", flat=True)[:limit]):
         with transaction.atomic():
             commission = Commission.objects.select_for_update().filter(pk=cid).first()
-            if commission is None or not commission.awaiting_funding:
+            if commission is None or commission.paid_at is not None:
                 continue
-            if commission.status == CommissionStatus.CONFIRMED:
+            if commission.status == CommissionStatus.CONFIRMED:  # awaiting funding, or its creator's suspension
                 paid += _pay(commission, now)
-            else:
+            elif commission.awaiting_funding:
                 steps = settle_hold(commission)
                 commission.save()
                 record_funding(commission, steps)

@@ -58,6 +58,7 @@ STEP_KINDS = {
     "late_event": gettext_lazy("Arrived after the return window"), "recomputed": gettext_lazy("Recomputed"),
     "held": gettext_lazy("Held from the store's deposit"), "released": gettext_lazy("Released to the store's deposit"),
     "awaiting_funding": gettext_lazy("Awaiting store funding"),
+    "payout_on_hold": gettext_lazy("Payout on hold while the creator's account is suspended"),
 }
 EVENT_TYPES = {"order.paid": gettext_lazy("Order paid"), "order.refunded": gettext_lazy("Order refunded"),
                "order.cancelled": gettext_lazy("Order cancelled")}

@@ -23,6 +23,11 @@ from .models import User
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with a username (any case) or an e-mail address."""
 
+    def user_can_authenticate(self, user):
+        """Active and not suspended: also what ``get_user`` asks on every request, so a suspended account's
+        web sessions stop working at once (no session has to be found and deleted)."""
+        return super().user_can_authenticate(user) and not getattr(user, "is_suspended", False)
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or not password:
             return None

@@ -242,12 +242,7 @@ def _suspend(account: User) -> None:
     User.objects.filter(pk=account.pk).update(is_suspended=True)
     account.is_suspended = True
     revoke_tokens(account)
-    from django.contrib.sessions.models import Session
-
-    # end its web sessions (the session store is the database: find the ones of this account)
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(account.pk):
-            session.delete()
+    # its web sessions end too: the auth backend refuses a suspended account on every request
     hooks.suspended(user=account)
 
 

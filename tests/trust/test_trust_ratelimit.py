@@ -144,3 +144,41 @@ def test_interaction_limit_on_favourites(make_user):
     assert not Favourite.objects.filter(user=b, post=p2).exists()
     p2.refresh_from_db()
     assert p2.favourites_count == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(RATE_TEST="5/60")
+def test_concurrent_requests_never_pass_the_limit():
+    """On PostgreSQL (the SQLite test database is in memory with a shared cache, where a second writer fails
+    at once with "table is locked" instead of waiting; a file database serialises writers anyway).
+    Eight threads at once, a limit of five: exactly five pass (the count is taken before the total is read,
+    under the slice's row lock), and the refused ones leave no count behind."""
+    import threading
+
+    from django.db import connection
+
+    from tastemaker.core.errors import RateLimited
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database where concurrent writers wait for row locks (run on PostgreSQL)")
+    barrier = threading.Barrier(8)
+    passed, refused = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            try:
+                check_and_hit("race", "x", "RATE_TEST", now=1000.0)
+                passed.append(1)
+            except RateLimited:
+                refused.append(1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (len(passed), len(refused)) == (5, 3)
+    assert RateBucket.objects.get(key="race:x").count == 5

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
@@ -32,10 +32,43 @@ def _setting(name: str) -> tuple[int, int]:
 
 
 def check_and_hit(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> None:
-    """Count one action of ``ident`` in ``scope``; raise RateLimited (nothing counted) when over."""
-    key, current, first = check(scope, ident, setting_name, now)
-    if _increment(key, current):  # a new slice: drop the ones that left the window
-        RateBucket.objects.filter(key=key, bucket__lt=first).delete()
+    """Count one action of ``ident`` in ``scope``; raise RateLimited (nothing counted) when over.
+
+    Atomic: the action is counted first (an UPDATE that returns the slice's new count; concurrent ones on
+    the same slice wait for each other's row lock) and the total is read after it, so two requests at the
+    limit cannot both pass; the one over it takes its count back and is refused."""
+    limit, window = _setting(setting_name)
+    key = f"{scope}:{ident}"
+    now = time.time() if now is None else now
+    size = max(1, window // SLICES)
+    current = int(now // size)
+    first = current - (window // size) + 1
+    with transaction.atomic():
+        mine, new_slice = _increment_returning(key, current)
+        earlier = list(RateBucket.objects.filter(key=key, bucket__gte=first, bucket__lt=current)
+                       .order_by("bucket").values_list("bucket", "count"))
+        total = mine + sum(c for _b, c in earlier)
+        if total > limit:
+            RateBucket.objects.filter(key=key, bucket=current).update(count=F("count") - 1)
+            _refuse(limit, window, size, now, current, [*earlier, (current, mine - 1)], total - 1)
+        if new_slice:  # a new slice: drop the ones that left the window
+            RateBucket.objects.filter(key=key, bucket__lt=first).delete()
+
+
+def _refuse(limit: int, window: int, size: int, now: float, current: int, rows: list[tuple[int, int]],
+            total: int) -> None:
+    """Raise RateLimited with the seconds until enough of the oldest slices leave the window."""
+    excess = total - limit + 1
+    freed = 0
+    wait_until = current + 1
+    for bucket, count in rows:
+        freed += count
+        if freed >= excess:
+            wait_until = bucket + (window // size)
+            break
+    retry = int(wait_until * size - now) + 1
+    raise RateLimited(_("rate limit reached (%(limit)d per %(window)s).") % {
+        "limit": limit, "window": _human(window)}, retry_after=retry)
 
 
 def check(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> tuple[str, int, int]:
@@ -53,18 +86,7 @@ def check(scope: str, ident: str | int, setting_name: str, now: float | None = N
     )
     total = sum(c for _b, c in rows)
     if total >= limit:
-        # wait until enough of the oldest slices leave the window
-        excess = total - limit + 1
-        freed = 0
-        wait_until = current + 1
-        for bucket, count in rows:
-            freed += count
-            if freed >= excess:
-                wait_until = bucket + (window // size)
-                break
-        retry = int(wait_until * size - now) + 1
-        raise RateLimited(_("rate limit reached (%(limit)d per %(window)s).") % {
-            "limit": limit, "window": _human(window)}, retry_after=retry)
+        _refuse(limit, window, size, now, current, rows, total)
     return key, current, first
 
 
@@ -82,6 +104,20 @@ def hit(scope: str, ident: str | int, setting_name: str, now: float | None = Non
 def reset(scope: str, ident: str | int) -> None:
     """Forget every counted action of ``ident`` in ``scope`` (a successful log-in clears its failures)."""
     RateBucket.objects.filter(key=f"{scope}:{ident}").delete()
+
+
+def _increment_returning(key: str, bucket: int) -> tuple[int, bool]:
+    """Add one to a slice; (its count after, whether the slice is new)."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {q(RateBucket._meta.db_table)} SET {q('count')} = {q('count')} + 1"
+                    f" WHERE {q('key')} = %s AND {q('bucket')} = %s RETURNING {q('count')}", [key, bucket])
+        row = cur.fetchone()
+    if row is not None:
+        return int(row[0]), False
+    if _increment(key, bucket):
+        return 1, True
+    return int(RateBucket.objects.filter(key=key, bucket=bucket).values_list("count", flat=True).get()), False
 
 
 def _increment(key: str, bucket: int) -> bool:

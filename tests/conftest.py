@@ -16,6 +16,15 @@ _counter = itertools.count(1)
 PASSWORD = "Corr3ct-Horse-Battery"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (cached counts and fragments never leak between tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_user(db):
     from tastemaker.accounts.services import register

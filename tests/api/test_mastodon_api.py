@@ -328,3 +328,17 @@ def test_media_uploads_are_limited_and_bombs_refused_from_the_header(api, make_u
         assert limited.status_code == 429 and limited.json()["error"] and int(limited["Retry-After"]) >= 1
     assert Media.objects.count() == 1
     assert c.get("/api/v1/instance").json()["configuration"]["media_attachments"]["image_matrix_limit"] == 4096 * 4096
+
+
+def test_instance_counts_are_cached(api, make_user):
+    """Mastodon apps call /api/v1/instance often: its two COUNT(*) run once per five minutes, not per call."""
+    make_user("counted")
+    first = api().get("/api/v1/instance").json()["stats"]
+    assert first["user_count"] >= 1
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        again = api().get("/api/v1/instance").json()["stats"]
+    assert again == first
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]

@@ -407,9 +407,20 @@ def notification_for(user: User, notification_id: int | None) -> Notification | 
     return Notification.objects.select_related("actor").filter(pk=notification_id, recipient=user).first()
 
 
+INSTANCE_STATS_SECONDS = 300
+
+
 def instance_stats() -> dict[str, int]:
-    """The server's counts for the instance endpoint: active accounts and posts."""
-    return {"user_count": User.objects.filter(is_active=True).count(), "status_count": Post.objects.count()}
+    """The server's counts for the instance endpoint: active accounts and posts. Mastodon apps call it
+    often and the two ``COUNT(*)`` grow with the site: cached for five minutes (each process keeps its own
+    copy until the shared cache arrives; counts a few minutes old are what Mastodon shows too)."""
+    from django.core.cache import cache
+
+    stats: dict[str, int] | None = cache.get("social:instance_stats")
+    if stats is None:
+        stats = {"user_count": User.objects.filter(is_active=True).count(), "status_count": Post.objects.count()}
+        cache.set("social:instance_stats", stats, INSTANCE_STATS_SECONDS)
+    return stats
 
 
 # --- for the web pages (issue 11: no ORM in web/) ---------------------------------------------

@@ -221,16 +221,16 @@ def compare(eval_path: Path, off_path: Path | None) -> list[dict[str, Any]]:
     }
     results = []
     for name, model in variants.items():
-        started = time.perf_counter()
         result = lab.evaluate(evaluation, model, threshold=0.5)
-        seconds = time.perf_counter() - started
         fl = {t: lab.false_label_rate(off, model, threshold=t) for t in (0.35, 0.5)} if off else {}
-        results.append({"model": name, **result, "false_label": fl, "posts_per_s": len(evaluation) / seconds})
+        results.append({"model": name, **result, "false_label": fl})
         langs = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in result["per_language"].items())
         styles = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in result.get("per_style", {}).items())
         worst = min(result["per_vertical"].items(), key=lambda kv: kv[1]["accuracy"])
         print(f"{name}: {result['accuracy']:.3f} ({langs}; {styles}); worst vertical {worst[0]} "
-              f"{worst[1]['accuracy']:.2f}; off-topic labelled {fl}; {len(evaluation) / seconds:.0f} posts/s")
+              f"{worst[1]['accuracy']:.2f}; labelled correctly at 0.5: {result['labelled_correctly']:.3f}; "
+              f"off-topic labelled {fl}")
+        print("    " + ", ".join(f"{k} {v['accuracy']:.2f}" for k, v in result["per_vertical"].items()))
     return results
 
 

@@ -70,9 +70,19 @@ def test_terms_explain_a_label_without_stopwords():
     assert not {"the", "for", "and"} & set(terms)
 
 
-def test_model_ships_in_the_package_and_nothing_is_trained_or_written_at_run_time(settings, tmp_path):
+def test_model_ships_in_the_package_and_nothing_is_trained_or_written_at_run_time(settings, tmp_path,
+                                                                                   monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the labeler tried to reach the network")
+
     settings.DATA_DIR = tmp_path
+    labeler.forget()
+    monkeypatch.setattr(socket.socket, "connect", no_network)  # weights come from the installed packages
+    monkeypatch.setattr(socket, "create_connection", no_network)
     lab = labeler.get_labeler()
+    assert lab.predict("这款防晒霜很清爽，油皮夏天必备").vertical == "beauty"
     assert labeler.MODEL_FILE.exists() and labeler.MODEL_FILE.stat().st_size < 1_000_000
     assert lab.version == labeler.Labeler().version and labeler.model_version() == labeler.file_hash()
     assert not hasattr(labeler, "train") and not list(tmp_path.iterdir())

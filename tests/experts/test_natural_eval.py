@@ -185,3 +185,20 @@ def test_classification_in_the_request_path_is_fast():
         times.append(time.perf_counter() - started)
     times.sort()
     assert times[len(times) // 2] <= 0.010  # the median, with room for a loaded test machine
+
+
+def test_a_model_that_cannot_load_leaves_posts_unlabelled_and_is_not_retried_in_every_request(fresh_process,
+                                                                                              monkeypatch):
+    from tastemaker.experts import selectors
+
+    def broken(*args, **kwargs):
+        raise OSError("model file unreadable")
+
+    monkeypatch.setattr(labeler, "Labeler", broken)
+    assert selectors.classify("running shoes").ready is False
+    assert not labeler.wait_until_ready(10)  # the background load failed (and logged why)
+    first = labeler._warm_thread
+    assert selectors.classify("running shoes").ready is False and selectors.vertical_for_text("running") is None
+    assert labeler._warm_thread is first  # no new attempt until RETRY_SECONDS have passed
+    monkeypatch.undo()
+    labeler.forget()

@@ -313,7 +313,9 @@ _labeler: Labeler | None = None
 _load_lock = threading.Lock()
 _warm_thread: threading.Thread | None = None
 _warm_lock = threading.Lock()
-load_seconds: float | None = None  # how long the last load took (shown by ``tastemaker labels info``)
+load_seconds: float | None = None  # how long the last load took (shown by ``tastemaker labels train``)
+_retry_after = 0.0  # after a failed background load, the next attempt waits until then
+RETRY_SECONDS = 60
 
 
 def get_labeler() -> Labeler:
@@ -346,7 +348,7 @@ def ready_labeler() -> Labeler | None:
 def warm_up() -> None:
     """Start loading the labeler in a background thread (once per process; returns at once)."""
     global _warm_thread
-    if _labeler is not None:
+    if _labeler is not None or time.monotonic() < _retry_after:
         return
     with _warm_lock:
         if _warm_thread is None or not _warm_thread.is_alive():
@@ -362,19 +364,22 @@ def wait_until_ready(timeout: float) -> bool:
 
 
 def _warm() -> None:
+    global _retry_after
     try:
         get_labeler()
     except Exception:  # noqa: BLE001 - logged; request paths keep answering "unlabelled"
-        log.exception("the labeler could not be loaded")
+        _retry_after = time.monotonic() + RETRY_SECONDS  # not a new attempt in every request
+        log.exception("the labeler could not be loaded; trying again in %d s", RETRY_SECONDS)
 
 
 def forget() -> None:
     """Drop the labeler from memory (tests: a process that has not loaded it yet)."""
-    global _labeler, _warm_thread
+    global _labeler, _warm_thread, _retry_after
     wait_until_ready(60)
     with _load_lock:
         _labeler = None
         _warm_thread = None
+        _retry_after = 0.0
 
 
 # --- evaluation -------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ MODEL_FILE = DATA / "labeler_model.npz"
 NATURAL_TRAIN_FILE = DATA / "natural_train.jsonl"
 VOCABULARY_FILE = DATA / "vocabulary.json"
 NONE = "_none"  # the class of posts about none of the verticals
+EMBED_MAX_CHARS = 400
 MIN_REASON_WEIGHT = 1.5  # a word's weight in the word-only model before it is shown as a reason
 
 _URL_RE = re.compile(r"https?://\S+")
@@ -213,7 +214,9 @@ class Labeler:
 
     # embeddings and word vectors
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        cleaned = [_URL_RE.sub(" ", t or "").strip() or "." for t in texts]
+        # the encoder's cost grows with the text: the first EMBED_MAX_CHARS carry the topic of a post (the
+        # word features still read all of it)
+        cleaned = [_URL_RE.sub(" ", t or "").strip()[:EMBED_MAX_CHARS] or "." for t in texts]
         with self._lock:  # one encoder per process; its tokenizer keeps no per-call state, but be safe
             out: np.ndarray = self._encoder.encode(list(cleaned))
         return out

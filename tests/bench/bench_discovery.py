@@ -41,25 +41,38 @@ def _one_core(fn):
 
 def _speed(lab, texts: list[str], rounds: int = 3) -> dict:
     """Posts/s labelled in batches of 256 (what the nightly recompute's label_posts runs, reasons included) and
-    the latency of one post at a time (the request path: a card, the classify API), p50 and p99."""
+    the latency of one post at a time (the request path: a card, the classify API), p50 and p99. Each both in
+    wall-clock time and in CPU time of this thread: on a shared machine the wall clock also counts the time
+    the neighbours had the core, the CPU time is what a dedicated core would take."""
     def batches():
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.thread_time()
         for _ in range(rounds):
             for start in range(0, len(texts), 256):
                 lab.label_many(texts[start: start + 256])
-        return rounds * len(texts) / (time.perf_counter() - t0)
+        n = rounds * len(texts)
+        return {"posts_per_s": n / (time.perf_counter() - w0), "posts_per_cpu_s": n / (time.thread_time() - c0)}
 
     def singles():
-        times = []
+        wall, cpu = [], []
         for _ in range(rounds):
             for text in texts:
-                t0 = time.perf_counter()
+                w0, c0 = time.perf_counter(), time.thread_time()
                 lab.label_many([text])
-                times.append(time.perf_counter() - t0)
-        times.sort()
-        return {"p50_ms": 1000 * times[len(times) // 2], "p99_ms": 1000 * times[int(len(times) * 0.99)]}
+                wall.append(time.perf_counter() - w0)
+                cpu.append(time.thread_time() - c0)
+        wall.sort()
+        cpu.sort()
+        pick = lambda xs, q: 1000 * xs[min(len(xs) - 1, int(len(xs) * q))]  # noqa: E731
+        return {"p50_ms": pick(wall, 0.5), "p99_ms": pick(wall, 0.99),
+                "cpu_p50_ms": pick(cpu, 0.5), "cpu_p99_ms": pick(cpu, 0.99)}
 
-    return {"posts_per_s": _one_core(batches), **_one_core(singles)}
+    return {**_one_core(batches), **_one_core(singles)}
+
+
+def settings_load() -> str:
+    from django.conf import settings
+
+    return str(settings.LABELER_LOAD)
 
 
 def labeler_figures() -> dict:
@@ -67,14 +80,21 @@ def labeler_figures() -> dict:
     speed on one core. Reference, same run: the previous labeler (TF-IDF on the template corpus), trained here."""
     from tastemaker.experts import labeler, training
 
+    # a fresh process in production's mode: the first request asks, gets "unlabelled" at once and the model
+    # loads in the background
+    labeler.forget()
     t0 = time.perf_counter()
+    first = labeler.ready_labeler() if settings_load() == "background" else None
+    first_answer_ms = 1000 * (time.perf_counter() - t0)
+    labeler.wait_until_ready(120)
     lab = labeler.get_labeler()
-    load_s = time.perf_counter() - t0
+    load_s = labeler.load_seconds or 0.0
+    assert first is None or settings_load() != "background"
     rows = training.load_jsonl(EVAL_DIR / "eval_natural.jsonl")
     off = [r["text"] for r in training.load_jsonl(EVAL_DIR / "eval_offtopic.jsonl")]
     texts = [r["text"] for r in rows]
     result = labeler.evaluate(rows, lab)
-    out = {"accuracy": result["accuracy"], "n": result["n"], "load_s": load_s,
+    out = {"accuracy": result["accuracy"], "n": result["n"], "load_s": load_s, "first_answer_ms": first_answer_ms,
            "per_language": {k: v["accuracy"] for k, v in result["per_language"].items()},
            "per_style": {k: v["accuracy"] for k, v in result["per_style"].items()},
            "per_vertical": {k: v["accuracy"] for k, v in result["per_vertical"].items()},
@@ -93,9 +113,13 @@ def labeler_figures() -> dict:
           + f"; previous TF-IDF labeler {r['accuracy']:.3f}")
     print("  per vertical: " + ", ".join(f"{k} {v:.2f}" for k, v in out["per_vertical"].items()))
     print(f"  off-topic posts labelled {out['off_topic_labelled']:.3f} (previous {r['off_topic_labelled']:.3f})")
-    print(f"  one core: {out['posts_per_s']:,.0f} posts/s in batches, one post p50 {out['p50_ms']:.2f} ms, "
-          f"p99 {out['p99_ms']:.2f} ms (previous: {r['posts_per_s']:,.0f}/s, p99 {r['p99_ms']:.2f} ms); "
-          f"model {out['model_kb']:.0f} KB loaded in {load_s:.1f} s (the previous one trained in {train_s:.1f} s)")
+    print(f"  one core, wall clock: {out['posts_per_s']:,.0f} posts/s in batches, one post p50 {out['p50_ms']:.2f} ms, "
+          f"p99 {out['p99_ms']:.2f} ms (previous: {r['posts_per_s']:,.0f}/s, p99 {r['p99_ms']:.2f} ms)")
+    print(f"  one core, CPU time: {out['posts_per_cpu_s']:,.0f} posts/s, one post p50 {out['cpu_p50_ms']:.2f} ms, "
+          f"p99 {out['cpu_p99_ms']:.2f} ms (previous: {r['posts_per_cpu_s']:,.0f}/s, p99 {r['cpu_p99_ms']:.2f} ms)")
+    print(f"  first classify in a fresh process answered in {first_answer_ms:.2f} ms (unlabelled); the model "
+          f"({out['model_kb']:.0f} KB) then loaded in the background in {load_s:.1f} s (the previous one trained "
+          f"in {train_s:.1f} s, in the request)")
     return out
 
 

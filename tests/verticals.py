@@ -65,3 +65,16 @@ def make_creator(make_user, django_capture_on_commit_callbacks):
         return user
 
     return make
+
+
+@pytest.fixture
+def fresh_process(settings, tmp_path):
+    """A process that has not loaded the labeler, on an empty data dir, in production's load mode."""
+    settings.DATA_DIR = tmp_path / "fresh"
+    settings.DATA_DIR.mkdir()
+    settings.LABELER_LOAD = "background"
+    from tastemaker.experts import labeler
+
+    labeler.forget()
+    yield settings.DATA_DIR
+    labeler.wait_until_ready(60)

@@ -406,7 +406,13 @@ AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"
 # --- experts and discovery (issue 5) ----------------------------------------------------------
 LABEL_WINDOW_DAYS = env_int("LABEL_WINDOW_DAYS", 90)  # "recent output" for ability labels
 LABEL_MAX_POSTS = env_int("LABEL_MAX_POSTS", 300)  # newest posts looked at per creator
-LABEL_MIN_CONFIDENCE = env_fraction("LABEL_MIN_CONFIDENCE", 0.35)  # a post below it counts for no vertical
+# a post below it counts for no vertical (0.5: 5% of hand-written off-topic posts still get a label, 92% of
+# on-topic ones get the right one; docs/labels.md)
+LABEL_MIN_CONFIDENCE = env_fraction("LABEL_MIN_CONFIDENCE", 0.5)
+# the labeler's model is loaded (1-3 s) in a background thread when a web worker or the job consumer starts,
+# and a request never waits for it ("background": until then a post is left unlabelled), or by the first
+# caller, who waits ("blocking": the tests, with HUEY_IMMEDIATE)
+LABELER_LOAD = env_choice("LABELER_LOAD", "blocking" if HUEY_IMMEDIATE else "background", ("background", "blocking"))
 LABEL_MIN_SCORE = env_int("LABEL_MIN_SCORE", 20)  # a label shown on the profile needs at least this (0-100)
 LABEL_SHOWN = env_int("LABEL_SHOWN", 3)  # labels shown on a profile
 EXPERT_MIN_SCORE = env_int("EXPERT_MIN_SCORE", 50)  # to apply for expert status in a vertical

@@ -9,8 +9,9 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   c) a post by an account above FANOUT_THRESHOLD (followed by everyone): time from
      do_create_post until it is on a follower's home page (absolute goal ≤ 1 s); reference:
      the same home-page read without the new post
-  g) labeler top-1 accuracy on the held-out corpus, overall and per language     goal ≥ 0.9
-     (and posts labelled per second on one core)
+  g) labeler top-1 accuracy on hand-written natural posts, overall and per language goal ≥ 0.9
+     ÷ the previous TF-IDF labeler's (trained in the same run); posts labelled per second on one core
+     (goal ≥ 500) and one post's p99 latency (goal ≤ 5 ms), each beside the previous labeler's
   h) GET /api/v2/suggestions p50 ÷ /api/health p50 (one connection, same server) goal ≤ 5
   i) /go/<token> click-out redirects/s (recorded through the events pipeline) ÷ requests/s of the trivial
      /api/health on the same gunicorn server (tests/bench/bench_showcase.py)        goal ≥ 0.7
@@ -77,6 +78,8 @@ def main(argv=None) -> int:
 
     t_start = time.monotonic()
     print(f"Tastemaker benchmark — scale {args.scale:g}, data in {data_dir}, FANOUT_THRESHOLD {threshold}")
+    if set(args.only) <= {"g"}:  # the labeler needs no dataset
+        return labeler_only(data_dir)
     info = bench_dataset.ensure_dataset(args.scale, rebuild=args.rebuild)
     print(f"Dataset: {info['users']:,} users, {info['follows_built']:,} follows "
           f"({info['celebrity_followers']:,} of them to one celebrity), {info['posts']:,} posts, "
@@ -126,6 +129,18 @@ def main(argv=None) -> int:
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
     print(f"\nResults written to {data_dir / 'results.json'}")
+    return 0
+
+
+def labeler_only(data_dir: Path) -> int:
+    import bench_discovery
+
+    print("\n[g] labeler: natural-post accuracy and speed")
+    results = {"when": datetime.now(tz=UTC).isoformat(timespec="seconds"), "scale": 0,
+               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+               "dataset": {"users": 0, "entries_built": 0}, "labeler": bench_discovery.labeler_figures()}
+    (data_dir / "results-labeler.json").write_text(json.dumps(results, indent=2, default=str))
+    print_table(results)
     return 0
 
 
@@ -275,10 +290,25 @@ def print_table(res: dict) -> None:
             f"{ph['ratio']:.2f}", "≤ 1 s", ph["visible_s"] <= 1)
     lab = res.get("labeler")
     if lab:
-        langs = ", ".join(f"{k} {v:.3f}" for k, v in lab["per_language"].items())
-        add("g) labeler held-out top-1 accuracy", f"{lab['accuracy']:.3f} ({langs})", f"n={lab['n']}", "—",
-            "≥ 0.9", lab["accuracy"] >= 0.9 and all(v >= 0.9 for v in lab["per_language"].values()))
-        add("g) posts labelled per second", f"{lab['posts_per_s']:,.0f}/s", "one process", "—", "—", None)
+        ref = lab["reference"]
+        langs = ", ".join(f"{k} {v:.3f}" for k, v in {**lab["per_language"], **lab["per_style"]}.items())
+        add("g) labeler top-1, natural posts", f"{lab['accuracy']:.3f} ({langs})",
+            f"{ref['accuracy']:.3f} (previous labeler)", f"{lab['accuracy'] / ref['accuracy']:.2f}",
+            "≥ 0.9 each, verticals ≥ 0.8",
+            min([lab["accuracy"], *lab["per_language"].values(), *lab["per_style"].values()]) >= 0.9
+            and min(lab["per_vertical"].values()) >= 0.8)
+        add("g) off-topic posts labelled", f"{lab['off_topic_labelled']:.3f}", f"{ref['off_topic_labelled']:.3f}",
+            "—", "(report)", None)
+        # judged on CPU time (what one dedicated core takes); the wall clock is shown beside it
+        add("g) posts labelled/s, one core (CPU)", f"{lab['posts_per_cpu_s']:,.0f}/s (wall {lab['posts_per_s']:,.0f}/s)",
+            f"{ref['posts_per_cpu_s']:,.0f}/s", f"{lab['posts_per_cpu_s'] / ref['posts_per_cpu_s']:.2f}", "≥ 500/s",
+            lab["posts_per_cpu_s"] >= 500)
+        add("g) one post, p99 (request path, CPU)", f"{lab['cpu_p99_ms']:.2f} ms (wall {lab['p99_ms']:.2f} ms)",
+            f"{ref['cpu_p99_ms']:.2f} ms", f"{lab['cpu_p99_ms'] / ref['cpu_p99_ms']:.2f}", "≤ 5 ms",
+            lab["cpu_p99_ms"] <= 5)
+        add("g) first classify, fresh process", f"{lab['first_answer_ms']:.2f} ms (model loads in the background "
+            f"in {lab['load_s']:.1f} s)", f"{ref['train_s']:.1f} s (previous: trained in the request)", "—", "≤ 3 s",
+            lab["first_answer_ms"] <= 3000)
     sg = res.get("suggestions")
     if sg:
         add("h) GET /api/v2/suggestions p50", f"{sg['suggestions_p50_ms']:.2f} ms",

@@ -3,9 +3,12 @@ interests, classify, appeals and applications."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tastemaker.discovery import services
+from tastemaker.experts import labeler
 from tastemaker.experts.models import LabelAppeal, Vertical
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +123,21 @@ def test_classify_appeal_and_application(api, make_user, make_creator):
     apply = client.post("/api/v1/tastemaker/expert_applications", {"vertical": "gaming"})
     assert apply.status_code == 422 and "Not yet eligible" in apply.json()["error"]
     assert client.post("/api/v1/tastemaker/expert_applications", {"vertical": "zzz"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_first_classify_on_a_fresh_data_dir_answers_at_once_then_labels(fresh_process, api, make_user):
+    client = api(make_user("first"))
+    started = time.perf_counter()
+    first = client.post("/api/v1/tastemaker/labels/classify", {"text": "这款防晒霜很清爽，油皮夏天必备"})
+    assert time.perf_counter() - started <= 3.0
+    assert first.status_code == 200
+    assert first.json()["ready"] is False and first.json()["vertical"] is None  # still loading: unlabelled
+    loading = time.perf_counter()
+    assert labeler.wait_until_ready(60)
+    print(f"labeler loaded in the background in {time.perf_counter() - loading:.1f} s")
+    after = client.post("/api/v1/tastemaker/labels/classify", {"text": "这款防晒霜很清爽，油皮夏天必备"}).json()
+    assert after["ready"] is True and after["vertical"] == "beauty" and "防晒霜" in after["terms"]
+    off = client.post("/api/v1/tastemaker/labels/classify", {"text": "Good morning everyone!"}).json()
+    assert off["ready"] is True and off["vertical"] is None and len(off["scores"]) == 12
+    assert not list(fresh_process.iterdir())  # nothing trained, cached or written

@@ -107,3 +107,57 @@ def test_labels_page_appeal_and_apply(client, make_creator):
     assert not ExpertApplication.objects.exists()
     assert client.post(reverse("web:label_action", args=["refresh"])).status_code == 302
     assert client.post(reverse("web:label_action", args=["bogus"])).status_code == 404
+
+
+def test_labels_show_the_posts_that_earned_them_as_text_and_terms_in_the_page_language(client, make_user,
+                                                                                       django_capture_on_commit_callbacks):
+    from html import unescape
+
+    from tastemaker.experts.services import do_recompute_labels
+    from tastemaker.social.services import do_create_post
+
+    creator = make_user("skinfan")
+    posts = ["这支防晒霜真的绝了，油皮夏天也不闷痘 #护肤", "换季脸颊泛红，只用温和洁面和修护面霜",
+             "My sunscreen routine for oily skin: gel texture, no white cast", "新买的唇釉yyds，黄皮显白💄",
+             "Retinol night, barrier cream in the morning. My skin has never been calmer."]
+    with django_capture_on_commit_callbacks(execute=True):
+        for text in posts:
+            do_create_post(creator, text=text)
+    do_recompute_labels(creator)
+    client.force_login(creator)
+    for url in (reverse("web:profile", args=["skinfan"]), reverse("web:labels")):
+        page = unescape(client.get(url).content.decode())
+        assert ">#1<" not in page and ">#2<" not in page
+        assert sum(text[:30] in page for text in posts) >= 3, page  # the posts, as text
+    import re
+
+    def terms_shown(language: str, lead: str) -> str:
+        client.cookies["django_language"] = language
+        page = unescape(client.get(reverse("web:profile", args=["skinfan"])).content.decode())
+        reason = page[page.index('class="reason"'):]
+        return reason[reason.index(lead) + len(lead):].split(";")[0]
+
+    chinese = terms_shown("zh-hans", "常提到")  # "often mentions", in the Chinese catalogue
+    assert {"防晒霜", "唇釉", "面霜", "洁面", "黄皮"} & set(chinese.strip().split("、")), chinese
+    assert not re.search("[a-z]", chinese, re.I), chinese  # no English term where Chinese ones exist
+    english = terms_shown("en", "often mentions")
+    assert {"sunscreen", "retinol", "oily skin"} & set(english.strip().split(", ")), english
+    assert not re.search("[\u4e00-\u9fff]", english), english
+
+
+def test_recompute_now_never_loads_the_labeler_in_the_request(client, make_creator, fresh_process, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+    from tastemaker.experts import labeler, tasks
+    from tastemaker.experts.models import AbilityLabel
+
+    creator = make_creator("waiting", "books", label=False)
+    queued = []
+    monkeypatch.setattr(tasks, "recompute_labels_task", queued.append)  # the job, as the consumer gets it
+    client.force_login(creator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("web:label_action", args=["refresh"]), follow=True)
+    assert response.status_code == 200 and "being recomputed" in response.content.decode()
+    assert queued == [creator.pk]
+    assert labeler._labeler is None  # the request neither loaded nor ran the model
+    assert tasks.recompute_user(queued[0]) >= 1  # what the consumer then runs
+    assert AbilityLabel.objects.filter(user=creator, vertical__slug="books").exists()

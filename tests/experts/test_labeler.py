@@ -11,7 +11,8 @@ from django.core.management import call_command
 
 from tastemaker.experts import corpus, labeler
 
-# measured: overall 0.984, en 0.979, zh 0.989 (1,440 held-out sentences); floors leave a small margin
+# measured with the shipped model: overall 0.994, en 0.994, zh 0.994 (1,440 held-out template sentences; the
+# real measure is the hand-written evaluation set: test_natural_eval.py); floors leave a small margin
 FLOOR_OVERALL = 0.95
 FLOOR_PER_LANGUAGE = 0.95
 FLOOR_PER_VERTICAL = 0.90
@@ -69,10 +70,22 @@ def test_terms_explain_a_label_without_stopwords():
     assert not {"the", "for", "and"} & set(terms)
 
 
-def test_model_is_cached_under_data_dir_and_keyed_by_corpus():
-    labeler.get_labeler()
-    path = labeler.model_path()
-    assert path.exists() and path.name == f"labeler-{labeler.corpus_hash()}.joblib"
+def test_model_ships_in_the_package_and_nothing_is_trained_or_written_at_run_time(settings, tmp_path,
+                                                                                   monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the labeler tried to reach the network")
+
+    settings.DATA_DIR = tmp_path
+    labeler.forget()
+    monkeypatch.setattr(socket.socket, "connect", no_network)  # weights come from the installed packages
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    lab = labeler.get_labeler()
+    assert lab.predict("这款防晒霜很清爽，油皮夏天必备").vertical == "beauty"
+    assert labeler.MODEL_FILE.exists() and labeler.MODEL_FILE.stat().st_size < 1_000_000
+    assert lab.version == labeler.Labeler().version and labeler.model_version() == labeler.file_hash()
+    assert not hasattr(labeler, "train") and not list(tmp_path.iterdir())
 
 
 def _run(*args, stdin: str = "") -> tuple[str, str, int]:
@@ -143,7 +156,7 @@ def test_eval_missing_file_is_a_clear_error(tmp_path):
 def test_label_many_matches_predict_and_terms():
     lab = labeler.get_labeler()
     texts = ["The best sunscreen for oily skin, non-greasy", "我家猫咪超爱这款冻干零食", "running shoes"]
-    for text, (pred, terms) in zip(texts, lab.label_many(texts), strict=True):
+    for text, pred in zip(texts, lab.label_many(texts), strict=True):
         single = lab.predict(text)
-        assert pred.vertical == single.vertical and abs(pred.confidence - single.confidence) < 1e-9
-        assert terms == lab.terms(text, pred.vertical)
+        assert pred.vertical == single.vertical and abs(pred.confidence - single.confidence) < 1e-5
+        assert pred.terms == lab.terms(text, pred.vertical)

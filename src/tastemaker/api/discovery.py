@@ -49,7 +49,7 @@ def _vertical(v) -> dict:
 def _label(label, badges: set[str]) -> dict:
     return {"vertical": _vertical(label.vertical), "score": label.score, "share": label.share,
             "engagement": label.engagement, "consistency": label.consistency, "post_count": label.post_count,
-            "reason": experts.reason_text(label), "terms": list(label.terms or []),
+            "reason": experts.reason_text(label), "terms": experts.terms_for_display(label),
             "sample_status_ids": [str(i) for i in (label.sample_post_ids or [])],
             "expert": label.vertical.slug in badges}
 
@@ -146,12 +146,11 @@ def account_labels(request, account_id: str):
 @router.post("/v1/tastemaker/labels/classify", auth=user_auth, response=responses({200: ClassifyOut}, WRITE),
              tags=["experts"], summary="Which vertical a text is about (the labeler, as the CLI)")
 def classify(request, payload: ClassifyIn):
-    from tastemaker.experts.labeler import get_labeler
-
     require_scope(request, "read")
     check_and_hit("interact", request.user.pk, "RATE_INTERACT")
-    pred = get_labeler().predict(payload.text)
-    return {"vertical": pred.vertical, "confidence": round(pred.confidence, 4), "scores": pred.scores}
+    found = experts.classify(payload.text)  # never waits for the model: ready=false while it loads
+    return {"ready": found.ready, "vertical": found.vertical, "confidence": found.confidence,
+            "scores": found.scores or {}, "terms": found.terms or []}
 
 
 @router.post("/v1/tastemaker/labels/{slug}/appeal", auth=user_auth, response=responses({200: ReviewOut}, WRITE),

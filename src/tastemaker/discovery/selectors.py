@@ -101,9 +101,10 @@ def learned_weights(user: User) -> dict[int, float]:
         ids = list({pid for pid, _w in engaged})
         labels: dict[int, int | None] = dict(PostLabel.objects.filter(post_id__in=ids).values_list("post_id", "vertical_id"))
         missing = [i for i in ids if i not in labels]
-        if missing:  # posts engaged with whose authors were never labelled: classify them now
+        if missing:  # posts engaged with whose authors were never labelled: classify them now (this runs in
+            # requests too: if the labeler is still loading they count for nothing this time)
             rows = list(Post.objects.filter(pk__in=missing).exclude(text="").values("id", "author_id", "text"))
-            labels.update({pid: pl.vertical_id for pid, pl in label_posts(rows).items()})
+            labels.update({pid: pl.vertical_id for pid, pl in label_posts(rows, wait=False).items()})
         for pid, weight in engaged:
             vid = labels.get(pid)
             if vid:

@@ -11,10 +11,14 @@ from django.apps import apps
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
+from tastemaker.social.models import Post, Visibility
 
+from .labeler import is_chinese, ready_labeler
 from .models import AbilityLabel, ExpertApplication, ExpertBadge, LabelAppeal, Status, Vertical
 
 
@@ -72,14 +76,81 @@ def directory(vertical: Vertical, *, limit: int = 20, offset: int = 0, exclude_i
     return list(qs[offset: offset + limit])
 
 
+def terms_for_display(label: AbilityLabel, language: str | None = None, limit: int = 5) -> list[str]:
+    """The terms that earned a label, in the language shown (the active one by default): a Chinese page
+    shows the Chinese terms, an English page the others; the other language's only when there are none."""
+    language = (language or get_language() or "en").lower()
+    terms = [t for t in (label.terms or []) if isinstance(t, str)]
+    chinese = [t for t in terms if is_chinese(t)]
+    other = [t for t in terms if not is_chinese(t)]
+    mine, theirs = (chinese, other) if language.startswith("zh") else (other, chinese)
+    return (mine or theirs)[:limit]
+
+
 def reason_text(label: AbilityLabel) -> str:
     """A label's reason for people: what share of recent posts, what terms, how consistently."""
     parts = [_("%(n)d of recent posts are about %(v)s (%(p)d%%)")
              % {"n": label.post_count, "v": label.vertical.name, "p": round(label.share * 100)}]
-    if label.terms:
-        parts.append(_("often mentions %(terms)s") % {"terms": ", ".join(label.terms[:5])})
+    terms = terms_for_display(label)
+    if terms:
+        comma = "、" if (get_language() or "").lower().startswith("zh") else ", "  # Chinese lists use 、
+        parts.append(_("often mentions %(terms)s") % {"terms": comma.join(terms)})
     parts.append(_("posted about it in %(p)d%% of recent weeks") % {"p": round(label.consistency * 100)})
     return "; ".join(parts)
+
+
+@dataclass
+class SamplePost:
+    """A post that earned a label, as shown beside it: its id (for the link) and the start of its text."""
+
+    id: int
+    snippet: str
+
+
+SNIPPET_CHARS = 80
+
+
+def sample_posts(labels: Iterable[AbilityLabel]) -> dict[int, list[SamplePost]]:
+    """label id -> the posts that earned it (public or unlisted, still there), as text snippets; one query."""
+    labels = list(labels)
+    wanted: dict[int, list[int]] = {}
+    for label in labels:
+        wanted[label.pk] = [int(i) for i in (label.sample_post_ids or []) if str(i).isdigit()]
+    ids = {i for found in wanted.values() for i in found}
+    texts = dict(Post.objects.filter(pk__in=ids, visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+                 .exclude(text="").values_list("pk", "text")) if ids else {}
+    return {label_id: [SamplePost(i, Truncator(" ".join(texts[i].split())).chars(SNIPPET_CHARS))
+                       for i in found if i in texts]
+            for label_id, found in wanted.items()}
+
+
+# --- classifying a text in a request: never waits for the model -----------------------------
+
+@dataclass
+class Classification:
+    """``ready`` is False while the labeler is still loading (then nothing else is known); ``vertical`` is
+    None when the text is about none of the verticals (confidence below ``LABEL_MIN_CONFIDENCE``)."""
+
+    ready: bool
+    vertical: str | None = None
+    confidence: float = 0.0
+    scores: dict[str, float] | None = None
+    terms: list[str] | None = None
+
+
+def classify(text: str) -> Classification:
+    lab = ready_labeler()
+    if lab is None:
+        return Classification(ready=False)
+    pred = lab.predict(text)
+    vertical = pred.vertical if pred.confidence >= settings.LABEL_MIN_CONFIDENCE else None
+    return Classification(True, vertical, round(pred.confidence, 4), pred.scores, pred.terms if vertical else [])
+
+
+def vertical_for_text(text: str) -> Vertical | None:
+    """The active vertical a text is about, or None (about none of them, or the labeler still loading)."""
+    found = classify(text)
+    return Vertical.objects.filter(slug=found.vertical, active=True).first() if found.vertical else None
 
 
 # --- engagement hook ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,27 +38,45 @@ RATE_HALF = 0.03  # interactions per impression at which engagement is 0.5 (with
 CONSISTENCY_WEEKS = 8
 
 
-def label_posts(rows: Sequence[Mapping[str, Any]]) -> dict[int, PostLabel]:
-    """Labels for posts (dicts with id, author_id, text): cached ones reused, the rest classified now."""
+TERMS_PER_POST = 8
+TERMS_PER_LANGUAGE = 6  # an ability label keeps this many terms of each language (the UI shows its own)
+
+
+def label_posts(rows: Sequence[Mapping[str, Any]], *, wait: bool = True) -> dict[int, PostLabel]:
+    """Labels for posts (dicts with id, author_id, text): cached ones reused, the rest classified now.
+
+    ``wait=False`` is for request paths: if the labeler is not loaded yet, nothing waits for it and the
+    posts not labelled before are left out (unlabelled, and not cached as such: a later call labels them)."""
     if not rows:
         return {}
-    lab = labeler_mod.get_labeler()
-    model = labeler_mod.corpus_hash()
+    model = labeler_mod.model_version()
     ids = [r["id"] for r in rows]
     existing = {pl.post_id: pl for pl in PostLabel.objects.filter(post_id__in=ids, model=model)}
     todo = [r for r in rows if r["id"] not in existing]
-    if todo:
-        by_slug = {v.slug: v for v in Vertical.objects.all()}
-        fresh = []
-        for row, (pred, terms) in zip(todo, lab.label_many([r["text"] for r in todo]), strict=True):
-            vertical = by_slug.get(pred.vertical) if pred.confidence >= settings.LABEL_MIN_CONFIDENCE else None
-            terms = terms if vertical else []
-            fresh.append(PostLabel(post_id=row["id"], author_id=row["author_id"], vertical=vertical,
-                                   confidence=pred.confidence, terms=terms, model=model))
-        PostLabel.objects.filter(post_id__in=[p.post_id for p in fresh]).delete()  # stale model versions
-        PostLabel.objects.bulk_create(fresh, ignore_conflicts=True)
-        existing.update({p.post_id: p for p in fresh})
+    if not todo:
+        return existing
+    lab = labeler_mod.get_labeler() if wait else labeler_mod.ready_labeler()
+    if lab is None:
+        return existing
+    by_slug = {v.slug: v for v in Vertical.objects.all()}
+    fresh = []
+    for row, pred in zip(todo, lab.label_many([r["text"] for r in todo], n_terms=TERMS_PER_POST), strict=True):
+        vertical = by_slug.get(pred.vertical) if pred.confidence >= settings.LABEL_MIN_CONFIDENCE else None
+        fresh.append(PostLabel(post_id=row["id"], author_id=row["author_id"], vertical=vertical,
+                               confidence=pred.confidence, terms=pred.terms if vertical else [], model=model))
+    PostLabel.objects.filter(post_id__in=[p.post_id for p in fresh]).delete()  # stale model versions
+    PostLabel.objects.bulk_create(fresh, ignore_conflicts=True)
+    existing.update({p.post_id: p for p in fresh})
     return existing
+
+
+def label_terms(post_terms: Iterable[Iterable[str]]) -> list[str]:
+    """An ability label's terms from its posts' terms: the most frequent ones of each language (Chinese
+    first), so a Chinese page and an English one each have their own (``selectors.terms_for_display``)."""
+    counts = Counter(t for terms in post_terms for t in terms)
+    chinese = [t for t, _c in counts.most_common() if labeler_mod.is_chinese(t)][:TERMS_PER_LANGUAGE]
+    other = [t for t, _c in counts.most_common() if not labeler_mod.is_chinese(t)][:TERMS_PER_LANGUAGE]
+    return chinese + other
 
 
 def _engagement(posts: Sequence[Mapping[str, Any]], impressions: dict[int, int]) -> float:
@@ -114,11 +132,10 @@ def do_recompute_labels(user: User) -> list[AbilityLabel]:
         best = sorted(vposts, key=lambda p: (labels[p["id"]].confidence
                                             * math.log2(2 + p["favourites_count"] + 2 * p["reblogs_count"]
                                                         + p["replies_count"])), reverse=True)
-        terms = Counter(t for p in vposts for t in labels[p["id"]].terms)
         fields = {"score": score, "share": round(share, 4), "engagement": round(engagement, 4),
                   "consistency": round(consistency, 4), "post_count": n,
                   "sample_post_ids": [str(p["id"]) for p in best[:3]],
-                  "terms": [t for t, _c in terms.most_common(6)], "computed_at": now}
+                  "terms": label_terms(labels[p["id"]].terms for p in vposts), "computed_at": now}
         label = current.pop(vertical_id, None)
         if label is None:
             label = AbilityLabel(user=user, vertical_id=vertical_id, previous_score=0.0, changed_at=now, **fields)

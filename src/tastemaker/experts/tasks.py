@@ -12,14 +12,20 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task, on_startup
 
 from tastemaker.accounts.models import User
 
-from . import selectors, services
+from . import labeler, selectors, services
 from .models import JobCursor
 
 CURSOR = "labels.recent"
+
+
+@on_startup()
+def warm_up_labeler() -> None:
+    """The consumer loads the labeler's model when it starts (in the background), not in its first job."""
+    labeler.warm_up()
 
 
 def recompute_user(user_id: int) -> int:

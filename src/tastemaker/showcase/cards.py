@@ -173,16 +173,13 @@ def _guess_vertical(slug: str | None, text: str):
         if vertical is None:
             raise ValidationFailed(_("Unknown vertical: %(slug)s") % {"slug": slug[:40]}, field="vertical")
         return vertical
-    try:
-        from tastemaker.experts.labeler import get_labeler
+    from tastemaker.experts.selectors import vertical_for_text
 
-        prediction = get_labeler().predict(text)
-    except Exception:  # noqa: BLE001 - a card does not fail because the labeler could not load
+    try:
+        return vertical_for_text(text)  # never waits for the model: None (no vertical) while it loads
+    except Exception:  # noqa: BLE001 - a card does not fail because the labeler failed
         log.exception("labeler unavailable for a card")
         return None
-    if prediction.confidence < settings.LABEL_MIN_CONFIDENCE:
-        return None
-    return Vertical.objects.filter(slug=prediction.vertical, active=True).first()
 
 
 def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_fields) -> Post:

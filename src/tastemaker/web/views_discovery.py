@@ -16,6 +16,7 @@ from tastemaker.discovery import selectors as discovery
 from tastemaker.discovery import services as discovery_services
 from tastemaker.experts import selectors as experts
 from tastemaker.experts import services as experts_services
+from tastemaker.experts import tasks as experts_tasks
 from tastemaker.social import selectors as social
 from tastemaker.trust.ratelimit import check_and_hit
 
@@ -167,8 +168,9 @@ def my_labels(request):
     user = request.user
     labels = experts.all_labels(user)
     badges = {b.vertical.slug for b in experts.badges(user)}
+    samples = experts.sample_posts(labels)
     rows = [(lab, experts.reason_text(lab), lab.vertical.slug in badges,
-             experts.eligibility(user, lab.vertical)) for lab in labels]
+             experts.eligibility(user, lab.vertical), samples.get(lab.pk, [])) for lab in labels]
     return render(request, "web/labels.html", {
         "rows": rows, "appeals": experts.pending_appeals(user), "applications": experts.applications(user),
         "verticals": experts.verticals(),
@@ -182,8 +184,8 @@ def label_action(request, action: str):
     user = request.user
     if action == "refresh":
         check_and_hit("labels", user.pk, "RATE_POST")
-        experts_services.do_recompute_labels(user)
-        messages.success(request, _("Your labels are up to date."))
+        experts_tasks.enqueue_recompute(user.pk)  # a job: the request never loads or runs the labeler
+        messages.success(request, _("Your labels are being recomputed; reload the page in a moment."))
     elif action == "appeal":
         vertical = _vertical_or_404(request.POST.get("vertical", ""))
         experts_services.do_appeal_label(user, vertical, request.POST.get("message", ""),

@@ -66,9 +66,11 @@ class ClassifyIn(Schema):
 
 
 class ClassifyOut(Schema):
-    vertical: str
+    ready: bool  # false while the labeler is still loading (a few seconds after start): nothing else is known
+    vertical: str | None  # null: about none of the verticals (confidence below LABEL_MIN_CONFIDENCE)
     confidence: float
-    scores: dict[str, float]
+    scores: dict[str, float]  # each vertical's probability if the text is about one of them
+    terms: list[str]  # the words that speak for the vertical
 
 
 class AppealIn(Schema):

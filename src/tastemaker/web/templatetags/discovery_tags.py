@@ -18,5 +18,7 @@ def reason_for(label) -> str:
 def profile_labels(context, account):
     user = context.get("user")
     labels = experts.visible_labels(account)
-    return {"labels": [(lab, experts.reason_text(lab)) for lab in labels], "badges": experts.badges(account),
+    samples = experts.sample_posts(labels)
+    return {"labels": [(lab, experts.reason_text(lab), samples.get(lab.pk, [])) for lab in labels],
+            "badges": experts.badges(account),
             "own": bool(user and user.is_authenticated and user.pk == account.pk)}

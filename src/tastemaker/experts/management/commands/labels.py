@@ -1,8 +1,12 @@
 """``tastemaker labels …``: check the labeler and (re)compute ability labels from the command line.
 
-  tastemaker labels classify < posts.jsonl      {"text": …} per line -> {"vertical", "scores"} per line
-  tastemaker labels eval FILE [--json]          {"text", "vertical"[, "lang"]} per line -> top-1 accuracy
-  tastemaker labels train                       train (or load) the model and report held-out accuracy
+  tastemaker labels classify < posts.jsonl      {"text": …} per line -> {"vertical", "confidence", "scores",
+                                                "terms"} per line ("vertical" null: about none of them)
+  tastemaker labels eval FILE [--json]          {"text", "vertical"[, "lang", "style"]} per line -> top-1
+                                                accuracy overall, per language, vertical and style
+  tastemaker labels train [--rebuild]           the shipped model: its size, load time and held-out accuracy
+                                                (--rebuild: train it again from data/, as
+                                                ``python -m tastemaker.experts.training`` does)
   tastemaker labels recompute [--user NAME]     recompute ability labels (everyone with recent output)
 
 Bad input lines (empty, not JSON, no text) are reported on stderr with their line number; every
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 BATCH = 256
@@ -45,7 +50,8 @@ class Command(BaseCommand):
         ev = sub.add_parser("eval", help="top-1 accuracy on a labelled JSON-lines file")
         ev.add_argument("file")
         ev.add_argument("--json", action="store_true", help="print the result as JSON")
-        sub.add_parser("train", help="train (or load the cached) model and print held-out accuracy")
+        tr = sub.add_parser("train", help="the shipped model: size, load time, held-out accuracy")
+        tr.add_argument("--rebuild", action="store_true", help="train the model file again from data/ first")
         rc = sub.add_parser("recompute", help="recompute ability labels")
         rc.add_argument("--user", help="only this username")
 
@@ -64,10 +70,14 @@ class Command(BaseCommand):
         bad = 0
         batch: list[str] = []
 
+        threshold = settings.LABEL_MIN_CONFIDENCE
+
         def flush():
-            for pred in labeler.predict_many(batch):
-                self.stdout.write(json.dumps({"vertical": pred.vertical, "confidence": round(pred.confidence, 4),
-                                              "scores": pred.scores}, ensure_ascii=False))
+            for pred in labeler.label_many(batch):
+                labelled = pred.confidence >= threshold
+                self.stdout.write(json.dumps({"vertical": pred.vertical if labelled else None,
+                                              "confidence": round(pred.confidence, 4), "scores": pred.scores,
+                                              "terms": pred.terms if labelled else []}, ensure_ascii=False))
             self.stdout.flush()
             batch.clear()
 
@@ -118,21 +128,30 @@ class Command(BaseCommand):
     def _print_eval(self, result: dict) -> None:
         out = self.stdout
         out.write(f"top-1 accuracy: {result['accuracy']:.4f} ({result['n']} texts)")
-        out.write("per language:")
-        for key, v in result["per_language"].items():
-            out.write(f"  {key:<10} {v['accuracy']:.4f}  (n={v['n']})")
-        out.write("per vertical:")
-        for key, v in result["per_vertical"].items():
-            out.write(f"  {key:<10} {v['accuracy']:.4f}  (n={v['n']})")
+        out.write(f"labelled correctly (confidence at least LABEL_MIN_CONFIDENCE): {result['labelled_correctly']:.4f}")
+        for table, title in (("per_language", "per language:"), ("per_style", "per style:"),
+                             ("per_vertical", "per vertical:")):
+            if table in result:
+                out.write(title)
+                for key, v in result[table].items():
+                    out.write(f"  {key:<10} {v['accuracy']:.4f}  (n={v['n']})")
 
     # --- train / recompute ------------------------------------------------------------------
-    def _train(self, **_opts):
-        from tastemaker.experts import corpus
-        from tastemaker.experts.labeler import evaluate, get_labeler, model_path
+    def _train(self, rebuild: bool = False, **_opts):
+        from tastemaker.experts import corpus, labeler
 
-        labeler = get_labeler()
-        self.stdout.write(f"model: {model_path()}")
-        self._print_eval(evaluate(corpus.load(corpus.HELDOUT_FILE), labeler))
+        if rebuild:
+            from tastemaker.experts import training
+
+            training.build()
+            labeler.model_version.cache_clear()
+            labeler.forget()
+        lab = labeler.get_labeler()
+        size = labeler.MODEL_FILE.stat().st_size
+        self.stdout.write(f"model: {labeler.MODEL_FILE} ({size / 1024:.0f} KB, version {lab.version}, "
+                          f"{len(lab.word_names)} words), loaded in {labeler.load_seconds or 0:.1f} s")
+        self.stdout.write("held-out template sentences:")
+        self._print_eval(labeler.evaluate(corpus.load(corpus.HELDOUT_FILE), lab))
 
     def _recompute(self, user: str | None = None, **_opts):
         from tastemaker.accounts.models import User

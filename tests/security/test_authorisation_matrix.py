@@ -230,6 +230,17 @@ MATRIX: dict[str, Rule] = {
     "POST /settings/password": user(),
     "GET /settings/apps": user(),
     "POST /settings/apps/<int:app_id>/revoke": user(),
+    "GET /settings/credit": user(),
+    "POST /settings/credit/appeals/<int:action_id>": user(owned="moderation action", caller="carol",
+                                                           body="credit_appeal"),
+    "GET /flag/<str:kind>/<int:target_id>": user(caller="bob", hidden=(("target_id", "private_post_id"),)),
+    "POST /flag/<str:kind>/<int:target_id>": user(caller="bob", body="flag", hidden=(("target_id", "private_post_id"),)),
+    "GET /moderation": staff(),
+    "GET /moderation/cases/<int:case_id>": staff(),
+    "POST /moderation/cases/<int:case_id>": staff(body="moderation_act"),
+    "GET /moderation/audit": staff(),
+    "GET /moderation/appeals": staff(),
+    "POST /moderation/appeals/<int:appeal_id>": staff(body="appeal_decision"),
     "GET /notifications": user(),
     "GET /bookmarks": user(),
     "GET /follow-requests": user(),
@@ -311,6 +322,8 @@ PARAMS = {
     "topup_id": "topup_id", "withdrawal_id": "withdrawal_id", "payout_account_id": "payout_account_id",
     "token": "go_token", "username": "alice_name", "app_id": "app_id", "order_no": "order_no",
     "provider": "provider", "path": "media_path",
+    "kind": "flag_kind", "target_id": "post_id", "case_id": "case_id", "appeal_id": "appeal_id",
+    "action_id": "carol_action_id",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -482,6 +495,17 @@ def _build_world() -> dict:
             expires=timezone.now() + timedelta(days=1)).token
 
     token(alice)
+    # moderation: an open case (Bob reported Carol's post), an action against Carol she appealed, and one she
+    # has not (the superuser acted, so the operator may decide the appeal)
+    from tastemaker.moderation import services as moderation
+
+    open_case = moderation.do_report(bob, "post", social.do_create_post(carol, text="Carol's reported post").pk,
+                                     "spam").case
+    removed = moderation.do_act(admin, moderation.do_report(
+        bob, "post", social.do_create_post(carol, text="Carol's removed post").pk, "spam").case, "remove", "Spam")
+    appeal = moderation.do_appeal(carol, removed, "It was not spam")
+    carol_action = moderation.do_act(admin, moderation.do_report(
+        bob, "post", social.do_create_post(carol, text="Carol's other post").pk, "spam").case, "remove", "Spam")
     vertical = Vertical.objects.filter(active=True).order_by("position").first()
     AbilityLabel.objects.create(user=alice, vertical=vertical, score=42.0, post_count=5)  # one she may appeal
     return {
@@ -495,6 +519,8 @@ def _build_world() -> dict:
         "partner_store_id": str(store.pk), "topup_id": str(topup.pk), "order_no": topup.order_no,
         "withdrawal_id": str(withdrawal.pk), "payout_account_id": str(payout.pk), "go_token": link.token,
         "app_id": str(app.pk), "provider": "sandbox",
+        "flag_kind": "post", "case_id": str(open_case.pk), "appeal_id": str(appeal.pk),
+        "carol_action_id": str(carol_action.pk),
         # what must never reach Bob: strings only Alice's objects carry
         "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON],
     }
@@ -548,6 +574,10 @@ BODIES = {
     "sandbox_approve": lambda w: {"decision": "approve"},
     "label_appeal": lambda w: {"vertical": w["vertical"], "message": "This label is wrong."},
     "reconcile": lambda w: {"provider": "sandbox", "date_from": "2026-01-01", "date_to": "2026-01-01"},
+    "flag": lambda w: {"reason": "spam", "note": "an ad"},
+    "moderation_act": lambda w: {"action": "dismiss", "reason": "No violation"},
+    "appeal_decision": lambda w: {"decision": "overturn", "reason": "It was a review"},
+    "credit_appeal": lambda w: {"text": "It was not spam"},
 }
 
 

@@ -100,6 +100,7 @@ def test_report_act_appeal_overturn(browser, live_server, make_user):
     mine.goto(f"{live_server.url}/")
     assert mine.locator("html").get_attribute("lang") == "zh-hans"
     assert mine.locator(".nav-credit .badge").count() == 1
+    assert no_horizontal_scroll(mine)  # the badge's words for screen readers stay inside the navigation
     mine.locator(".nav-credit").click()  # the navigation scrolls sideways on a phone
     mine.wait_for_url(f"{live_server.url}/settings/credit")
     standing = mine.locator(".mod-standing")

@@ -84,6 +84,8 @@ def test_report_link_on_showcase_cards(people, showcase_post, store):
     for url in (f"/posts/{post.pk}", "/@author/showcase", f"/products/{post.card.product_id}"):
         assert link in body(as_(fan).get(url)), url
         assert link not in body(as_(author).get(url)), url
+    form = body(as_(fan).get(link))
+    assert "Hydrating face cream" in form and "Report a Showcase card" in form
     response = as_(fan).post(link, {"reason": "scam", "note": "fake cream"})
     assert response.status_code == 303
     report = Report.objects.get()
@@ -252,6 +254,7 @@ def test_case_file_keeps_the_evidence_after_the_content_changes(people):
     Post.objects.filter(pk=post.pk).update(text="Edited: a nice cream")
     page = body(as_(op1).get(f"/moderation/cases/{case.pk}"))
     assert "Original claim: cures everything" in page  # as reported
+    assert re.search(r"As reported, \d{4}-\d{2}-\d{2} \d{2}:\d{2}<", page)
     assert "Edited: a nice cream" in page  # as it is now
     assert "it is a fake" in page and "also spam" in page and "@fan" in page and "@other" in page
     assert 'data-state="active" data-score="80"' in page

@@ -10,7 +10,9 @@ from django.db.models import Count, QuerySet
 from tastemaker.accounts.models import CreditChange, User
 from tastemaker.accounts.standing import Feature, Gate, Standing, gate, standing
 from tastemaker.core.pagination import Page, apply_keyset
+from tastemaker.showcase.selectors import CardView, cards_for_posts
 from tastemaker.social.models import Post
+from tastemaker.social.selectors import get_account, get_post
 
 from .models import Action, ActionKind, Appeal, AppealStatus, Case, CaseStatus, Notice, Report, TargetKind
 
@@ -137,14 +139,12 @@ class FlagTarget:
     target_id: int
     account: User
     post: Post | None
+    card: CardView | None = None
 
 
 def flag_target(viewer: User | None, kind: str, target_id: int | str) -> FlagTarget | None:
     """The thing ``viewer`` is about to report, or None when it does not exist or they may not see it
     (the same rule ``services.do_report`` applies: ``social.selectors.can_view`` for posts)."""
-    from tastemaker.showcase.selectors import cards_for_posts
-    from tastemaker.social.selectors import get_account, get_post
-
     try:
         target_id = int(target_id)
     except (TypeError, ValueError):
@@ -159,9 +159,12 @@ def flag_target(viewer: User | None, kind: str, target_id: int | str) -> FlagTar
     post = get_post(viewer, target_id)
     if post is None or post.reblog_of_id:
         return None
-    if kind == TargetKind.CARD and target_id not in cards_for_posts([target_id]):
-        return None
-    return FlagTarget(kind, target_id, post.author, post)
+    card = None
+    if kind == TargetKind.CARD:
+        card = cards_for_posts([target_id]).get(target_id)
+        if card is None:
+            return None
+    return FlagTarget(kind, target_id, post.author, post, card)
 
 
 def queue_counts() -> dict[str, int]:

@@ -238,6 +238,7 @@ MATRIX: dict[str, Rule] = {
     "GET /moderation": staff(),
     "GET /moderation/cases/<int:case_id>": staff(),
     "POST /moderation/cases/<int:case_id>": staff(body="moderation_act"),
+    "POST /moderation/actions/<int:action_id>/restore": staff(body="restore"),
     "GET /moderation/audit": staff(),
     "GET /moderation/appeals": staff(),
     "POST /moderation/appeals/<int:appeal_id>": staff(body="appeal_decision"),
@@ -578,6 +579,7 @@ BODIES = {
     "moderation_act": lambda w: {"action": "dismiss", "reason": "No violation"},
     "appeal_decision": lambda w: {"decision": "overturn", "reason": "It was a review"},
     "credit_appeal": lambda w: {"text": "It was not spam"},
+    "restore": lambda w: {"reason": "A second look: it was fine"},
 }
 
 

@@ -181,8 +181,12 @@ def test_console_is_for_operators_only(people, client):
             assert as_(user).get(url).status_code == 404, (url, user)
         assert as_(op1).get(url).status_code == 200, url
     # the forms too
+    action = services.do_act(op1, _case(fan, "post", social.do_create_post(author, text="x").pk), "limit", "x")
     for user in (author, fan):
         assert as_(user).post(f"/moderation/cases/{case.pk}", {"action": "dismiss", "reason": "x"}).status_code == 404
+        assert as_(user).post(f"/moderation/actions/{action.pk}/restore", {"reason": "x"}).status_code == 404
+    assert _login_redirect(client.post(f"/moderation/actions/{action.pk}/restore", {"reason": "x"}))
+    assert not Action.objects.filter(kind="restore").exists()
     assert _login_redirect(client.post(f"/moderation/cases/{case.pk}", {"action": "dismiss", "reason": "x"}))
     assert Case.objects.get(pk=case.pk).status == "open"
 
@@ -318,6 +322,27 @@ def test_action_form_validation_messages(people):
     own = _case(fan, "account", op1.pk)
     refused = op.post(f"/moderation/cases/{own.pk}", {"action": "dismiss", "reason": "mine"})
     assert refused.status_code == 403 and "your own account" in body(refused)
+
+
+def test_restore_from_the_case_file(people):
+    author, fan, other, op1, op2 = people
+    case = _case(fan, "post", social.do_create_post(author, text="x").pk, "spam")
+    action = services.do_act(op1, case, "limit", "Spam run")
+    op = as_(op2)
+    page = body(op.get(f"/moderation/cases/{case.pk}"))
+    assert f'action="/moderation/actions/{action.pk}/restore"' in page and f'for="restore-reason-{action.pk}"' in page
+    empty = op.post(f"/moderation/actions/{action.pk}/restore", {"reason": ""})
+    assert empty.status_code == 422 and "Give a reason" in body(empty) and "<details class=\"mod-restore\" open>" in body(empty)
+    done = op.post(f"/moderation/actions/{action.pk}/restore", {"reason": "Behaved since"}, follow=True)
+    assert "Restored" in body(done) and "reversed" in body(done)
+    assert f'action="/moderation/actions/{action.pk}/restore"' not in body(done)  # once
+    author.refresh_from_db()
+    assert not author.is_limited and author.credit_score == CREDIT_START - 10  # the credit stays taken
+    twice = op.post(f"/moderation/actions/{action.pk}/restore", {"reason": "again"})
+    assert twice.status_code == 409 and "already reversed" in body(twice)
+    dismissed = services.do_act(op1, _case(fan, "account", author.pk), "dismiss", "fine")
+    assert op.post(f"/moderation/actions/{dismissed.pk}/restore", {"reason": "x"}).status_code == 422
+    assert op.post("/moderation/actions/999999999/restore", {"reason": "x"}).status_code == 404
 
 
 # --- appeals and the credit page --------------------------------------------------------------------

@@ -190,3 +190,11 @@ def feature_gates(user: User) -> list[FeatureGate]:
     from tastemaker.accounts.standing import _feature_name, _minimum
 
     return [FeatureGate(f, _feature_name(f), _minimum(f), gate(user, f)) for f in Feature]
+
+
+def reversed_action_ids(action_ids: list[int]) -> set[int]:
+    """Of ``action_ids``, the actions a later action undid (a restore, an overturned appeal)."""
+    if not action_ids:
+        return set()
+    return set(Action.objects.filter(reverses_id__in=action_ids).values_list("reverses_id", flat=True)
+               .distinct()) - {None}

@@ -45,6 +45,8 @@ urlpatterns = [
     path("flag/<str:kind>/<int:target_id>", views_moderation.flag, name="flag"),
     path("moderation", views_moderation.queue, name="moderation"),
     path("moderation/cases/<int:case_id>", views_moderation.case_detail, name="moderation_case"),
+    path("moderation/actions/<int:action_id>/restore", views_moderation.action_restore,
+         name="moderation_restore"),
     path("moderation/audit", views_moderation.audit, name="moderation_audit"),
     path("moderation/appeals", views_moderation.appeals, name="moderation_appeals"),
     path("moderation/appeals/<int:appeal_id>", views_moderation.appeal_decide, name="moderation_appeal_decide"),

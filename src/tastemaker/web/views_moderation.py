@@ -30,8 +30,10 @@ from tastemaker.core.errors import DomainError, NotFound, ValidationFailed
 from tastemaker.core.pagination import Page
 from tastemaker.moderation import selectors, services
 from tastemaker.moderation.models import REPORTER_REASONS, ActionKind, CaseStatus, Reason, TargetKind
+from tastemaker.showcase.models import Disclosure
 from tastemaker.showcase.selectors import cards_for_posts
 from tastemaker.social import selectors as social_selectors
+from tastemaker.social.models import Visibility
 
 from .forms import FieldErrors, error_text, show_error
 from .helpers import domain_errors, page_of, safe_next, see_other
@@ -155,6 +157,23 @@ def _case_or_404(case_id: int):
     return case
 
 
+def _label(choices, value) -> str:
+    return str(choices(value).label) if value in choices.values else str(value or "")
+
+
+def _evidence(case) -> list[dict]:
+    """The case's snapshots as kept, with the codes in them (visibility, disclosure) as words."""
+    shots = []
+    for shot in case.evidence or []:
+        shot = dict(shot)
+        if isinstance(shot.get("post"), dict):
+            shot["post"] = {**shot["post"], "visibility_label": _label(Visibility, shot["post"].get("visibility"))}
+        if isinstance(shot.get("card"), dict):
+            shot["card"] = {**shot["card"], "disclosure_label": _label(Disclosure, shot["card"].get("disclosure"))}
+        shots.append(shot)
+    return shots
+
+
 @login_required
 @never_cache
 @domain_errors
@@ -188,19 +207,48 @@ def case_detail(request, case_id: int):
                 messages.success(request, _("Done: %(what)s.") % {"what": ActionKind(values["action"]).label})
                 return see_other(reverse("web:moderation_case", args=[case.pk]))
         case = _case_or_404(case_id)
+    return _case_page(request, case, values, errors, status)
+
+
+def _case_page(request, case, values: dict, errors: FieldErrors, status: int = 200,
+               restore_errors: dict[int, list[str]] | None = None):
     file = selectors.case_file(case)
     allowed = services.ACTIONS_FOR[TargetKind(case.target_kind)]
     current_card = None
     if case.target_kind == TargetKind.CARD:
         current_card = cards_for_posts([case.target_id]).get(case.target_id)
+    reversed_ids = selectors.reversed_action_ids([a.pk for a in file.actions])
+    restore_errors = restore_errors or {}
+    actions = [{"action": a, "appeal": file.appeals.get(a.pk), "reversed": a.pk in reversed_ids,
+                "restorable": a.kind in services.APPEALABLE and a.pk not in reversed_ids,
+                "errors": restore_errors.get(a.pk, [])} for a in file.actions]
     return render(request, "web/moderation/case.html", {
-        "case": case, "file": file, "current_card": current_card, "values": values, "errors": errors,
+        "case": case, "file": file, "evidence": _evidence(case), "current_card": current_card, "values": values,
+        "errors": errors,
         "choices": [(kind.value, label) for kind, label in ACT_LABELS.items() if kind in allowed],
-        "default_credit": default_credit, "max_credit": services.MAX_DEDUCTION,
-        "confirming": sorted(str(ActionKind(k).label) for k in services.CONFIRMING),
-        "actions": [(a, file.appeals.get(a.pk)) for a in file.actions],
-        "own_case": case.account_id == request.user.pk,
+        "default_credit": services.DEDUCTION[Reason(case.reason)], "max_credit": services.MAX_DEDUCTION,
+        "actions": actions, "own_case": case.account_id == request.user.pk,
     }, status=status)
+
+
+@login_required
+@require_POST
+@domain_errors
+def action_restore(request, action_id: int):
+    """Undo an action of a case without an appeal (lift a limit or suspension, put removed content back);
+    the credit it took stays taken (a granted appeal gives it back)."""
+    _operators_only(request)
+    action = selectors.action(action_id)
+    if action is None or action.case_id is None:
+        raise NotFound(_("Action not found."))
+    case = _case_or_404(action.case_id)
+    try:
+        services.do_restore(request.user, action, request.POST.get("reason") or "")
+    except DomainError as exc:
+        values = {"action": "", "reason": "", "credit": str(services.DEDUCTION[Reason(case.reason)])}
+        return _case_page(request, case, values, {}, exc.status, {action.pk: [error_text(exc)]})
+    messages.success(request, _("Restored: what the action took is given back; its credit stays deducted."))
+    return see_other(reverse("web:moderation_case", args=[case.pk]) + "#actions")
 
 
 @login_required

@@ -196,5 +196,5 @@ def reversed_action_ids(action_ids: list[int]) -> set[int]:
     """Of ``action_ids``, the actions a later action undid (a restore, an overturned appeal)."""
     if not action_ids:
         return set()
-    return set(Action.objects.filter(reverses_id__in=action_ids).values_list("reverses_id", flat=True)
-               .distinct()) - {None}
+    found = Action.objects.filter(reverses_id__in=action_ids).values_list("reverses_id", flat=True)
+    return {pk for pk in found if pk is not None}

@@ -180,8 +180,9 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/tastemaker/credit": scope("read:accounts"),
     "GET /api/v1/tastemaker/credit/history": scope("read:accounts"),
     "GET /api/v1/tastemaker/moderation/actions": scope("read:accounts"),
-    "POST /api/v1/tastemaker/moderation/actions/{action_id}/appeal": scope("write:accounts", owned="moderation action",
-                                                                           body="moderation_appeal"),
+    "POST /api/v1/tastemaker/moderation/actions/{action_id}/appeal": scope(
+        "write:accounts", owned="moderation action", body="moderation_appeal",
+        params=(("action_id", "moderation_action_id"),)),
     "GET /api/v1/tastemaker/moderation/notices": scope("read:notifications"),
     # --- API: analytics ---
     "POST /api/v1/tastemaker/events": scope("write", body="events"),
@@ -239,6 +240,18 @@ MATRIX: dict[str, Rule] = {
     "POST /settings/password": user(),
     "GET /settings/apps": user(),
     "POST /settings/apps/<int:app_id>/revoke": user(),
+    "GET /settings/credit": user(),
+    "POST /settings/credit/appeals/<int:action_id>": user(owned="moderation action", caller="carol",
+                                                           body="credit_appeal"),
+    "GET /flag/<str:kind>/<int:target_id>": user(caller="bob", hidden=(("target_id", "private_post_id"),)),
+    "POST /flag/<str:kind>/<int:target_id>": user(caller="bob", body="flag", hidden=(("target_id", "private_post_id"),)),
+    "GET /moderation": staff(),
+    "GET /moderation/cases/<int:case_id>": staff(),
+    "POST /moderation/cases/<int:case_id>": staff(body="moderation_act"),
+    "POST /moderation/actions/<int:action_id>/restore": staff(body="restore"),
+    "GET /moderation/audit": staff(),
+    "GET /moderation/appeals": staff(),
+    "POST /moderation/appeals/<int:appeal_id>": staff(body="appeal_decision"),
     "GET /notifications": user(),
     "GET /bookmarks": user(),
     "GET /follow-requests": user(),
@@ -319,7 +332,9 @@ PARAMS = {
     "product_id": "product_id", "commission_id": "commission_id", "store_id": "alice_store_id",
     "topup_id": "topup_id", "withdrawal_id": "withdrawal_id", "payout_account_id": "payout_account_id",
     "token": "go_token", "username": "alice_name", "app_id": "app_id", "order_no": "order_no",
-    "provider": "provider", "path": "media_path", "action_id": "moderation_action_id",
+    "provider": "provider", "path": "media_path",
+    "kind": "flag_kind", "target_id": "post_id", "case_id": "case_id", "appeal_id": "appeal_id",
+    "action_id": "carol_action_id",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -492,11 +507,20 @@ def _build_world() -> dict:
             expires=timezone.now() + timedelta(days=1)).token
 
     token(alice)
+    # moderation: an open case (Bob reported Carol's post), an action against Carol she appealed, and one she
+    # has not (the superuser acted, so the operator may decide the appeal)
+    open_case = moderation.do_report(bob, "post", social.do_create_post(carol, text="Carol's reported post").pk,
+                                     "spam").case
+    removed = moderation.do_act(admin, moderation.do_report(
+        bob, "post", social.do_create_post(carol, text="Carol's removed post").pk, "spam").case, "remove", "Spam")
+    appeal = moderation.do_appeal(carol, removed, "It was not spam")
+    carol_action = moderation.do_act(admin, moderation.do_report(
+        bob, "post", social.do_create_post(carol, text="Carol's other post").pk, "spam").case, "remove", "Spam")
     vertical = Vertical.objects.filter(active=True).order_by("position").first()
     AbilityLabel.objects.create(user=alice, vertical=vertical, score=42.0, post_count=5)  # one she may appeal
     # a moderation action on one of Alice's posts (removed: she may appeal it; Bob may not)
-    removed = social.do_create_post(alice, text="Alice's post the moderators removed")
-    case = moderation.do_report(bob, "post", removed.pk, "spam")
+    alice_removed = social.do_create_post(alice, text="Alice's post the moderators removed")
+    case = moderation.do_report(bob, "post", alice_removed.pk, "spam")
     moderation_action = moderation.do_act(operator, case.case, "remove", "spam")
     return {
         "alice": alice, "bob": bob, "carol": carol, "operator": operator, "admin": admin, "token": token,
@@ -510,6 +534,8 @@ def _build_world() -> dict:
         "withdrawal_id": str(withdrawal.pk), "payout_account_id": str(payout.pk), "go_token": link.token,
         "app_id": str(app.pk), "provider": "sandbox", "bob_id": str(bob.pk),
         "moderation_action_id": str(moderation_action.pk),
+        "flag_kind": "post", "case_id": str(open_case.pk), "appeal_id": str(appeal.pk),
+        "carol_action_id": str(carol_action.pk),
         # what must never reach Bob: strings only Alice's objects carry
         "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON],
     }
@@ -566,6 +592,11 @@ BODIES = {
     "flag_account": lambda w: {"account_id": w["bob_id"], "category": "spam"},
     "flag_post": lambda w: {"kind": "account", "id": w["bob_id"], "reason": "harassment"},
     "moderation_appeal": lambda w: {"text": "That was a quote, not my words."},
+    "flag": lambda w: {"reason": "spam", "note": "an ad"},
+    "moderation_act": lambda w: {"action": "dismiss", "reason": "No violation"},
+    "appeal_decision": lambda w: {"decision": "overturn", "reason": "It was a review"},
+    "credit_appeal": lambda w: {"text": "It was not spam"},
+    "restore": lambda w: {"reason": "A second look: it was fine"},
 }
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from tastemaker.accounts.models import CreditChange, User
-from tastemaker.accounts.standing import Standing, standing
+from tastemaker.accounts.standing import Feature, Gate, Standing, gate, standing
 from tastemaker.core.pagination import Page, apply_keyset
+from tastemaker.showcase.selectors import CardView, cards_for_posts
 from tastemaker.social.models import Post
+from tastemaker.social.selectors import get_account, get_post
 
-from .models import Action, ActionKind, Appeal, AppealStatus, Case, CaseStatus, Notice, Report
+from .models import Action, ActionKind, Appeal, AppealStatus, Case, CaseStatus, Notice, Report, TargetKind
 
 APPEALABLE_KINDS = [ActionKind.REMOVE, ActionKind.LIMIT, ActionKind.SUSPEND, ActionKind.HOLD]
 
@@ -125,3 +127,74 @@ def report_for(user: User, report_id: int | None) -> Report | None:
     if report_id is None:
         return None
     return Report.objects.select_related("case").filter(pk=report_id, reporter=user).first()
+
+
+# --- added for the web pages (report form, console tabs, credit page) ---------------------------
+
+@dataclass
+class FlagTarget:
+    """What a report form is about: the account behind it and, for a post, message or card, the post."""
+
+    kind: str
+    target_id: int
+    account: User
+    post: Post | None
+    card: CardView | None = None
+
+
+def flag_target(viewer: User | None, kind: str, target_id: int | str) -> FlagTarget | None:
+    """The thing ``viewer`` is about to report, or None when it does not exist or they may not see it
+    (the same rule ``services.do_report`` applies: ``social.selectors.can_view`` for posts)."""
+    try:
+        target_id = int(target_id)
+    except (TypeError, ValueError):
+        return None
+    if kind == TargetKind.ACCOUNT:
+        account = get_account(target_id)
+        if account is None or account.pk != target_id:
+            return None
+        return FlagTarget(kind, target_id, account, None)
+    if kind not in (TargetKind.POST, TargetKind.MESSAGE, TargetKind.CARD):
+        return None
+    post = get_post(viewer, target_id)
+    if post is None or post.reblog_of_id:
+        return None
+    card = None
+    if kind == TargetKind.CARD:
+        card = cards_for_posts([target_id]).get(target_id)
+        if card is None:
+            return None
+    return FlagTarget(kind, target_id, post.author, post, card)
+
+
+def queue_counts() -> dict[str, int]:
+    """How many cases there are in each status (every status present, 0 when none)."""
+    counts = {status: 0 for status in CaseStatus.values}
+    for status, n in Case.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"):
+        counts[status] = n
+    return counts
+
+
+@dataclass
+class FeatureGate:
+    """One feature on the account's credit page: what it needs and whether the account has it now."""
+
+    feature: Feature
+    name: str
+    minimum: int
+    gate: Gate
+
+
+def feature_gates(user: User) -> list[FeatureGate]:
+    """Every feature the credit score gates, through ``accounts.standing.gate`` (the one gate)."""
+    from tastemaker.accounts.standing import _feature_name, _minimum
+
+    return [FeatureGate(f, _feature_name(f), _minimum(f), gate(user, f)) for f in Feature]
+
+
+def reversed_action_ids(action_ids: list[int]) -> set[int]:
+    """Of ``action_ids``, the actions a later action undid (a restore, an overturned appeal)."""
+    if not action_ids:
+        return set()
+    found = Action.objects.filter(reverses_id__in=action_ids).values_list("reverses_id", flat=True)
+    return {pk for pk in found if pk is not None}

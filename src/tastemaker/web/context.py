@@ -19,6 +19,11 @@ def site(request):
         from tastemaker.social.selectors import unread_notifications_count
 
         context["unread_notifications"] = unread_notifications_count(user)
+        from tastemaker.moderation.selectors import queue_count, unread_notices_count
+
+        context["unread_notices"] = unread_notices_count(user)  # the moderators' notices (credit page)
+        if user.is_staff:
+            context["open_cases"] = queue_count()
         if user.locked:  # only a locked account has follow requests (unlocking approves them all)
             from tastemaker.social.selectors import follow_requests_count
 

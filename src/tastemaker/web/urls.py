@@ -1,7 +1,16 @@
 from django.conf import settings
 from django.urls import path, register_converter
 
-from . import views, views_discovery, views_go, views_payments, views_reports, views_showcase, views_stores
+from . import (
+    views,
+    views_discovery,
+    views_go,
+    views_moderation,
+    views_payments,
+    views_reports,
+    views_showcase,
+    views_stores,
+)
 
 app_name = "web"
 
@@ -31,6 +40,16 @@ urlpatterns = [
     path("settings/password", views.settings_password, name="password"),
     path("settings/apps", views.settings_apps, name="apps"),
     path("settings/apps/<int:app_id>/revoke", views.revoke_app, name="revoke_app"),
+    path("settings/credit", views_moderation.credit, name="credit"),
+    path("settings/credit/appeals/<int:action_id>", views_moderation.credit_appeal, name="credit_appeal"),
+    path("flag/<str:kind>/<int:target_id>", views_moderation.flag, name="flag"),
+    path("moderation", views_moderation.queue, name="moderation"),
+    path("moderation/cases/<int:case_id>", views_moderation.case_detail, name="moderation_case"),
+    path("moderation/actions/<int:action_id>/restore", views_moderation.action_restore,
+         name="moderation_restore"),
+    path("moderation/audit", views_moderation.audit, name="moderation_audit"),
+    path("moderation/appeals", views_moderation.appeals, name="moderation_appeals"),
+    path("moderation/appeals/<int:appeal_id>", views_moderation.appeal_decide, name="moderation_appeal_decide"),
     path("notifications", views.notifications, name="notifications"),
     path("bookmarks", views.bookmarks, name="bookmarks"),
     path("follow-requests", views.follow_requests, name="follow_requests"),

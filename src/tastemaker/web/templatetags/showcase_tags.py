@@ -56,7 +56,10 @@ def post_card(context, post) -> str:
         return ""
     same_text = (getattr(post, "text", "") or "").strip() == card.reason.strip()
     # no request: the card needs no context processor (they would cost a query per card)
-    return get_template("web/showcase/_card.html").render({"card": card, "post_id": post.pk, "hide_reason": same_text})
+    user = context.get("user")
+    viewer_id = user.pk if user is not None and user.is_authenticated else None
+    return get_template("web/showcase/_card.html").render({"card": card, "post_id": post.pk, "hide_reason": same_text,
+                                                           "viewer_id": viewer_id, "flag": True})
 
 
 @register.filter

@@ -50,3 +50,15 @@ def ago(value) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return gettext("just now")
     return gettext("%(t)s ago") % {"t": timesince(value, depth=1)}
+
+
+@register.filter
+def from_iso(value):
+    """An ISO 8601 time kept as text (a moderation evidence snapshot) as a datetime, for ``|date``; the
+    text itself when it is not one."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return value

@@ -5,9 +5,10 @@ near-duplicate test. Pure functions, no models: the queries over an author's rec
 The fingerprint is Charikar's SimHash over two kinds of features, so that a copy with a few characters
 changed, added or removed lands a few bits away from the original:
 
-- the words of the text (jieba's precise mode for Chinese, ``core.text.words``), weight 2;
-- the character trigrams of the normalised text (NFKC, lower case, whitespace and punctuation removed),
-  weight 1 — they survive jieba segmenting a changed sentence differently.
+- the distinct words of the text (jieba's precise mode for Chinese, ``core.text.words``, or the post's own
+  search tokens when the caller has them), weight 2;
+- the distinct character trigrams of the normalised text (NFKC, lower case, whitespace and punctuation
+  removed), weight 1 — they survive jieba segmenting a changed sentence differently.
 
 Each feature is hashed with BLAKE2b (8 bytes: stable across processes, unlike ``hash()``); bit i of the
 fingerprint is set when the weighted features with bit i set outweigh those without. Databases store
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 from hashlib import blake2b
 
 import numpy as np
@@ -60,21 +61,23 @@ def content(text: str) -> str:
     return _NOT_CONTENT_RE.sub("", normalise(text))
 
 
-def features(text: str, tokens: Iterable[str] | None = None) -> Counter[str]:
-    """The weighted features of ``text``: words (weight 2) and character trigrams (weight 1).
+def features(text: str, tokens: Iterable[str] | None = None) -> dict[str, int]:
+    """The weighted features of ``text``: its distinct words (weight 2) and character trigrams (weight 1).
 
     ``tokens``: the words, when the caller has them already (a post's ``search_text``, made by the same
     jieba segmentation): a post is then segmented once, not twice."""
     norm = normalise(text)[:MAX_CHARS]
-    out: Counter[str] = Counter()
-    for word in (words(norm) if tokens is None else tokens):
-        out["w:" + word] += WORD_WEIGHT
     chars = _NOT_CONTENT_RE.sub("", norm)
-    if 0 < len(chars) < GRAM:
-        out["g:" + chars] += 1
-    for i in range(len(chars) - GRAM + 1):
-        out["g:" + chars[i: i + GRAM]] += 1
+    out = dict.fromkeys([chars] if 0 < len(chars) < GRAM else
+                        [chars[i: i + GRAM] for i in range(len(chars) - GRAM + 1)], 1)
+    out.update(dict.fromkeys(["w:" + w for w in (words(norm) if tokens is None else tokens)], WORD_WEIGHT))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _digest(feature: str) -> bytes:
+    """8 bytes of BLAKE2b (cached: common words and trigrams come back in post after post)."""
+    return blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 def to_signed(value: int) -> int:
@@ -89,15 +92,12 @@ def simhash(text: str, tokens: Iterable[str] | None = None) -> int | None:
     feats = features(text, tokens)
     if not feats:
         return None
-    digests = b"".join(blake2b(f.encode("utf-8"), digest_size=8).digest() for f in feats)
+    digests = b"".join(map(_digest, feats))
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(len(feats), BITS)
     weights = np.fromiter(feats.values(), dtype=np.int64, count=len(feats))
-    # +weight where the bit is set, -weight where it is not; bit 0 of the result is the first digest bit
+    # +weight where the bit is set, -weight where it is not; the first digest bit is the top bit
     totals = weights @ (bits.astype(np.int64) * 2 - 1)
-    value = 0
-    for bit in totals > 0:
-        value = (value << 1) | int(bit)
-    return to_signed(value)
+    return to_signed(int.from_bytes(np.packbits(totals > 0).tobytes(), "big"))
 
 
 def distance(a: int, b: int) -> int:

@@ -368,3 +368,15 @@ def test_a_bad_rules_setting_stops_the_start(monkeypatch, name, value, message):
 def test_offence_kinds_are_checked(make_user):
     with pytest.raises(ValueError):
         rules.offence(make_user(), "rudeness", "", "")
+
+
+def test_web_settings_show_the_refusal_next_to_the_bio(make_user):
+    user = make_user()
+    client = Client()
+    client.force_login(user)
+    page = client.post("/settings", {"display_name": "小美", "bio": SPAM, "language": "en", "interests": ""})
+    assert page.status_code == 422
+    body = page.content.decode()
+    assert "spam keyword list" in body and "百家乐" in body  # the message, and the text kept in the form
+    user.refresh_from_db()
+    assert user.bio == ""

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
@@ -175,19 +174,25 @@ def _check_repeats(author: User, text: str, fingerprint: int, parent_id: int | N
                           retry_after=_retry(min(pk for pk, _r in same), reply_window, now))
 
 
+# the accounts named in the author's recent posts; a reply's mention of the author replied to is not counted
+# (a creator answering thirty commenters is not mass-mentioning). Plain SQL for the same reason as _RECENT_SQL.
+_MENTIONED_SQL = (f"SELECT DISTINCT m.user_id FROM {Mention._meta.db_table} m "
+                  f"JOIN {Post._meta.db_table} p ON p.id = m.post_id "
+                  "WHERE p.author_id = %s AND p.id >= %s "
+                  "AND (p.in_reply_to_account_id IS NULL OR m.user_id <> p.in_reply_to_account_id) LIMIT %s")
+
+
 def _check_mention_window(author: User, text: str, mentioned_ids: Sequence[int], now: float) -> None:
     limit, window = parse_spec(settings.RULES_MENTIONS_WINDOW)
     floor = _floor(now, window)
-    # the accounts named in its recent posts (a reply's mention of the author replied to is not counted:
-    # a creator answering thirty commenters is not mass-mentioning)
-    named = Mention.objects.filter(post__author_id=author.pk, post_id__gte=floor).exclude(
-        user_id=F("post__in_reply_to_account_id"))
-    earlier = set(named.values_list("user_id", flat=True).distinct()[: limit + 1])
+    with connection.cursor() as cursor:
+        cursor.execute(_MENTIONED_SQL, [author.pk, floor, limit + 1])
+        earlier = {int(uid) for (uid,) in cursor.fetchall()}
     total = len(earlier | set(mentioned_ids))
     if total <= limit:
         return
-    first = (named.order_by("post_id").values_list("post_id", flat=True).first()) or id_floor(
-        datetime.fromtimestamp(now, tz=UTC))
+    first = (Mention.objects.filter(post__author_id=author.pk, post_id__gte=floor).order_by("post_id")
+             .values_list("post_id", flat=True).first()) or id_floor(datetime.fromtimestamp(now, tz=UTC))
     offence(author, "mass_mention", f"{total} accounts mentioned in {window} s", text, now)
     raise RateLimited(_("You mentioned %(n)d different accounts recently: mass mentions are not allowed. "
                         "Wait before mentioning more.") % {"n": total}, retry_after=_retry(first, window, now))

@@ -107,7 +107,7 @@ def test_a_near_identical_post_is_refused(make_user):
     english = "Just tried the new serum for a week and my skin looks brighter. Highly recommend, link in bio!"
     do_create_post(alice, text=english)
     with pytest.raises(RateLimited):
-        do_create_post(alice, text=english.replace("a week", "two weeks"))
+        do_create_post(alice, text=english.replace("a week", "1 week"))
 
 
 def test_different_posts_and_other_authors_pass(make_user):

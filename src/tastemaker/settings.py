@@ -74,6 +74,13 @@ def env_int_at_least(name: str, default: int, minimum: int) -> int:
     return value
 
 
+def env_int_between(name: str, default: int, minimum: int, maximum: int) -> int:
+    value = env_int(name, default)
+    if not minimum <= value <= maximum:
+        raise RuntimeError(f"{PREFIX}{name} must be an integer from {minimum} to {maximum}, got {value}")
+    return value
+
+
 def env_fraction(name: str, default: float) -> float:
     """A number from 0 to 1 (a confidence, a share)."""
     raw = env_str(name, str(default)).strip()
@@ -192,6 +199,13 @@ HOOKS = {
     # moderation: an account was suspended or its suspension lifted (promotion and broadcasts, when built)
     "moderation.suspended": [],
     "moderation.restored": [],
+    # social: the rules caught an offence (flooding, mass mentions, mass replies, spam, keyword stuffing), once
+    # per account and kind within RULES_OFFENCE_ONCE_SECONDS (the moderation app turns repeats into cases)
+    "social.rule_offence": ["tastemaker.moderation.services.rule_offence"],
+    # social: a post was held for review by the spam filter (the moderation app queues it)
+    "social.post_held": ["tastemaker.moderation.services.post_held"],
+    # accounts: a profile field was refused by the spam filter (social passes it on as social.rule_offence)
+    "accounts.rule_offence": ["tastemaker.social.account_hooks.rule_offence"],
 }
 
 MIDDLEWARE = [
@@ -540,3 +554,26 @@ RULES_OFFENCES_FOR_CASE = env_int_at_least("RULES_OFFENCES_FOR_CASE", 3, 1)
 SHOWCASE_REFUND_RATE_LIMIT = env_fraction("SHOWCASE_REFUND_RATE_LIMIT", 0.3)
 SHOWCASE_RATE_MIN_ORDERS = env_int_at_least("SHOWCASE_RATE_MIN_ORDERS", 10, 1)
 SHOWCASE_RATES_DEDUCTION = env_int_at_least("SHOWCASE_RATES_DEDUCTION", 5, 0)
+
+# --- rules that run by themselves (issue 12): anti-flooding (刷屏) and the spam filter -------------------
+# social.rules reads these at post, reply and profile time; README "Configuration" says what each does.
+RULES_ENABLED = env_bool("RULES_ENABLED", True)  # off: no fingerprints, no flood or spam checks (benchmarks)
+# the same or a near-same text (SimHash distance ≤ RULES_DUPLICATE_DISTANCE of 64 bits) by the same author in
+# the same place (top level, or a reply to the same post) within this many seconds is refused
+RULES_DUPLICATE_WINDOW = env_int_at_least("RULES_DUPLICATE_WINDOW", 3600, 1)
+RULES_DUPLICATE_DISTANCE = env_int_between("RULES_DUPLICATE_DISTANCE", 12, 0, 32)
+# texts shorter than this (letters, digits, ideographs) are never duplicates ("谢谢!", "+1", "早安")
+RULES_DUPLICATE_MIN_CHARS = env_int_at_least("RULES_DUPLICATE_MIN_CHARS", 10, 1)
+# the same or a near-same reply to more than this many different posts within the seconds is refused
+RULES_REPLY_REPEAT = env_rate("RULES_REPLY_REPEAT", "3/3600")
+# a burst: this many posts within the seconds, and RULES_BURST_FACTOR times the account's median posts per
+# active hour over the last week, is refused until the window slides
+RULES_BURST = env_rate("RULES_BURST", "10/60")
+RULES_BURST_FACTOR = env_int_at_least("RULES_BURST_FACTOR", 3, 1)
+# mentions: at most this many distinct accounts in one post (422), and this many across recent posts (429)
+RULES_MENTIONS_MAX = env_int_at_least("RULES_MENTIONS_MAX", 10, 1)
+RULES_MENTIONS_WINDOW = env_rate("RULES_MENTIONS_WINDOW", "30/3600")
+# the spam filter (trust.spam): the score from which a keyword line is spam
+RULES_SPAM_THRESHOLD = env_fraction("RULES_SPAM_THRESHOLD", 0.5)
+# offences of one kind by one account within this many seconds call social.rule_offence once
+RULES_OFFENCE_ONCE_SECONDS = env_int_at_least("RULES_OFFENCE_ONCE_SECONDS", 600, 1)

@@ -13,6 +13,9 @@ if "TASTEMAKER_DATA_DIR" not in os.environ or os.environ["TASTEMAKER_DATA_DIR"] 
 os.environ.setdefault("TASTEMAKER_HUEY_IMMEDIATE", "1")
 os.environ.setdefault("TASTEMAKER_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("TASTEMAKER_PAYMENT_PROVIDERS", "sandbox")  # off by default without DEBUG
+# the anti-flooding and spam rules are off for the suite (its tests post the same text many times a second);
+# tests/trust/test_rules*.py turn them on with the `rules` fixture
+os.environ.setdefault("TASTEMAKER_RULES_ENABLED", "0")
 
 from .settings import *  # noqa: E402,F403
 

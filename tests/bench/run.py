@@ -19,6 +19,8 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   p) payments: transfers/s between 1,000 random wallets on SQLite and PostgreSQL, ledger invariants
      checked after; reference: a raw insert of the same entry rows (bulk, and one commit per pair)
      (tests/bench/bench_payments.py)                                                (report)
+  r) rules: p99 of do_create_post with the anti-flooding and spam checks on − the same with them off
+     (RULES_ENABLED), alternating post by post in one run (tests/bench/bench_rules.py)  goal ≤ 2 ms
 
 The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
 """
@@ -48,7 +50,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefghijp", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghijpr", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -125,6 +127,8 @@ def main(argv=None) -> int:
         results.update(showcase_phase(args, data_dir))
     if "p" in args.only:
         results.update(payments_phase(data_dir))
+    if "r" in args.only:
+        results.update(rules_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -262,6 +266,19 @@ def payments_phase(data_dir: Path) -> dict:
     return {"payments": json.loads(out_file.read_text()) if out_file.exists() else {}}
 
 
+def rules_phase(data_dir: Path) -> dict:
+    """r: the rules' cost per post (tests/bench/bench_rules.py), in a subprocess with its own data dir."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-rules") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(HERE / "bench_rules.py"), "--data-dir", str(out_file.parent / "db"),
+           "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=False, env=env, timeout=3600)
+    return {"rules": json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
 def print_table(res: dict) -> None:
     rows = []
 
@@ -344,6 +361,14 @@ def print_table(res: dict) -> None:
             "invariants hold", p["invariants"]["ok"])
         add("p) same, 1 connection, vs a bulk insert", f"{2 * p['single_per_s']:,.0f} rows/s",
             f"{p['raw_bulk_rows_per_s']:,.0f} rows/s (raw bulk)", f"{p['ratio_vs_bulk']:.1f}", "(report)", None)
+    ru = res.get("rules")
+    if ru:
+        on, off = ru["on"], ru["off"]
+        add("r) create a post, rules on: p99 (p50)", f"{on['p99_ms']:.2f} ms ({on['p50_ms']:.2f} ms)",
+            f"{off['p99_ms']:.2f} ms ({off['p50_ms']:.2f} ms) rules off", f"{ru['added_p99_ms']:+.2f} ms added",
+            "≤ 2 ms added", ru["added_p99_ms"] <= 2)
+        add("r) the rules' own time per post: p99 (p50)", f"{ru['check']['p99_ms']:.2f} ms "
+            f"({ru['check']['p50_ms']:.2f} ms)", "inside the same calls", "—", "≤ 2 ms", ru["check"]["p99_ms"] <= 2)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

@@ -8,3 +8,7 @@ credit_exhausted = HookPoint(
     "accounts.credit_exhausted",
     "user=, case_id=: the credit score reached 0 (inside the transaction that moved it); the moderation app "
     "suspends the account through its audited service.")
+rule_offence = HookPoint(
+    "accounts.rule_offence",
+    "user=, kind=, detail=, text=: the spam filter refused a profile field (social passes it on as "
+    "social.rule_offence, the one hook point the moderation app listens to).")

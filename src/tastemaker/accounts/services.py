@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from tastemaker.core.errors import ValidationFailed
 from tastemaker.core.languages import normalise_language
 from tastemaker.images.intake import process_image
+from tastemaker.trust import spam
 
 from . import hooks
 from .models import CreditChange, User
@@ -102,17 +103,32 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
     return user
 
 
+def _refuse_spam(user: User, field: str, label: str, text: str) -> None:
+    """The spam filter (``trust.spam``) on a profile field: a keyword line is refused with a 422 naming the
+    field, and reported (``accounts.rule_offence``, passed on by social as ``social.rule_offence``)."""
+    if not settings.RULES_ENABLED or not text:
+        return
+    verdict = spam.check_text(text)
+    if not verdict.spam:
+        return
+    hooks.rule_offence(user=user, kind=verdict.kind, detail=f"{field}: {verdict.summary()}", text=text)
+    raise ValidationFailed(_("Your %(field)s looks like a spam keyword list (%(why)s) and was not saved.")
+                           % {"field": label, "why": "; ".join(verdict.reasons[:2])}, field=field)
+
+
 def _apply_profile(user: User, changed: list[str], display_name: str | None, bio: str | None, language: str | None,
                    interests: list[str] | None, avatar: bytes | None, header: bytes | None, locked: bool | None,
                    bot: bool | None) -> None:
     if display_name is not None:
         if len(display_name) > 60:
             raise ValidationFailed(_("A display name has at most 60 characters."), field="display_name")
+        _refuse_spam(user, "display_name", _("display name"), display_name)
         user.display_name = display_name.strip()
         changed.append("display_name")
     if bio is not None:
         if len(bio) > 500:
             raise ValidationFailed(_("A bio has at most 500 characters."), field="note")
+        _refuse_spam(user, "note", _("bio"), bio)
         user.bio = bio
         changed.append("bio")
     if language is not None:

@@ -223,10 +223,10 @@ def _apply(kind: str, account: User, case: Case | None) -> None:
         post = _post_of(case) if case else None
         if post is not None:
             social_services.do_set_held(post, True)
-    elif kind == ActionKind.RELEASE:
+    elif kind == ActionKind.RELEASE:  # held by the spam filter, never published: published now
         post = _post_of(case) if case else None
         if post is not None:
-            social_services.do_set_held(post, False)
+            social_services.do_release_post(post)
     elif kind == ActionKind.LIMIT:
         User.objects.filter(pk=account.pk).update(is_limited=True)
         account.is_limited = True
@@ -250,7 +250,11 @@ def _reverse(action: Action, account: User) -> None:
     """Undo an action's effect (an overturned appeal, a restore)."""
     if action.kind in (ActionKind.REMOVE, ActionKind.HOLD):
         post = Post.objects.filter(pk=action.target_id).first() if action.target_id else None
-        if post is not None:
+        if post is None:
+            pass
+        elif action.kind == ActionKind.HOLD:  # the spam filter's hold, overturned: published for the first time
+            social_services.do_release_post(post)
+        else:  # removed after it was published: back where it was (no second round of notifications)
             social_services.do_set_held(post, False)
     elif action.kind == ActionKind.LIMIT:
         User.objects.filter(pk=account.pk).update(is_limited=False)

@@ -11,3 +11,12 @@ engaged = HookPoint("social.engaged", "kind= ('like', 'repost' or 'reply'), post
                     "an interaction with someone's post (inside the transaction).")
 files_in_use = HookPoint("social.files_in_use", "paths=: returns the subset of these stored image files that "
                          "something still shows (the sweep keeps them).")
+rule_offence = HookPoint(
+    "social.rule_offence",
+    "user=, kind= ('flooding', 'mass_mention', 'mass_reply', 'spam' or 'keyword_stuffing'), detail= (a short "
+    "text), text= (the offending text): the rules caught an offence (social.rules), called once per account "
+    "and kind within RULES_OFFENCE_ONCE_SECONDS, before the refusal is raised (outside the post's transaction).")
+post_held = HookPoint(
+    "social.post_held",
+    "post=, reasons= (list of str), score= (float): the spam filter held a new post or reply for review (inside "
+    "its transaction; it is not fanned out until do_release_post).")

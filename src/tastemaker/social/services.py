@@ -25,7 +25,7 @@ from tastemaker.core.text import extract_hashtags, extract_mentions, search_text
 from tastemaker.images.intake import process_image
 from tastemaker.trust.ratelimit import check_and_hit
 
-from . import hooks, search
+from . import hooks, rules, search
 from .media import delete_media
 from .models import (
     Block,
@@ -266,12 +266,15 @@ def do_create_post(
     media = list(Media.objects.filter(pk__in=media_ids, owner=author, post__isnull=True)) if media_ids else []
     if len(media) != len(media_ids):
         raise ValidationFailed(_("An image is unknown, not yours, or already used."), field="media_ids")
-    check_and_hit("post", author.pk, "RATE_POST")
-
     tags = extract_hashtags(text)
     names = extract_mentions(text)  # lower-cased; usernames are unique on lower(username), which is indexed
     mentioned = {u.username.lower(): u for u in User.objects.annotate(name_ci=Lower("username")).filter(
         name_ci__in=names, is_suspended=False)} if names else {}
+    indexed = search_text(text)
+    # anti-flooding and the spam filter (social.rules): a flood is refused here, spam is saved held
+    checked = rules.check_post(author, text, parent_id=parent.pk if parent else None, mentions=names,
+                               mentioned_ids=[u.pk for u in mentioned.values()], tokens=indexed.split())
+    check_and_hit("post", author.pk, "RATE_POST")
     with transaction.atomic():
         post = Post.objects.create(
             author=author,
@@ -282,7 +285,9 @@ def do_create_post(
             sensitive=bool(sensitive),
             spoiler_text=spoiler_text or "",
             language=language or author.language,
-            search_text=search_text(text),
+            search_text=indexed,
+            held=checked.held,
+            fingerprint=checked.fingerprint,
         )
         for position, item in enumerate(sorted(media, key=lambda m: media_ids.index(m.pk))):
             # conditional claim: a concurrent post that took this image first makes this one fail whole
@@ -301,14 +306,37 @@ def do_create_post(
             if uid == author.pk or is_blocked_either_way(uid, author.pk):
                 continue
             Mention.objects.get_or_create(post=post, user_id=uid)
-            _notify(uid, author.pk, NotificationType.MENTION, post.pk)
+            if not checked.held:  # a held post notifies nobody until it is released
+                _notify(uid, author.pk, NotificationType.MENTION, post.pk)
         User.objects.filter(pk=author.pk).update(
             statuses_count=F("statuses_count") + 1, last_status_at=timezone.now()
         )
         search.index_post(post.pk, post.search_text)
+        if checked.held and checked.verdict is not None:  # not published: no fan-out until it is released
+            hooks.post_held(post=post, reasons=list(checked.verdict.reasons), score=checked.verdict.score)
+        else:
+            hooks.post_created(post=post)
+            if parent is not None:
+                hooks.engaged(kind="reply", post_id=parent.pk, actor_id=author.pk, owner_id=parent.author_id)
+    return post
+
+
+def do_release_post(post: Post) -> Post:
+    """An operator releases a post held for review: it is published now — ``social.post_created`` (the fan-out
+    to followers' home feeds), the mentioned accounts notified, a reply counted as engagement. Idempotent;
+    keeping it held needs nothing, removing it is ``do_delete_post``."""
+    with transaction.atomic():
+        if not Post.objects.filter(pk=post.pk, held=True).update(held=False):
+            post.refresh_from_db(fields=["held"])
+            return post
+        post.held = False
+        for uid in Mention.objects.filter(post=post).values_list("user_id", flat=True):
+            if not is_blocked_either_way(uid, post.author_id):
+                _notify(uid, post.author_id, NotificationType.MENTION, post.pk)
         hooks.post_created(post=post)
-        if parent is not None:
-            hooks.engaged(kind="reply", post_id=parent.pk, actor_id=author.pk, owner_id=parent.author_id)
+        if post.in_reply_to_id is not None and post.in_reply_to_account_id is not None:
+            hooks.engaged(kind="reply", post_id=post.in_reply_to_id, actor_id=post.author_id,
+                          owner_id=post.in_reply_to_account_id)
     return post
 
 
@@ -432,10 +460,10 @@ __all__ = [name for name in dir() if name.startswith("do_")] + ["Conflict"]
 
 
 def do_set_held(post: Post, held: bool) -> None:
-    """Hold a post for review (a moderator removed it, or the spam filter held it: the visibility rule shows
-    it to its author and operators only), or release it (published: fanned out to the followers then;
-    fan-out is idempotent, so releasing a post that once reached them adds nothing twice). For the
-    moderation app, which audits the action."""
+    """Take a published post down (a moderator removed it: the visibility rule shows it to its author and
+    operators only) or put it back (fanned out again: fan-out is idempotent, so followers who had it get
+    nothing twice; no second round of notifications). For the moderation app, which audits the action.
+    A post the spam filter held was never published: ``do_release_post`` publishes it."""
     with transaction.atomic():
         changed = Post.objects.filter(pk=post.pk, held=not held).update(held=held)
         post.held = held

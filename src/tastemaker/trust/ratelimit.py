@@ -120,6 +120,18 @@ def _increment_returning(key: str, bucket: int) -> tuple[int, bool]:
     return int(RateBucket.objects.filter(key=key, bucket=bucket).values_list("count", flat=True).get()), False
 
 
+def first_in(scope: str, ident: str | int, seconds: int, now: float | None = None) -> bool:
+    """Count one event of ``ident`` in ``scope``; True if it is the first in the current period of ``seconds``
+    (periods are fixed slices of the clock): "count this once per period", shared by every worker."""
+    now = time.time() if now is None else now
+    key = f"{scope}:{ident}"
+    current = int(now // max(1, seconds))
+    if _increment(key, current):
+        RateBucket.objects.filter(key=key, bucket__lt=current).delete()
+        return True
+    return False
+
+
 def _increment(key: str, bucket: int) -> bool:
     if RateBucket.objects.filter(key=key, bucket=bucket).update(count=F("count") + 1):
         return False

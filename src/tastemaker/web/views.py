@@ -25,14 +25,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tastemaker.accounts import selectors as account_selectors
 from tastemaker.accounts import services as accounts
-from tastemaker.core.errors import DomainError, NotFound, ValidationFailed
+from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.pagination import page_from
 from tastemaker.feeds.selectors import home_timeline
 from tastemaker.social import selectors
 from tastemaker.social import services as social
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
-from .forms import ComposeForm, LoginForm, PasswordForm, ProfileForm, SignupForm, show_error
+from .forms import ComposeForm, LoginForm, PasswordForm, ProfileForm, SignupForm, error_text, show_error
 from .helpers import (
     PAGE_SIZE,
     account_or_404,
@@ -326,6 +326,7 @@ def compose(request):
     files = request.FILES.getlist("images")
     reply_to = None
     error = None
+    refused: DomainError | None = None
     if not form.is_valid():
         error = _("Check the form and try again.")
     elif len(files) > settings.POST_MAX_MEDIA:
@@ -346,10 +347,15 @@ def compose(request):
             except DomainError:
                 social.do_discard_media(request.user, media)
                 raise
-        except ValidationFailed as exc:
-            error = exc.message
+        except (ValidationFailed, RateLimited) as exc:  # a flood refused: the text stays in the form
+            error = error_text(exc)
+            refused = exc
         else:
-            messages.success(request, _("Posted."))
+            if post.held:
+                messages.warning(request, _("Your post is held for review: it looks like a spam keyword list. "
+                                            "Only you can see it until an operator releases it."))
+            else:
+                messages.success(request, _("Posted."))
             if reply_to:
                 return redirect(reverse("web:post", args=[reply_to]) + f"#post-{post.pk}")
             return redirect(safe_next(request, reverse("web:home")))
@@ -361,13 +367,20 @@ def compose(request):
         if parent is not None:
             ancestors, descendants = selectors.thread_context(viewer, parent)
             state = selectors.hydrate([*ancestors, parent, *descendants], viewer)
-            return render(request, "web/post.html", {
+            response = render(request, "web/post.html", {
                 "post": parent, "ancestors": ancestors, "descendants": descendants, "state": state,
-                "compose": form}, status=422)
+                "compose": form}, status=refused.status if refused else 422)
+            return _retry_after(response, refused)
     page = page_from({}, default_limit=PAGE_SIZE)
     posts = home_timeline(viewer, page)
     response = timeline_page(request, "web/home.html", {"compose": form}, posts)
-    response.status_code = 422
+    response.status_code = refused.status if refused else 422
+    return _retry_after(response, refused)
+
+
+def _retry_after(response: HttpResponse, refused: DomainError | None) -> HttpResponse:
+    if isinstance(refused, RateLimited):
+        response["Retry-After"] = str(refused.retry_after)
     return response
 
 

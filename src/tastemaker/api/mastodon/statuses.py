@@ -3,6 +3,7 @@ like, bookmark and their undoing)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from ninja import Router
 
 from tastemaker.accounts import services as account_services
@@ -17,11 +18,19 @@ from ..errors import READ, responses
 from ._auth import optional_auth, user_auth
 
 router = Router()
+HELD_HEADER = "Tastemaker-Held"  # on a new post the spam filter held for review
 
 
 @router.post("/v1/statuses", auth=user_auth, response=responses({200: S.Status}), tags=["statuses"],
-             summary="Publish a post")
-def create_status(request, payload: S.StatusIn):
+             summary="Publish a post",
+             description="A post or reply. Repeating the same or a near-same text, posting in bursts far above "
+                         "the account's usual rate, mass mentions and the same reply to many posts are refused "
+                         "(429 with `Retry-After`, or 422 for too many mentions in one post). A post the spam "
+                         "filter takes for an SEO/adult/gambling keyword line is saved but **held for review**: "
+                         "the answer is still 200 with the status, and the header `Tastemaker-Held: review` says "
+                         "it is seen by its author and operators only, and reaches followers only if an operator "
+                         "releases it.")
+def create_status(request, response: HttpResponse, payload: S.StatusIn):
     require_scope(request, "write:statuses")
     media_ids = []
     for raw in payload.media_ids:
@@ -33,6 +42,8 @@ def create_status(request, payload: S.StatusIn):
         visibility=payload.visibility, sensitive=payload.sensitive, spoiler_text=payload.spoiler_text or "",
         language=(payload.language or None) and account_services.normalise_language(payload.language),
     )
+    if post.held:
+        response[HELD_HEADER] = "review"
     return status(request, post)
 
 

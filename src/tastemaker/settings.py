@@ -221,6 +221,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tastemaker.web.middleware.SuspendedAccountMiddleware",  # a suspended account: its credit page only
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tastemaker.core.middleware.RateLimitedMiddleware",

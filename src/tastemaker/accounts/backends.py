@@ -23,11 +23,6 @@ from .models import User
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with a username (any case) or an e-mail address."""
 
-    def user_can_authenticate(self, user):
-        """Active and not suspended: also what ``get_user`` asks on every request, so a suspended account's
-        web sessions stop working at once (no session has to be found and deleted)."""
-        return super().user_can_authenticate(user) and not getattr(user, "is_suspended", False)
-
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or not password:
             return None
@@ -42,7 +37,10 @@ class UsernameOrEmailBackend(ModelBackend):
             User().set_password(password)  # same work either way: no user enumeration by timing
             ratelimit.hit("login-account", account, "RATE_LOGIN_ACCOUNT")
             return None
-        if user.check_password(password) and self.user_can_authenticate(user) and not user.is_suspended:
+        # a suspended account may still sign in on the web, to read why and appeal: everything else is closed
+        # to it (web.middleware.SuspendedAccountMiddleware); apps get no token (accounts.oauth) and its
+        # tokens were revoked
+        if user.check_password(password) and self.user_can_authenticate(user):
             ratelimit.reset("login-account", account)
             return user
         ratelimit.hit("login-account", account, "RATE_LOGIN_ACCOUNT")

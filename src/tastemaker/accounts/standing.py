@@ -107,7 +107,7 @@ def limited_sql(alias: str) -> tuple[str, list[object]]:
     return (f"({alias}.is_limited = %s OR {alias}.credit_score < %s)", [True, settings.CREDIT_LIMITED_BELOW])
 
 
-def _minimum(feature: Feature) -> int:
+def minimum_score(feature: Feature) -> int:
     return {
         Feature.SHOWCASE: settings.CREDIT_SHOWCASE_MIN,
         Feature.EXPERTS: settings.CREDIT_EXPERTS_MIN,
@@ -118,7 +118,7 @@ def _minimum(feature: Feature) -> int:
     }[feature]
 
 
-def _feature_name(feature: Feature) -> str:
+def feature_name(feature: Feature) -> str:
     return {
         Feature.POST: _("posting"),
         Feature.PUBLIC_REACH: _("reaching people who do not follow you"),
@@ -133,7 +133,7 @@ def gate(user: User, feature: Feature | str) -> Gate:
     """May ``user`` use ``feature``? The one gate every service asks."""
     feature = Feature(feature)
     s = standing(user)
-    name = _feature_name(feature)
+    name = feature_name(feature)
     if s.state == State.SUSPENDED:
         return Gate(False, _("This account is suspended, so %(feature)s is not available.") % {"feature": name},
                     _("You can appeal the suspension from your credit page."))
@@ -142,7 +142,7 @@ def gate(user: User, feature: Feature | str) -> Gate:
         return Gate(False, _("This account is limited by a moderator, so %(feature)s is not available.")
                     % {"feature": name},
                     _("You can appeal the limit from your credit page."))
-    minimum = _minimum(feature)
+    minimum = minimum_score(feature)
     if s.score < minimum:
         return Gate(False, _("%(feature)s needs a credit score of at least %(min)d; yours is %(score)d.")
                     % {"feature": name[:1].upper() + name[1:], "min": minimum, "score": s.score},

@@ -187,9 +187,9 @@ class FeatureGate:
 
 def feature_gates(user: User) -> list[FeatureGate]:
     """Every feature the credit score gates, through ``accounts.standing.gate`` (the one gate)."""
-    from tastemaker.accounts.standing import _feature_name, _minimum
+    from tastemaker.accounts.standing import feature_name, minimum_score
 
-    return [FeatureGate(f, _feature_name(f), _minimum(f), gate(user, f)) for f in Feature]
+    return [FeatureGate(f, feature_name(f), minimum_score(f), gate(user, f)) for f in Feature]
 
 
 def reversed_action_ids(action_ids: list[int]) -> set[int]:

@@ -368,7 +368,8 @@ def do_restore(operator: User, action: Action, reason: str) -> Action:
             raise Conflict(_("This action was already reversed."))
         account = User.objects.get(pk=action.account_id)
         _reverse(action, account)
-        restored = _audit(case=None, operator=operator, account=account, kind=ActionKind.RESTORE, reason=reason,
+        case = Case.objects.filter(pk=action.case_id).first() if action.case_id else None
+        restored = _audit(case=case, operator=operator, account=account, kind=ActionKind.RESTORE, reason=reason,
                           target_kind=action.target_kind, target_id=action.target_id, reverses=action)
         _notify(account.pk, NoticeKind.ACTION, _action_sentence(ActionKind.RESTORE) + " "
                 + _("Reason: %(reason)s") % {"reason": reason}, action=restored)

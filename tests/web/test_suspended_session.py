@@ -6,7 +6,6 @@ import pytest
 
 from tastemaker.moderation import services
 from tastemaker.moderation.models import Appeal, Case
-from tastemaker.social.services import do_create_post
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Corr3ct-Horse-Battery"

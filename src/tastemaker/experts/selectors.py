@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
+from tastemaker.social.visibility import AccountReach, ViewerLike, accounts_q
 
 from .models import AbilityLabel, ExpertApplication, ExpertBadge, LabelAppeal, Status, Vertical
 
@@ -62,13 +63,12 @@ def badge_map(user_ids: Iterable[int]) -> dict[int, list[str]]:
     return out
 
 
-def directory(vertical: Vertical, *, limit: int = 20, offset: int = 0, exclude_ids: Iterable[int] = ()) -> list[AbilityLabel]:
-    """Creators in a vertical ranked by ability (badged experts first at equal score)."""
-    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE,
-                                      user__is_suspended=False, user__is_active=True)
+def directory(vertical: Vertical, viewer: ViewerLike = None, *, limit: int = 20, offset: int = 0) -> list[AbilityLabel]:
+    """Creators in a vertical ranked by ability (badged experts first at equal score), as ``viewer`` may find
+    them (``social.visibility.accounts_q``: not suspended, not hidden from the viewer, not limited)."""
+    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
+          .filter(accounts_q(viewer, AccountReach.DISCOVERY, "user__"))
           .select_related("user").order_by("-score", "user_id"))
-    if exclude_ids:
-        qs = qs.exclude(user_id__in=list(exclude_ids))
     return list(qs[offset: offset + limit])
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
+from tastemaker.accounts.standing import State, standing, suspended_q
 from tastemaker.social.visibility import AccountReach, ViewerLike, accounts_q
 
 from .models import AbilityLabel, ExpertApplication, ExpertBadge, LabelAppeal, Status, Vertical
@@ -128,7 +129,7 @@ def eligibility(user: User, vertical: Vertical) -> list[Requirement]:
         Requirement("followers", user.followers_count >= settings.EXPERT_MIN_FOLLOWERS,
                     _("Followers: %(n)d (needs %(m)d)")
                     % {"n": user.followers_count, "m": settings.EXPERT_MIN_FOLLOWERS}),
-        Requirement("standing", user.is_active and not user.is_suspended
+        Requirement("standing", standing(user).state != State.SUSPENDED
                     and age_days >= settings.EXPERT_MIN_ACCOUNT_DAYS,
                     _("Account in good standing and at least %(d)d days old") % {"d": settings.EXPERT_MIN_ACCOUNT_DAYS}),
     ]
@@ -143,7 +144,7 @@ def applications(user: User) -> list[ExpertApplication]:
 
 
 def creators_posted_since(since: datetime) -> list[int]:
-    return list(User.objects.filter(last_status_at__gt=since, is_suspended=False)
+    return list(User.objects.filter(last_status_at__gt=since).exclude(suspended_q())
                 .values_list("pk", flat=True))
 
 

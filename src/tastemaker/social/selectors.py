@@ -192,7 +192,10 @@ def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
 
 def notifications(user: User, page: Page, types: list[str] | None = None,
                   exclude_types: list[str] | None = None) -> list[Notification]:
-    qs = Notification.objects.filter(recipient=user).filter(accounts_q(prefix="actor__")).select_related("actor")
+    # from accounts that may appear, about posts the recipient may still see (a post held, or turned
+    # followers-only by a limit on its author, since the notification was made leaves the list)
+    qs = (Notification.objects.filter(recipient=user).filter(accounts_q(prefix="actor__"))
+          .filter(Q(post__isnull=True) | posts_q(user, prefix="post__")).select_related("actor"))
     if types:
         qs = qs.filter(type__in=types)
     if exclude_types:

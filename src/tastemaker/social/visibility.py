@@ -246,8 +246,8 @@ def _atom_q(atom: Atom, p: str, viewer_id: int | None) -> Q:
 
 
 def _to_q(expr: Expr, p: str, viewer_id: int | None) -> Q:
-    if isinstance(expr, bool):
-        return Q() if expr else Q(**{f"{p}pk__in": []})
+    if isinstance(expr, bool):  # not Q(): an empty Q is dropped from an OR instead of making it true
+        return Q(**{f"{p}pk__isnull": False}) if expr else Q(**{f"{p}pk__in": []})
     if isinstance(expr, Atom):
         return _atom_q(expr, p, viewer_id)
     if isinstance(expr, _Not):

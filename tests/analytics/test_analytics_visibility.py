@@ -95,10 +95,11 @@ def test_web_anonymous_and_signed_in_events_refuse_invisible_posts(make_user, hi
 
 
 def test_batch_visibility_agrees_with_can_view(make_user, hidden_posts, django_assert_max_num_queries):
-    """``visible_post_authors`` is ``can_view`` for a batch: pinned on every case, in one query."""
+    """``visibility.visible_authors`` is ``can_view`` for a batch: pinned on every case, in one query."""
     from tastemaker.social import services as social
     from tastemaker.social.models import Post
-    from tastemaker.social.selectors import can_view, visible_post_authors
+    from tastemaker.social.selectors import can_view
+    from tastemaker.social.visibility import Viewer, visible_authors
 
     viewer, author, posts, public = hidden_posts
     staff = make_user("moderator", is_staff=True)
@@ -109,8 +110,8 @@ def test_batch_visibility_agrees_with_can_view(make_user, hidden_posts, django_a
     ids = [p.pk for p in (*posts.values(), public, own, mentioned)] + [int(MISSING)]
     for who in (None, viewer, staff, follower, author):
         with django_assert_max_num_queries(1):
-            batch = visible_post_authors(who.pk if who else None, ids, staff=bool(who and who.is_staff))
+            batch = visible_authors(Viewer(who.pk if who else None, bool(who and who.is_staff)), ids)
         one_by_one = {p.pk: p.author_id for p in Post.objects.filter(pk__in=ids).select_related("author")
                       if can_view(who, p)}
         assert batch == one_by_one, who
-    assert public.pk in visible_post_authors(None, ids) and posts["private"].pk not in visible_post_authors(None, ids)
+    assert public.pk in visible_authors(None, ids) and posts["private"].pk not in visible_authors(None, ids)

@@ -168,4 +168,6 @@ def test_bookmarks_and_favourites_after_being_blocked(marked):
 def test_bookmarks_and_favourites_after_blocking(marked):
     author, _reader, _a, r, _secret, public = marked
     r.post(f"/api/v1/accounts/{author.pk}/block")
-    assert lists(r) == ([public["id"]], [public["id"]])
+    assert lists(r) == ([], [])  # issue 12, one rule: a block either way hides every post of the other account
+    r.post(f"/api/v1/accounts/{author.pk}/unblock")
+    assert lists(r) == ([public["id"]], [public["id"]])  # no longer a follower: the public one only

@@ -118,13 +118,13 @@ def _build(p: dict, log) -> dict:
             cur.execute(
                 "INSERT INTO accounts_user (password, last_login, is_superuser, username, first_name, last_name, "
                 "email, is_staff, is_active, date_joined, id, display_name, bio, avatar, header, language, "
-                "interests, locked, bot, is_suspended, followers_count, following_count, statuses_count, "
-                "last_status_at) "
+                "interests, locked, bot, is_suspended, is_limited, credit_score, followers_count, following_count, "
+                "statuses_count, last_status_at) "
                 "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %s) "
                 "SELECT '!unusable', NULL, 0, CASE WHEN i = 0 THEN 'celebrity' ELSE 'u' || i END, '', '', "
                 "'u' || i || '@bench.local', 0, 1, %s, (%s + i) << 16, "
                 "CASE WHEN i = 0 THEN 'The Celebrity' ELSE 'Bench user ' || i END, '', '', '', "
-                "CASE WHEN i %% 2 = 0 THEN 'zh-hans' ELSE 'en' END, '[]', 0, 0, 0, 0, 0, 0, NULL FROM n",
+                "CASE WHEN i %% 2 = 0 THEN 'zh-hans' ELSE 'en' END, '[]', 0, 0, 0, 0, 80, 0, 0, 0, NULL FROM n",
                 [n_users, joined, BASE_MS],
             )
         steps.update()
@@ -201,14 +201,14 @@ def _build(p: dict, log) -> dict:
                     cur.execute(
                         "INSERT INTO social_post (id, text, in_reply_to_account_id, visibility, language, sensitive, "
                         "spoiler_text, created_at, replies_count, reblogs_count, favourites_count, search_text, "
-                        "author_id, in_reply_to_id, reblog_of_id) "
+                        "author_id, in_reply_to_id, reblog_of_id, held) "
                         "WITH RECURSIVE n(k) AS (SELECT %s UNION ALL SELECT k + 1 FROM n WHERE k + 1 < %s) "
                         "SELECT ((%s + k * %s) << 16) | (k & 65535), "
                         "CASE WHEN k %% 2 = 0 THEN '今天试了新买的降噪耳机，效果真不错 #数码 ' || k "
                         "ELSE 'Trying the new running shoes today, so far so good #fitness ' || k END, "
                         "NULL, 'public', CASE WHEN k %% 2 = 0 THEN 'zh-hans' ELSE 'en' END, 0, '', "
                         "datetime((%s + k * %s) / 1000, 'unixepoch'), 0, 0, 0, '', "
-                        "(%s + ((k * 7919) %% %s)) << 16, NULL, NULL FROM n",
+                        "(%s + ((k * 7919) %% %s)) << 16, NULL, NULL, 0 FROM n",
                         [lo, hi, start_ms, step_ms, start_ms, step_ms, BASE_MS, n_users],
                     )
                 bar.update(hi - lo)

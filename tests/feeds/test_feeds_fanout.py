@@ -345,3 +345,62 @@ def test_sweep_task_runs_every_five_minutes_and_does_the_sweep(author_with_follo
     with mock.patch("django.utils.timezone.now", return_value=later(11)):
         assert resume_stalled_fanouts_task.call_local() == 1
     assert entries_per_viewer(post) == {u.pk: 1 for u in [author, *followers]}
+
+
+# --- held posts (issue 12): only the author and operators see them; never delivered -----------------
+
+def test_a_held_post_is_not_fanned_out_and_can_be_once_released(author_with_followers, make_user, run_jobs):
+    from tastemaker.social.models import Post
+
+    author, followers = author_with_followers(3)
+    with run_jobs():
+        post = do_create_post(author, text="waiting for review")
+        Post.objects.filter(pk=post.pk).update(held=True)  # held before the fan-out job runs
+    assert entries_per_viewer(post) == {author.pk: 1}  # the author's own entry only
+    assert not FanoutProgress.objects.filter(post=post).exists()  # nothing recorded: a release can deliver it
+    assert feeds.stalled_fanouts(now=later(11)) == []  # and the sweep leaves it alone while held
+    assert home_ids(author) == [post.pk] and all(home_ids(f) == [] for f in followers)
+    Post.objects.filter(pk=post.pk).update(held=False)  # released by an operator
+    feeds.fanout_post(post.pk)
+    assert entries_per_viewer(post) == {u.pk: 1 for u in [author, *followers]}
+
+
+def test_a_post_held_after_delivery_leaves_home_timelines(author_with_followers, run_jobs):
+    from tastemaker.social.models import Post
+
+    author, followers = author_with_followers(2)
+    with run_jobs():
+        post = do_create_post(author, text="delivered, then held")
+    assert home_ids(followers[0]) == [post.pk]
+    Post.objects.filter(pk=post.pk).update(held=True)
+    assert home_ids(followers[0]) == [] and home_ids(author) == [post.pk]
+
+
+def test_backfill_and_rebuild_skip_held_posts(make_user):
+    from tastemaker.feeds.management.commands.rebuild_feeds import rebuild_all
+    from tastemaker.social.models import Post
+
+    author, fan = make_user(), make_user()
+    shown = do_create_post(author, text="fine")
+    held = do_create_post(author, text="held")
+    Post.objects.filter(pk=held.pk).update(held=True)
+    do_follow(fan, author)  # the after-commit backfill does not run here
+    feeds.backfill(fan.pk, author.pk)
+    assert home_ids(fan) == [shown.pk]
+    feeds.rebuild_viewer(fan.pk)
+    assert home_ids(fan) == [shown.pk]
+    rebuild_all()
+    assert set(TimelineEntry.objects.filter(post=held).values_list("viewer_id", flat=True)) == {author.pk}
+
+
+def test_pulled_accounts_held_posts_stay_out(author_with_followers, make_user, run_jobs):
+    from tastemaker.social.models import Post
+
+    with override_settings(FANOUT_THRESHOLD=1):
+        big, fans = author_with_followers(2)
+        with run_jobs():
+            shown = do_create_post(big, text="for everyone")
+            held = do_create_post(big, text="not yet")
+        Post.objects.filter(pk=held.pk).update(held=True)
+        assert pulled_author_ids(fans[0].pk) == [big.pk]
+        assert home_ids(fans[0]) == [shown.pk]

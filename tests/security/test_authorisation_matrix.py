@@ -15,9 +15,13 @@ Classes:
   client's credentials; without them the request is refused.
 
 ``owned=`` marks a route that names an object belonging to user A (Alice): user B (Bob), with every scope,
-must get 403/404 and never A's data. Each case probes, in order: anonymous; a token without the scope; a
-non-operator on a staff route; B on A's object; and finally the rightful caller (A, or an operator), who
-must not be refused. No probe may answer 500.
+must get 403/404 and never A's data. Each case probes, in order: anonymous; an app token without a user; a
+partner store's API key used as a user's token (the "store key" role: never a user); a token without the
+scope; non-operators on a staff route (Bob, Alice, and Dave, a brand that runs an approved partner store);
+Bob and Dave on A's object; a signed route called with a user's or a brand's credentials instead of the
+signature or key; and finally the rightful caller (A, an operator, or the store with its key), who must not be
+refused. No refused probe may answer 2xx (each must be a 401/403/404 or the login page), none may answer 500,
+and none may show a stranger Alice's private strings.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Rule:
     absent: bool = False  # answers 404 by design (still probed: never a 401/403/500)
     json: bool = False  # a web route that takes JSON
     caller: str = ""  # who that is, when not Alice (user/scope) or the operator (staff): a world key
+    store_key: str = ""  # a signed route the store calls with its API key: key of BODIES for a valid call
 
     def label(self) -> str:
         return f"scope:{self.scope}" if self.kind == "scope" else self.kind
@@ -189,7 +194,7 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/tastemaker/reports/posts/{post_id}": scope("read:statuses", owned="post report"),
     "GET /api/v1/tastemaker/reports/accounts/{account_id}": scope("read:accounts", owned="account report"),
     # --- API: Showcase (partner stores sign; creators and brands use tokens) ---
-    "POST /api/v1/showcase/catalog": signed(),
+    "POST /api/v1/showcase/catalog": signed(store_key="catalog"),
     "POST /api/v1/showcase/stores/{store_id}/webhooks": signed(params=(("store_id", "partner_store_id"),)),
     "POST /api/v1/tastemaker/showcase/import": scope("write:statuses", body="import"),
     "POST /api/v1/tastemaker/showcase/posts": scope("write:statuses", body="showcase_post",
@@ -447,11 +452,16 @@ def _build_world() -> dict:
 
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
     operator = make_user("ops_lead", is_staff=True)
+    dave = make_user("dave")  # a brand: runs a partner store an operator approved
     admin = make_user("superop", is_staff=True, is_superuser=True)
     # the operator's partner store (approved at once), funded for commissions
     store, store_secrets = do_create_store(operator, name="Good Shop", domains=["shop.example.com"],
                                            commission_bp=1000, attribution_days=7, return_days=15)
     fund(operator, 1_000_000, "operator")
+    from tastemaker.showcase.stores import do_decide_store
+
+    dave_store, _dave_secrets = do_create_store(dave, name="Dave Brand Goods", domains=["dave.example.com"])
+    do_decide_store(operator, dave_store, approve=True, note="checked")
     do_fund_store_deposit(operator, store, 1_000_000, "CNY")
     post = social.do_create_post(alice, text="Alice's post #tea")
     private_post = social.do_create_post(alice, text=PRIVATE_TEXT + " #tea", visibility="private")
@@ -524,6 +534,7 @@ def _build_world() -> dict:
     moderation_action = moderation.do_act(operator, case.case, "remove", "spam")
     return {
         "alice": alice, "bob": bob, "carol": carol, "operator": operator, "admin": admin, "token": token,
+        "brand": dave, "store_key": store_secrets.api_key,
         "alice_id": str(alice.pk), "alice_name": alice.username, "carol_name": carol.username,
         "requester_id": str(carol.pk), "post_id": str(post.pk), "media_id": str(media.pk),
         "media_path": media.file, "notification_id": str(notification.pk), "vertical": vertical.slug,
@@ -597,6 +608,8 @@ BODIES = {
     "appeal_decision": lambda w: {"decision": "overturn", "reason": "It was a review"},
     "credit_appeal": lambda w: {"text": "It was not spam"},
     "restore": lambda w: {"reason": "A second look: it was fine"},
+    "catalog": lambda w: {"items": [{"external_id": "c1", "title": "Hydrating face cream", "price": 12900,
+                                     "url": "https://shop.example.com/p/cream-1", "stock": 4}]},
 }
 
 
@@ -656,7 +669,10 @@ def _request(w: dict, method: str, route: str, rule: Rule, who: str | None = Non
     path = _fill(route, rule, w)
     if rule.query:
         path += "?" + urlencode([(name, w[value]) for name, value in rule.query])
-    if who is not None and _is_api(path) or who == "app":
+    if who == "store_key":  # a partner store's API key, where a user's token would go
+        if _is_api(path):
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {w['store_key']}"
+    elif who is not None and _is_api(path) or who == "app":
         headers["HTTP_AUTHORIZATION"] = f"Bearer {w['token'](w.get(who), scopes)}"
     elif who is not None:
         client.force_login(w[who])
@@ -681,6 +697,12 @@ def _login_redirect(response) -> bool:
 def _say(who: str, key: str, response) -> str:
     body = response.content[:300].decode("utf-8", "replace") if hasattr(response, "content") else "(streamed)"
     return f"{key} as {who}: HTTP {response.status_code} {body!r}"
+
+
+def _unsigned_refused(response) -> bool:
+    """How a signed route says no: 400/401/403, or a provider notification's "failure" body."""
+    return response.status_code in (400, 401, 403) or (
+        response.status_code == 200 and response.content.strip() == b"failure")
 
 
 def _refused(response) -> bool:
@@ -719,7 +741,7 @@ def _hidden_probes(w: dict, key: str, method: str, route: str, rule: Rule) -> No
     if not rule.hidden:
         return
     hidden = replace(rule, params=(*rule.params, *rule.hidden))
-    for who in ("bob", None) if rule.kind == "public" else ("bob",):
+    for who in ("bob", "brand", None) if rule.kind == "public" else ("bob", "brand"):
         response = _probe(w, key, method, route, hidden, who)
         assert response.status_code in (403, 404), _say(f"{who} on Alice's followers-only post", key, response)
 
@@ -755,27 +777,35 @@ def test_route(key, world):
         _hidden_probes(w, key, method, route, rule)
         return
     if rule.kind == "signed":
-        answered = anon.status_code in (400, 401, 403) or (
-            anon.status_code == 200 and anon.content.strip() == b"failure")  # a provider notification's "no"
-        assert answered, _say("anonymous (unsigned)", key, anon)
+        # unsigned: anonymous, a user's or a brand's own credentials, a store key where a signature is due
+        for who in (None, "alice", "brand", *(("store_key",) if not rule.store_key else ())):
+            got = anon if who is None else _probe(w, key, method, route, rule, who)
+            assert _unsigned_refused(got), _say(f"{who or 'anonymous'} (unsigned)", key, got)
+        if rule.store_key:  # the store, with its key, is served
+            ok = _probe(w, key, method, route, replace(rule, body=rule.store_key), "store_key")
+            assert 200 <= ok.status_code < 300, _say("the store with its key", key, ok)
         return
     assert _refused(anon) and (anon.status_code == 401 or not api), _say("anonymous", key, anon)
     if api and not rule.app_ok:  # an app's own token, every scope but no user behind it
         app = _probe(w, key, method, route, rule, "app")
         assert app.status_code in (401, 403), _say("an app token (no user)", key, app)
+    if api:  # a partner store's API key is no user's token
+        store = _probe(w, key, method, route, rule, "store_key")
+        assert store.status_code in (401, 403), _say("a store API key", key, store)
     # 2. a token without the scope
     if rule.scope and api:
         wrong = _probe(w, key, method, route, rule, "alice", scopes=_wrong_scopes(rule.scope))
         assert wrong.status_code == 403, _say(f"a token without {rule.scope}", key, wrong)
     # 3. signed-in users who are not operators: Bob, and Alice on her own things (her store's approval)
     if rule.kind == "staff":
-        for who in ("bob", "alice"):
+        for who in ("bob", "alice", "brand"):
             other = _probe(w, key, method, route, rule, who)
             assert other.status_code in (403, 404) or _login_redirect(other), _say(f"{who} (no operator)", key, other)
     # 4. Bob, with every scope, on Alice's object; on his own pages he sees nothing of hers either
     if rule.owned:
-        bob = _probe(w, key, method, route, rule, "bob")
-        assert bob.status_code in (403, 404), _say(f"Bob on Alice's {rule.owned}", key, bob)
+        for who in ("bob", "brand"):
+            other = _probe(w, key, method, route, rule, who)
+            assert other.status_code in (403, 404), _say(f"{who} on Alice's {rule.owned}", key, other)
     elif method == "GET" and rule.kind != "staff":
         _probe(w, key, method, route, rule, "bob")
     _hidden_probes(w, key, method, route, rule)

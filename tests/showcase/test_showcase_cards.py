@@ -146,7 +146,7 @@ def test_followers_only_cards_stay_off_storefront_and_product_page(make_user, sh
     hidden.save()
     shown = showcase_post(author)
     assert [c.post_id for c in selectors.storefront(author.pk)] == [shown.pk]
-    assert {c.post_id for c in selectors.storefront(author.pk, viewer_id=author.pk)} == {shown.pk, hidden.pk}
+    assert {c.post_id for c in selectors.storefront(author.pk, viewer=author)} == {shown.pk, hidden.pk}
     _product, _offers, creators = selectors.product_detail(shown.card.product_id)
     assert creators == [(author.pk, 1)]
 

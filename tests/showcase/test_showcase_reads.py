@@ -47,7 +47,7 @@ def test_the_storefront_shows_what_the_visibility_rule_shows(make_user, showcase
     Post.objects.filter(pk=private.pk).update(visibility="private")
     social.do_follow(fan, expert)
     social.do_block(expert, blocked)
-    views = selectors.storefront(expert.pk, viewer_id=expert.pk)
+    views = selectors.storefront(expert.pk, viewer=expert)
     assert [v.post_id for v in views] == [private.pk, public.pk]
 
     def shown(viewer):

@@ -250,8 +250,11 @@ def test_reply_between_blocked_accounts_refused(make_user):
 
     a, b = make_user(), make_user()
     post = do_create_post(a, text="x")
-    do_block(b, a)  # b blocks a: a can still see b's posts? no, but b can see a's: b may not reply either
-    with pytest.raises(Forbidden):
+    do_block(b, a)  # b blocks a: neither sees the other's posts (issue 12: blocks hide both ways), no reply
+    with pytest.raises(NotFound):
+        do_create_post(b, text="reply", in_reply_to_id=post.pk)
+    do_block(a, b)  # the other way round, too
+    with pytest.raises(NotFound):
         do_create_post(b, text="reply", in_reply_to_id=post.pk)
     assert reload(post).replies_count == 0
 

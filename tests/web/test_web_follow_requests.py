@@ -144,4 +144,8 @@ def test_web_bookmarks_after_blocking(bookmarked):
     author, _reader, client = bookmarked
     client.post(reverse("web:account_action", args=["author", "block"]))
     page = client.get(reverse("web:bookmarks")).content.decode()
-    assert "secret bookmarked words" not in page and "public bookmarked words" in page
+    # issue 12, one rule: a block either way hides every post of the other account
+    assert "secret bookmarked words" not in page and "public bookmarked words" not in page
+    client.post(reverse("web:account_action", args=["author", "unblock"]))
+    page = client.get(reverse("web:bookmarks")).content.decode()
+    assert "secret bookmarked words" not in page and "public bookmarked words" in page  # no longer a follower

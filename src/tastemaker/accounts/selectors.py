@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -72,11 +71,6 @@ def active_account(user_id: int | None) -> User | None:
 def oauth_application(app_id: int) -> Any:
     """A registered OAuth application by id, or None."""
     return get_application_model().objects.filter(pk=app_id).first()
-
-
-def active_users(ids: Iterable[int]) -> list[User]:
-    """The accounts with these ids that are active and not suspended (unknown ids are left out)."""
-    return list(User.objects.filter(pk__in=list(ids), is_active=True, is_suspended=False))
 
 
 # --- credit score (issue 12) ------------------------------------------------------------------

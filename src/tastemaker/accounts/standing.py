@@ -4,8 +4,9 @@ standing, and may it do X?" (issue 12).
 - ``standing(user)`` → ``Standing``: state (active / limited / suspended), credit score and band.
 - ``gate(user, feature)`` → ``Gate``: allowed or not, and if not, why and what restores access.
 - ``require(user, feature)`` raises ``Forbidden`` with that message (services call it).
-- ``limited_q(prefix)`` is the same "limited" rule as a queryset filter on accounts (for the visibility
-  rule in ``social.visibility``), so a list and a single check never disagree.
+- ``limited_q(prefix)`` / ``suspended_q(prefix)`` are the same "limited" and "suspended" rules as queryset
+  filters on accounts, and ``limited_sql`` / ``suspended_sql`` as SQL (for the visibility rule in
+  ``social.visibility``), so a list, the timeline SQL and a single check never disagree.
 
 The thresholds are settings (``TASTEMAKER_CREDIT_*``), read here only.
 """
@@ -96,13 +97,25 @@ def standing(user: User) -> Standing:
     return Standing(state, score, code, label, bool(user.is_limited))
 
 
+def suspended_q(prefix: str = "") -> Q:
+    """Accounts that are suspended (``standing``'s SUSPENDED: suspended by an operator, deactivated, or a
+    credit score of 0), as a filter on users (``prefix`` reaches the user from another model)."""
+    return (Q(**{f"{prefix}is_suspended": True}) | Q(**{f"{prefix}is_active": False})
+            | Q(**{f"{prefix}credit_score__lte": 0}))
+
+
+def suspended_sql(alias: str) -> tuple[str, list[bool | int]]:
+    """``suspended_q`` as a SQL condition on the users table under ``alias`` (for raw timeline SQL)."""
+    return (f"({alias}.is_suspended = %s OR {alias}.is_active = %s OR {alias}.credit_score <= %s)", [True, False, 0])
+
+
 def limited_q(prefix: str = "") -> Q:
     """Accounts whose reach is limited (by an operator or a low score), as a filter on users (``prefix``
     reaches the user from another model, e.g. ``"author__"``). Suspension is separate (``is_suspended``)."""
     return Q(**{f"{prefix}is_limited": True}) | Q(**{f"{prefix}credit_score__lt": settings.CREDIT_LIMITED_BELOW})
 
 
-def limited_sql(alias: str) -> tuple[str, list[object]]:
+def limited_sql(alias: str) -> tuple[str, list[bool | int]]:
     """``limited_q`` as a SQL condition on the users table under ``alias`` (for raw timeline SQL)."""
     return (f"({alias}.is_limited = %s OR {alias}.credit_score < %s)", [True, settings.CREDIT_LIMITED_BELOW])
 

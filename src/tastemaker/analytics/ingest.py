@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import SEQUENCE_BITS, new_id, now_ms
 from tastemaker.core.languages import language_tag
-from tastemaker.social.selectors import visible_post_authors
+from tastemaker.social.visibility import AccountReach, Viewer, accounts_q, visible_authors
 
 from .models import Event, InvalidReason, Metric, Pending, SubjectType, Surface
 from .rollup import schedule_rollup
@@ -93,7 +93,7 @@ def _owner_key(e: EventIn) -> tuple[str, int, int | None]:
 
 def _owners(events: list[EventIn], staff: set[int]) -> dict[tuple[str, int, int | None], int]:
     """The owner of each event's subject *as its viewer may see it*: a post the viewer cannot see (private,
-    blocked, suspended author: ``social.selectors``' visibility rule) is absent exactly like a post that does
+    blocked, suspended author: ``social.visibility``'s rule) is absent exactly like a post that does
     not exist, so it is rejected the same way and the answer reveals nothing. Events whose owner the server
     already knows (likes, follows, click-outs: the action itself was checked) are not looked up."""
     owners: dict[tuple[str, int, int | None], int] = {}
@@ -107,11 +107,11 @@ def _owners(events: list[EventIn], staff: set[int]) -> dict[tuple[str, int, int 
         elif e.subject_type == SubjectType.ACCOUNT:
             account_ids.add(e.subject_id)
     for viewer_id, ids in post_ids.items():
-        visible = visible_post_authors(viewer_id, ids, staff=viewer_id in staff, originals_only=True)
+        visible = visible_authors(Viewer(viewer_id, viewer_id in staff), ids, originals_only=True)
         for pid, author in visible.items():
             owners[(SubjectType.POST, pid, viewer_id)] = author
     if account_ids:
-        found = set(User.objects.filter(pk__in=account_ids, is_active=True, is_suspended=False)
+        found = set(User.objects.filter(pk__in=account_ids).filter(accounts_q(reach=AccountReach.LISTED))
                     .values_list("pk", flat=True))
         for e in events:
             if e.owner_id is None and e.subject_type == SubjectType.ACCOUNT and e.subject_id in found:

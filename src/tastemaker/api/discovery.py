@@ -111,8 +111,7 @@ def verticals(request):
             summary="The expert directory of a vertical, ranked by ability")
 def vertical_experts(request, slug: str, limit: int = Query(20, ge=1, le=40), offset: int = Query(0, ge=0, le=10000)):
     vertical = _vertical_or_404(slug)
-    hidden = social.hidden_author_ids(viewer(request))
-    labels = experts.directory(vertical, limit=limit, offset=offset, exclude_ids=hidden)
+    labels = experts.directory(vertical, viewer(request), limit=limit, offset=offset)
     badge_map = experts.badge_map([lab.user_id for lab in labels])
     ctx = ser.Ctx(request)
     return [{"account": ser.account(lab.user, ctx), "label": _label(lab, set(badge_map.get(lab.user_id, [])))}

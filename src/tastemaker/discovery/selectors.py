@@ -18,8 +18,8 @@ from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.experts.models import AbilityLabel, PostLabel, Vertical
 from tastemaker.experts.services import label_posts
-from tastemaker.social.models import Bookmark, Favourite, Follow, Post, Visibility
-from tastemaker.social.selectors import hidden_author_ids
+from tastemaker.social.models import Bookmark, Favourite, Follow, Post
+from tastemaker.social.visibility import AccountReach, Surface, accounts_q, hidden_sql, posts_q
 
 from .models import UserInterest
 
@@ -110,9 +110,10 @@ def learned_weights(user: User) -> dict[int, float]:
             if vid:
                 totals[vid] += weight
     followed = Follow.objects.filter(follower=user).order_by("-id").values_list("target_id", flat=True)[:200]
-    for vid, score in AbilityLabel.objects.filter(user_id__in=list(followed), suppressed=False,
-                                                  score__gte=settings.LABEL_MIN_SCORE).values_list("vertical_id",
-                                                                                                   "score"):
+    # experts who shape your interests: only accounts discovery shows (not suspended, not limited)
+    for vid, score in (AbilityLabel.objects.filter(user_id__in=list(followed), suppressed=False,
+                                                   score__gte=settings.LABEL_MIN_SCORE)
+                       .filter(accounts_q(None, AccountReach.DISCOVERY, "user__")).values_list("vertical_id", "score")):
         totals[vid] += W_FOLLOW * score / 100
     sources = getattr(settings, "DISCOVERY_INTEREST_SOURCES", [])
     if sources:
@@ -129,12 +130,11 @@ def learned_weights(user: User) -> dict[int, float]:
 
 # --- exclusions -----------------------------------------------------------------------------
 
-_HIDDEN_SQL = (
-    "SELECT target_id FROM social_block WHERE account_id = %s "
-    "UNION SELECT account_id FROM social_block WHERE target_id = %s "
-    "UNION SELECT target_id FROM social_mute WHERE account_id = %s "
-    "UNION SELECT account_id FROM social_mute WHERE target_id = %s "
-    "UNION SELECT target_id FROM discovery_suggestiondismissal WHERE user_id = %s"
+# never suggested, besides whom the viewer's lists hide (social.visibility.hidden_sql): accounts that muted
+# the viewer, and suggestions the viewer dismissed
+_NOT_SUGGESTED_SQL = (
+    " UNION ALL SELECT 2, account_id FROM social_mute WHERE target_id = %s"
+    " UNION ALL SELECT 2, target_id FROM discovery_suggestiondismissal WHERE user_id = %s"
 )
 
 
@@ -151,8 +151,9 @@ def _exclusions(uid: int) -> tuple[set[int], list[int]]:
     with connection.cursor() as cur:  # raw SQL: this runs on every suggestions request
         cur.execute("SELECT target_id FROM social_follow WHERE follower_id = %s ORDER BY id DESC", [uid])
         following = [row[0] for row in cur.fetchall()]
-        cur.execute(_HIDDEN_SQL, [uid] * 5)
-        hidden = {row[0] for row in cur.fetchall()}
+        sql, params = hidden_sql(uid)
+        cur.execute(sql + _NOT_SUGGESTED_SQL, [*params, uid, uid])
+        hidden = {row[1] for row in cur.fetchall()}
     return {uid, *following, *hidden}, following
 
 
@@ -386,7 +387,8 @@ def suggestions(user: User, limit: int = 20) -> list[Suggestion]:
         return []
     order = sorted(cands.rows.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[: limit + 10]
     users = {row.pk: row for row in (AccountRow(values) for values in User.objects.filter(
-        pk__in=[uid for uid, _r in order], is_active=True, is_suspended=False).values_list(*ACCOUNT_FIELDS))}
+        pk__in=[uid for uid, _r in order]).filter(accounts_q(user, AccountReach.DISCOVERY))
+        .values_list(*ACCOUNT_FIELDS))}
     out: list[Suggestion] = []
     for uid, row in order:
         if uid in users:
@@ -432,8 +434,8 @@ def experts_for_onboarding(user: User, vertical: Vertical, limit: int = 5) -> li
     exclude = excluded_ids(user) - {fid for fid in Follow.objects.filter(follower=user)
                                     .values_list("target_id", flat=True)}  # show followed ones as followed
     exclude.add(user.pk)
-    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE,
-                                      user__is_suspended=False, user__is_active=True)
+    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
+          .filter(accounts_q(user, AccountReach.DISCOVERY, "user__"))
           .select_related("user", "vertical").order_by("-score", "user_id"))
     out = []
     for label in qs[: limit + min(len(exclude), 200)]:
@@ -460,11 +462,8 @@ def vertical_posts(viewer: User | None, vertical: Vertical, limit: int = 20, off
                .order_by("-post_id").values_list("post_id", flat=True)[:500])
     if not ids:
         return []
-    qs = Post.objects.filter(pk__in=ids, visibility=Visibility.PUBLIC, reblog_of__isnull=True,
-                             in_reply_to__isnull=True, author__is_suspended=False).select_related("author")
-    hidden = hidden_author_ids(viewer)
-    if hidden:
-        qs = qs.exclude(author_id__in=hidden)
+    qs = (Post.objects.filter(pk__in=ids, reblog_of__isnull=True, in_reply_to__isnull=True)
+          .filter(posts_q(viewer, Surface.PUBLIC, originals=False)).select_related("author"))
     posts = list(qs)
     ability: dict[int, float] = dict(AbilityLabel.objects.filter(vertical=vertical, user_id__in={p.author_id for p in posts},
                                                suppressed=False).values_list("user_id", "score"))

@@ -16,7 +16,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
+from tastemaker.accounts.standing import State, standing, suspended_q
 from tastemaker.social.models import Post, Visibility
+from tastemaker.social.visibility import AccountReach, ViewerLike, accounts_q
 
 from .labeler import is_chinese, ready_labeler
 from .models import AbilityLabel, ExpertApplication, ExpertBadge, LabelAppeal, Status, Vertical
@@ -66,13 +68,12 @@ def badge_map(user_ids: Iterable[int]) -> dict[int, list[str]]:
     return out
 
 
-def directory(vertical: Vertical, *, limit: int = 20, offset: int = 0, exclude_ids: Iterable[int] = ()) -> list[AbilityLabel]:
-    """Creators in a vertical ranked by ability (badged experts first at equal score)."""
-    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE,
-                                      user__is_suspended=False, user__is_active=True)
+def directory(vertical: Vertical, viewer: ViewerLike = None, *, limit: int = 20, offset: int = 0) -> list[AbilityLabel]:
+    """Creators in a vertical ranked by ability (badged experts first at equal score), as ``viewer`` may find
+    them (``social.visibility.accounts_q``: not suspended, not hidden from the viewer, not limited)."""
+    qs = (AbilityLabel.objects.filter(vertical=vertical, suppressed=False, score__gte=settings.LABEL_MIN_SCORE)
+          .filter(accounts_q(viewer, AccountReach.DISCOVERY, "user__"))
           .select_related("user").order_by("-score", "user_id"))
-    if exclude_ids:
-        qs = qs.exclude(user_id__in=list(exclude_ids))
     return list(qs[offset: offset + limit])
 
 
@@ -199,7 +200,7 @@ def eligibility(user: User, vertical: Vertical) -> list[Requirement]:
         Requirement("followers", user.followers_count >= settings.EXPERT_MIN_FOLLOWERS,
                     _("Followers: %(n)d (needs %(m)d)")
                     % {"n": user.followers_count, "m": settings.EXPERT_MIN_FOLLOWERS}),
-        Requirement("standing", user.is_active and not user.is_suspended
+        Requirement("standing", standing(user).state != State.SUSPENDED
                     and age_days >= settings.EXPERT_MIN_ACCOUNT_DAYS,
                     _("Account in good standing and at least %(d)d days old") % {"d": settings.EXPERT_MIN_ACCOUNT_DAYS}),
     ]
@@ -214,7 +215,7 @@ def applications(user: User) -> list[ExpertApplication]:
 
 
 def creators_posted_since(since: datetime) -> list[int]:
-    return list(User.objects.filter(last_status_at__gt=since, is_suspended=False)
+    return list(User.objects.filter(last_status_at__gt=since).exclude(suspended_q())
                 .values_list("pk", flat=True))
 
 

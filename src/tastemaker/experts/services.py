@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import User
-from tastemaker.accounts.standing import Feature, require
+from tastemaker.accounts.standing import Feature, State, require, standing
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tastemaker.social.models import Post, Visibility
+from tastemaker.social.visibility import published_q
 
 from . import labeler as labeler_mod
 from .models import (
@@ -105,13 +106,14 @@ def do_recompute_labels(user: User) -> list[AbilityLabel]:
     now = timezone.now()
     since = now - timedelta(days=settings.LABEL_WINDOW_DAYS)
     posts = list(
+        # public output: public and unlisted posts, not held for review (social.visibility.published_q)
         Post.objects.filter(author=user, reblog_of__isnull=True, created_at__gte=since,
                             visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
-        .exclude(text="").order_by("-id")
+        .filter(published_q()).exclude(text="").order_by("-id")
         .values("id", "author_id", "text", "created_at", "favourites_count", "reblogs_count", "replies_count")
         [: settings.LABEL_MAX_POSTS]
     )
-    labels = label_posts(posts) if posts and not user.is_suspended else {}
+    labels = label_posts(posts) if posts and standing(user).state != State.SUSPENDED else {}
     groups: dict[int, list[Mapping[str, Any]]] = {}
     for p in posts:
         pl = labels.get(p["id"])

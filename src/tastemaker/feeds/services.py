@@ -13,11 +13,13 @@ from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.social.models import Post
+from tastemaker.social.visibility import published_q, published_sql
 
 from .models import FanoutProgress, TimelineEntry
 
@@ -58,15 +60,20 @@ def fanout_post(post_id: int, *, chunk: int | None = None,
     Returns the number of rows inserted by this run.
     """
     chunk = chunk or settings.FANOUT_CHUNK
-    row = Post.objects.select_related("author").filter(pk=post_id).values(
-        "author_id", "author__followers_count", "author__is_suspended", "in_reply_to_account_id"
+    row = Post.objects.select_related("author").filter(pk=post_id).annotate(
+        published=ExpressionWrapper(published_q(), output_field=BooleanField())).values(
+        "author_id", "author__followers_count", "held", "published", "in_reply_to_account_id"
     ).first()
     if row is None:
         return 0  # deleted before delivery: nothing to do
+    if row["held"]:
+        # held for review (social.visibility: its author and operators only): not delivered, and no progress
+        # row, so releasing it can fan it out later (stalled_fanouts leaves held posts alone)
+        return 0
     progress, _created = FanoutProgress.objects.get_or_create(post_id=post_id)
     if progress.done:
         return 0
-    if row["author__is_suspended"] or is_pulled(row["author__followers_count"]):
+    if not row["published"] or is_pulled(row["author__followers_count"]):
         FanoutProgress.objects.filter(post_id=post_id).update(done=True)
         return 0
     author_id = row["author_id"]
@@ -116,8 +123,9 @@ def stalled_fanouts(now: datetime | None = None, limit: int = 200) -> list[int]:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT p.id FROM social_post p LEFT JOIN feeds_fanoutprogress f ON f.post_id = p.id "
-            "WHERE p.id >= %s AND p.id < %s AND (f.post_id IS NULL OR f.done = %s) ORDER BY p.id LIMIT %s",
-            [low, high, False, limit],
+            "WHERE p.id >= %s AND p.id < %s AND (f.post_id IS NULL OR f.done = %s) AND p.held = %s "
+            "ORDER BY p.id LIMIT %s",
+            [low, high, False, False, limit],
         )
         return [r[0] for r in cur.fetchall()]
 
@@ -138,13 +146,15 @@ def backfill(viewer_id: int, author_id: int, count: int = 20) -> int:
     author = User.objects.filter(pk=author_id).values("followers_count").first()
     if author is None or is_pulled(author["followers_count"]):
         return 0  # big accounts are merged at read time anyway
+    published, published_params = published_sql("p", "u")  # social.visibility: not held, author not suspended
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
-            f"SELECT %s, p.id, p.author_id FROM (SELECT id, author_id FROM social_post p WHERE p.author_id = %s "
-            f"AND {_reply_filter('p', '%s')} ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
+            f"SELECT %s, p.id, p.author_id FROM (SELECT p.id, p.author_id FROM social_post p "
+            f"JOIN accounts_user u ON u.id = p.author_id WHERE p.author_id = %s "
+            f"AND {_reply_filter('p', '%s')} AND {published} ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
             "ON CONFLICT (viewer_id, post_id) DO NOTHING",
-            [viewer_id, author_id, viewer_id, viewer_id, count],
+            [viewer_id, author_id, viewer_id, viewer_id, *published_params, count],
         )
         return max(cast(int, cur.rowcount), 0)
 
@@ -158,18 +168,20 @@ def remove_author_from_timeline(viewer_id: int, author_id: int) -> int:
 def rebuild_viewer(viewer_id: int, cap: int | None = None) -> int:
     """Rebuild one home timeline from the source tables (follows + posts), newest ``cap`` posts."""
     cap = cap or settings.TIMELINE_CAP
+    published, published_params = published_sql("p", "u")  # social.visibility: not held, author not suspended
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {TABLE} WHERE viewer_id = %s", [viewer_id])
         cur.execute(
             f"INSERT INTO {TABLE} (viewer_id, post_id, author_id) "
             "SELECT %s, p.id, p.author_id FROM (SELECT p.id, p.author_id FROM social_post p "
             "JOIN accounts_user u ON u.id = p.author_id "
-            # own posts always (as insert_own_entry does), followed accounts' under the reply rule
+            # own posts always (as insert_own_entry does), followed accounts' published ones under the reply rule
             "WHERE (p.author_id = %s OR (u.followers_count <= %s AND p.author_id IN "
             "(SELECT target_id FROM social_follow WHERE follower_id = %s) "
-            f"AND {_reply_filter('p', '%s')})) ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
+            f"AND {_reply_filter('p', '%s')} AND {published})) ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
             "ON CONFLICT (viewer_id, post_id) DO NOTHING",
-            [viewer_id, viewer_id, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id, cap],
+            [viewer_id, viewer_id, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id, *published_params,
+             cap],
         )
         return max(cast(int, cur.rowcount), 0)
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from tastemaker.core.ids import new_id
+from tastemaker.social.visibility import published_q
 
 from . import links
 from .models import CardLink, StoreStatus
@@ -194,9 +195,10 @@ class LinkTarget:
 
 def link_target(token: str) -> LinkTarget | None:
     """Where /go/<token> sends: only a link of an approved store (not pending, rejected or suspended) on a
-    post whose author is not suspended; None otherwise."""
-    row = (CardLink.objects.filter(token=token, card__post__author__is_suspended=False,
-                                   store__status=StoreStatus.APPROVED)
+    published post (``social.visibility.published_q``: not held, author not suspended); None otherwise. The
+    same for every visitor (it is cached per process): a followers-only card's link works for anyone who has it."""
+    row = (CardLink.objects.filter(token=token, store__status=StoreStatus.APPROVED)
+           .filter(published_q("card__post__"))
            .values_list("id", "url", "store_id", "card_id", "card__creator_id", "card__creator__username").first())
     if row is None:
         return None

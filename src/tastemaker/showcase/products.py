@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tastemaker.social.visibility import Surface, ViewerLike, accounts_q, posts_q
+
 from .models import Product, ProductCard
 from .selectors import CardView, card_views, product_detail, stale_before
 
@@ -34,13 +36,14 @@ class ProductPage:
     image: str  # our re-encoded picture of the newest card, never a store's hot-linked image
 
 
-def product_page(product_id: int, *, recent: int = 5) -> ProductPage | None:
+def product_page(product_id: int, *, recent: int = 5, viewer: ViewerLike = None) -> ProductPage | None:
     """Everything a product page shows (the web page and ``GET /showcase/products/{id}``): offers at approved
-    stores with stale prices hidden, who recommends it, its newest public cards. None: no such product."""
+    stores with stale prices hidden, who recommends it, its newest public cards — the cards ``viewer`` may see
+    listed (``social.visibility``, ``Surface.PUBLIC``). None: no such product."""
     from tastemaker.accounts.models import User
     from tastemaker.experts.models import Vertical
 
-    found = product_detail(product_id)
+    found = product_detail(product_id, viewer)
     if found is None:
         return None
     product, offers, creators = found
@@ -53,12 +56,11 @@ def product_page(product_id: int, *, recent: int = 5) -> ProductPage | None:
                                  currency=o.currency, stock=stock, stale=stale,
                                  sold_out=not stale and stock is not None and stock <= 0,
                                  refreshed_at=o.refreshed_at))
-    users = {u.pk: u for u in User.objects.filter(pk__in=[c for c, _n in creators], is_active=True,
-                                                  is_suspended=False)}
+    users = {u.pk: u for u in User.objects.filter(pk__in=[c for c, _n in creators]).filter(accounts_q())}
     vertical = (Vertical.objects.filter(pk=product.vertical_id).values_list("slug", flat=True).first()
                 if product.vertical_id else None)
     cards = list(ProductCard.objects.select_related("vertical")
-                 .filter(product=product, post__author__is_suspended=False, post__visibility="public")
+                 .filter(product=product).filter(posts_q(viewer, Surface.PUBLIC, "post__", originals=False))
                  .order_by("-pk")[:recent])
     views = card_views(cards)
     return ProductPage(product=product, vertical=vertical, offers=rows,

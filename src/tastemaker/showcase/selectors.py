@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from tastemaker.social.visibility import Surface, ViewerLike, posts_q
+
 from .models import (
     CardLink,
     Commission,
@@ -112,19 +114,14 @@ def cards_for_posts(post_ids: Iterable[int]) -> dict[int, CardView]:
     return card_views(list(ProductCard.objects.select_related("vertical").filter(pk__in=ids)))
 
 
-SHOWN = ("public", "unlisted")  # a storefront is public-facing: followers-only cards stay on the author's own
-
-
 def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | None = None,
-               limit: int = 20, viewer_id: int | None = None) -> list[CardView]:
-    """A creator's Showcase tab: their cards, newest first, optionally in one vertical (keyset by post id).
-    Each card's post passes the one visibility rule (``social.selectors.visible_to``) for ``viewer_id``; a block
-    by the viewer is ``visible_storefront``'s check (as on the account's timeline)."""
-    from tastemaker.social.selectors import visible_to_id
-
-    qs = (ProductCard.objects.select_related("vertical")
-          .filter(creator_id=creator_id, post__author__is_suspended=False)
-          .filter(visible_to_id(viewer_id, prefix="post__")))
+               limit: int = 20, viewer: ViewerLike = None) -> list[CardView]:
+    """A creator's Showcase tab (the web's and the API's): their cards, newest first, optionally in one
+    vertical (keyset by post id). Each card's post passes the one visibility rule for ``viewer``
+    (``social.visibility``, opened directly as the account's profile: nothing across a block either way,
+    followers-only cards for followers, a held card for its author)."""
+    qs = (ProductCard.objects.select_related("vertical").filter(creator_id=creator_id)
+          .filter(posts_q(viewer, Surface.DIRECT, "post__", originals=False)))
     if vertical:
         qs = qs.filter(vertical__slug=vertical)
     if max_id is not None:
@@ -134,26 +131,30 @@ def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | No
     return [views[c.pk] for c in cards]
 
 
-def storefront_verticals(creator_id: int) -> list[tuple[str, str, int]]:
-    """The verticals a storefront can be filtered by: (slug, name, number of cards)."""
+def storefront_verticals(creator_id: int, viewer: ViewerLike = None) -> list[tuple[str, str, int]]:
+    """The verticals a storefront can be filtered by, as ``viewer`` sees it (the cards ``storefront`` shows):
+    (slug, name, number of cards)."""
     from tastemaker.experts.models import Vertical
 
-    counts = dict(ProductCard.objects.filter(creator_id=creator_id, vertical__isnull=False, post__visibility__in=SHOWN)
+    counts = dict(ProductCard.objects.filter(creator_id=creator_id, vertical__isnull=False)
+                  .filter(posts_q(viewer, Surface.DIRECT, "post__", originals=False))
                   .values_list("vertical_id").annotate(n=Count("pk")).values_list("vertical_id", "n"))
     return [(v.slug, v.name, counts[v.pk])
             for v in Vertical.objects.filter(pk__in=counts).order_by("position", "slug")]
 
 
-def product_detail(product_id: int) -> tuple[Product, list[Offer], list[tuple[int, int]]] | None:
-    """The product, its offers at approved stores, and the experts who recommend it: (creator id, cards)."""
+def product_detail(product_id: int, viewer: ViewerLike = None
+                   ) -> tuple[Product, list[Offer], list[tuple[int, int]]] | None:
+    """The product, its offers at approved stores, and the experts who recommend it in cards ``viewer`` may
+    see listed (``Surface.PUBLIC``: public posts of authors in good standing): (creator id, cards)."""
     product = Product.objects.filter(pk=product_id).first()
     if product is None:
         return None
     offers = list(Offer.objects.select_related("store").filter(product=product, active=True,
                                                               store__status=StoreStatus.APPROVED)
                   .order_by("price", "store__name"))
-    creators = list(ProductCard.objects.filter(product=product, post__author__is_suspended=False,
-                                               post__visibility="public")
+    creators = list(ProductCard.objects.filter(product=product)
+                    .filter(posts_q(viewer, Surface.PUBLIC, "post__", originals=False))
                     .values_list("creator_id").annotate(n=Count("pk")).order_by("-n", "creator_id")
                     .values_list("creator_id", "n")[:50])
     return product, offers, creators
@@ -168,11 +169,12 @@ class ProductTile:
     currency: str
 
 
-def products_in_vertical(slug: str, limit: int = 12) -> list[ProductTile]:
-    """Products most recommended in a vertical (discovery), with how many public cards carry each, the
-    newest card's image and the lowest current price. Three queries."""
-    rows = (ProductCard.objects.filter(vertical__slug=slug, product__isnull=False, post__author__is_suspended=False,
-                                       post__visibility="public")
+def products_in_vertical(slug: str, limit: int = 12, viewer: ViewerLike = None) -> list[ProductTile]:
+    """Products most recommended in a vertical (discovery), with how many public cards carry each (those
+    ``viewer`` may see listed: ``Surface.PUBLIC``), the newest card's image and the lowest current price.
+    Three queries."""
+    listed = posts_q(viewer, Surface.PUBLIC, "post__", originals=False)
+    rows = (ProductCard.objects.filter(vertical__slug=slug, product__isnull=False).filter(listed)
             .values_list("product_id").annotate(n=Count("pk")).order_by("-n", "product_id")
             .values_list("product_id", "n")[:limit])
     counts = dict(rows)
@@ -180,7 +182,7 @@ def products_in_vertical(slug: str, limit: int = 12) -> list[ProductTile]:
         return []
     products = {p.pk: p for p in Product.objects.filter(pk__in=counts)}
     images: dict[int, str] = {}
-    for pid, image, preview in (ProductCard.objects.filter(product_id__in=counts, post__visibility="public")
+    for pid, image, preview in (ProductCard.objects.filter(product_id__in=counts).filter(listed)
                                 .order_by("-pk").values_list("product_id", "image", "image_preview")):
         images.setdefault(pid, preview or image)
     prices: dict[int, tuple[int | None, str]] = {}
@@ -420,22 +422,11 @@ def get_store(store_id: int | None) -> PartnerStore | None:
     return PartnerStore.objects.filter(pk=store_id).first()
 
 
-def visible_storefront(viewer: User | None, creator: User, *, vertical: str | None = None, max_id: int | None = None,
+def visible_storefront(viewer: ViewerLike, creator: User, *, vertical: str | None = None, max_id: int | None = None,
                        limit: int = 20) -> list[CardView]:
-    """A creator's storefront as ``viewer`` (a user or None) may see it, for the web's Showcase tab and the API:
-    nothing across a block either way, then each card by the one visibility rule (``storefront``)."""
-    if storefront_hidden(viewer, creator):
-        return []
-    return storefront(creator.pk, vertical=vertical, max_id=max_id, limit=limit,
-                      viewer_id=viewer.pk if viewer is not None else None)
-
-
-def storefront_hidden(viewer: User | None, creator: User) -> bool:
-    """The viewer blocked the creator or the creator blocked the viewer: no storefront either way (as the
-    account's timeline)."""
-    from tastemaker.social.selectors import is_blocked_either_way
-
-    return viewer is not None and viewer.pk != creator.pk and is_blocked_either_way(viewer.pk, creator.pk)
+    """A creator's storefront as ``viewer`` (a user or None) may see it, for the web's Showcase tab and the API
+    alike: ``storefront`` (the one visibility rule: nothing across a block either way)."""
+    return storefront(creator.pk, vertical=vertical, max_id=max_id, limit=limit, viewer=viewer)
 
 
 def card_titles(post_ids: Iterable[int]) -> dict[int, str]:

@@ -1,4 +1,5 @@
-"""Social reads: visibility rules, timelines other than home, threads, lists, hydration."""
+"""Social reads: timelines other than home, threads, lists, hydration. Who may see what is decided in
+``social.visibility`` (the one rule); every read here filters with it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 
 from tastemaker.accounts.models import User
 from tastemaker.core.pagination import Page, apply_keyset
@@ -24,75 +25,27 @@ from .models import (
     Notification,
     Post,
     PostTag,
-    Visibility,
 )
 from .search import matching_post_ids
+from .visibility import AccountReach, Surface, accounts_q, can_see, posts_q, visible_authors
+from .visibility import blocked_either_way as is_blocked_either_way
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from .models import Media
 
-
-def is_blocked_either_way(a: int, b: int) -> bool:
-    return Block.objects.filter(Q(account_id=a, target_id=b) | Q(account_id=b, target_id=a)).exists()
+__all__ = ["is_blocked_either_way"]  # re-exported for the services that refuse actions across a block
 
 
 def is_following(follower_id: int, target_id: int) -> bool:
     return Follow.objects.filter(follower_id=follower_id, target_id=target_id).exists()
 
 
-def visible_to(viewer: User | None, prefix: str = "") -> Q:
-    """THE visibility rule, as a filter on posts (``prefix`` reaches the post from another model, e.g.
-    ``"post__"`` on bookmarks). Every read that decides whether a viewer may see a post uses it, either
-    as a filter (lists), through ``can_view`` (one post) or ``visible_post_authors`` (a batch of ids):
-
-    - a suspended author's posts: operators only;
-    - your own posts: always;
-    - an author who blocked you: none of theirs;
-    - followers-only posts: their author's followers (an approved ``Follow``: a pending follow request
-      gives nothing) and the accounts mentioned in them;
-    - public and unlisted posts: everyone else.
-    """
-    signed_in = viewer is not None and viewer.is_authenticated
-    # signed_in implies viewer is not None (mypy does not narrow through the bool)
-    return visible_to_id(cast(User, viewer).pk if signed_in else None,
-                         staff=bool(signed_in and cast(User, viewer).is_staff),
-                         prefix=prefix)
-
-
-def visible_to_id(viewer_id: int | None, *, staff: bool = False, prefix: str = "") -> Q:
-    """``visible_to`` for a viewer known by id (None: signed out) and whether they are an operator."""
-    def f(name: str) -> str:
-        return f"{prefix}{name}"
-
-    live = Q(**{f("author__is_suspended"): False})
-    open_ = ~Q(**{f("visibility"): Visibility.PRIVATE}) & Q(**{f("held"): False})
-    if viewer_id is None:
-        return live & open_
-    author = OuterRef(f("author_id"))
-    blocked = Exists(Block.objects.filter(account_id=author, target_id=viewer_id))
-    follows = Exists(Follow.objects.filter(follower_id=viewer_id, target_id=author))
-    mentioned = Exists(Mention.objects.filter(post_id=OuterRef(f("id")), user_id=viewer_id))
-    rule = live & (Q(**{f("author_id"): viewer_id})
-                   | (~blocked & Q(**{f("held"): False}) & (open_ | follows | mentioned)))
-    if staff:
-        rule |= Q(**{f("author__is_suspended"): True}) | Q(**{f("held"): True})
-    return rule
-
-
-def can_view(viewer: User | None, post: Post) -> bool:
-    """``visible_to`` for one post (one query)."""
-    return Post.objects.filter(pk=post.pk).filter(visible_to(viewer)).exists()
-
-
-def visible_post_authors(viewer_id: int | None, post_ids: Iterable[int], *, staff: bool = False,
-                         originals_only: bool = False) -> dict[int, int]:
-    """Of ``post_ids``, the posts a viewer (an account id, or None when signed out) may see, as
-    ``{post id: author id}``: ``visible_to`` for a batch, in one query. A post that does not exist and one
-    the viewer may not see are both simply absent. ``originals_only`` leaves reposts out."""
-    qs = Post.objects.filter(pk__in=list(post_ids)).filter(visible_to_id(viewer_id, staff=staff))
-    if originals_only:
-        qs = qs.filter(reblog_of__isnull=True)
-    return dict(qs.values_list("pk", "author_id"))
+def can_view(viewer: User | AnonymousUser | None, post: Post) -> bool:
+    """May ``viewer`` open ``post``: ``visibility.can_see`` (the one rule; kept under this name for the
+    services that check before acting)."""
+    return can_see(viewer, post)
 
 
 def get_post(viewer: User | None, post_id: str | int) -> Post | None:
@@ -100,18 +53,20 @@ def get_post(viewer: User | None, post_id: str | int) -> Post | None:
         post_id = int(post_id)
     except (TypeError, ValueError):
         return None
-    post = Post.objects.select_related("author", "reblog_of__author").filter(pk=post_id).first()
-    if post is None or not can_view(viewer, post):
-        return None
-    if post.reblog_of_id and not can_view(viewer, cast(Post, post.reblog_of)):
-        return None
-    return post
+    # the rule covers a repost's original too
+    return Post.objects.select_related("author", "reblog_of__author").filter(pk=post_id).filter(posts_q(viewer)).first()
+
+
+def listed_accounts(ids: Iterable[int]) -> list[User]:
+    """The accounts with these ids that may appear (``visibility.accounts_q``: not suspended or
+    deactivated); unknown ids are left out."""
+    return list(User.objects.filter(pk__in=list(ids)).filter(accounts_q()))
 
 
 def get_account(username_or_id: str | int, *, include_suspended: bool = False) -> User | None:
     qs = User.objects.filter(is_active=True)
     if not include_suspended:
-        qs = qs.filter(is_suspended=False)
+        qs = qs.filter(accounts_q())
     value = str(username_or_id).lstrip("@")
     if value.isdigit() and len(value) > 6:
         found = qs.filter(pk=int(value)).first()
@@ -120,31 +75,8 @@ def get_account(username_or_id: str | int, *, include_suspended: bool = False) -
     return qs.filter(username__iexact=value).first()
 
 
-def hidden_author_ids(viewer: User | None) -> set[int]:
-    """Accounts whose posts a viewer should not see in lists: blocked either way, or muted."""
-    if viewer is None or not viewer.is_authenticated:
-        return set()
-    # one round trip instead of three (this runs on every list read)
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT target_id FROM social_block WHERE account_id = %s"
-            " UNION SELECT account_id FROM social_block WHERE target_id = %s"
-            " UNION SELECT target_id FROM social_mute WHERE account_id = %s",
-            [viewer.pk, viewer.pk, viewer.pk],
-        )
-        return {row[0] for row in cur.fetchall()}
-
-
-def _listable(viewer: User | None) -> QuerySet[Post]:
-    qs = Post.objects.filter(author__is_suspended=False)
-    hidden = hidden_author_ids(viewer)
-    if hidden:
-        qs = qs.exclude(author_id__in=hidden).exclude(reblog_of__author_id__in=hidden)
-    return qs
-
-
 def public_timeline(viewer: User | None, page: Page, *, local: bool = True) -> list[Post]:
-    qs = _listable(viewer).filter(visibility=Visibility.PUBLIC, reblog_of__isnull=True)
+    qs = Post.objects.filter(reblog_of__isnull=True).filter(posts_q(viewer, Surface.PUBLIC, originals=False))
     return apply_keyset(qs, page)
 
 
@@ -152,17 +84,15 @@ def tag_timeline(viewer: User | None, tag: str, page: Page) -> list[Post]:
     hashtag = Hashtag.objects.filter(name=tag.lower().lstrip("#")).first()
     if hashtag is None:
         return []
-    qs = _listable(viewer).filter(
-        visibility=Visibility.PUBLIC, reblog_of__isnull=True, post_tags__hashtag=hashtag
-    )
+    qs = (Post.objects.filter(reblog_of__isnull=True, post_tags__hashtag=hashtag)
+          .filter(posts_q(viewer, Surface.PUBLIC, originals=False)))
     return apply_keyset(qs, page)
 
 
 def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_replies: bool = False,
                      exclude_reblogs: bool = False, only_media: bool = False, tagged: str | None = None) -> list[Post]:
-    # nothing at all if it blocked you; a repost only if its original is visible to you too
-    qs = (Post.objects.filter(author=account).filter(visible_to(viewer))
-          .filter(Q(reblog_of__isnull=True) | visible_to(viewer, "reblog_of__")))
+    # opened directly (mutes do not hide); nothing across a block; a repost only if its original is visible too
+    qs = Post.objects.filter(author=account).filter(posts_q(viewer))
     if exclude_replies:
         qs = qs.filter(Q(in_reply_to_account_id__isnull=True) | Q(in_reply_to_account_id=account.pk))
     if exclude_reblogs:
@@ -175,33 +105,33 @@ def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_
 
 
 def thread_context(viewer: User | None, post: Post, limit: int = 200) -> tuple[list[Post], list[Post]]:
-    """Ancestors (oldest first) and descendants (depth-first, in id order) that the viewer may see."""
-    ancestors: list[Post] = []
+    """Ancestors (oldest first) the viewer may open, and descendants (depth-first, in id order) the viewer's
+    lists show (``Surface.LIST``: a muted account's replies are left out, and the replies below them)."""
+    chain: list[Post] = []
     current = post
     seen = {post.pk}
-    while current.in_reply_to_id and len(ancestors) < limit:
+    while current.in_reply_to_id and len(chain) < limit:
         parent = Post.objects.select_related("author").filter(pk=current.in_reply_to_id).first()
         if parent is None or parent.pk in seen:
             break
         seen.add(parent.pk)
-        if can_view(viewer, parent):
-            ancestors.append(parent)
+        chain.append(parent)
         current = parent
-    ancestors.reverse()
-    hidden = hidden_author_ids(viewer)
+    shown = visible_authors(viewer, [p.pk for p in chain]) if chain else {}
+    ancestors = [p for p in reversed(chain) if p.pk in shown]
+    listed = posts_q(viewer, Surface.LIST)
     descendants: list[Post] = []
     frontier = [post.pk]
     while frontier and len(descendants) < limit:
         children = list(
-            Post.objects.select_related("author").filter(in_reply_to_id__in=frontier).order_by("id")[: limit]
+            Post.objects.select_related("author").filter(in_reply_to_id__in=frontier).filter(listed)
+            .order_by("id")[: limit]
         )
         frontier = []
         for child in children:
             if child.pk in seen:
                 continue
             seen.add(child.pk)
-            if child.author_id in hidden or not can_view(viewer, child):
-                continue
             descendants.append(child)
             frontier.append(child.pk)
     descendants.sort(key=lambda p: p.pk)
@@ -209,13 +139,13 @@ def thread_context(viewer: User | None, post: Post, limit: int = 200) -> tuple[l
 
 
 def followers(account: User, page: Page) -> tuple[list[User], int | None, int | None]:
-    rows = apply_keyset(Follow.objects.filter(target=account, follower__is_suspended=False)
+    rows = apply_keyset(Follow.objects.filter(target=account).filter(accounts_q(prefix="follower__"))
                         .select_related("follower"), page)
     return [r.follower for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
 def following(account: User, page: Page) -> tuple[list[User], int | None, int | None]:
-    rows = apply_keyset(Follow.objects.filter(follower=account, target__is_suspended=False)
+    rows = apply_keyset(Follow.objects.filter(follower=account).filter(accounts_q(prefix="target__"))
                         .select_related("target"), page)
     return [r.target for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
@@ -262,7 +192,10 @@ def relationships(viewer: User, ids: list[int]) -> list[Relationship]:
 
 def notifications(user: User, page: Page, types: list[str] | None = None,
                   exclude_types: list[str] | None = None) -> list[Notification]:
-    qs = Notification.objects.filter(recipient=user, actor__is_suspended=False).select_related("actor")
+    # from accounts that may appear, about posts the recipient may still see (a post held, or turned
+    # followers-only by a limit on its author, since the notification was made leaves the list)
+    qs = (Notification.objects.filter(recipient=user).filter(accounts_q(prefix="actor__"))
+          .filter(Q(post__isnull=True) | posts_q(user, prefix="post__")).select_related("actor"))
     if types:
         qs = qs.filter(type__in=types)
     if exclude_types:
@@ -275,29 +208,29 @@ def unread_notifications_count(user: User) -> int:
 
 
 def bookmarked_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
-    """Your bookmarks that you may still see (``visible_to``): a followers-only post leaves the list
+    """Your bookmarks that you may still see (``visibility.posts_q``): a followers-only post leaves the list
     when you unfollow or are blocked, and comes back if you may read it again. Paged by bookmark id."""
-    rows = apply_keyset(Bookmark.objects.filter(user=user).filter(visible_to(user, "post__"))
+    rows = apply_keyset(Bookmark.objects.filter(user=user).filter(posts_q(user, prefix="post__"))
                         .select_related("post"), page)
     return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
 def favourited_posts(user: User, page: Page) -> tuple[list[Post], int | None, int | None]:
-    """Your likes that you may still see (``visible_to``), as ``bookmarked_posts``."""
-    rows = apply_keyset(Favourite.objects.filter(user=user).filter(visible_to(user, "post__"))
+    """Your likes that you may still see (``visibility.posts_q``), as ``bookmarked_posts``."""
+    rows = apply_keyset(Favourite.objects.filter(user=user).filter(posts_q(user, prefix="post__"))
                         .select_related("post"), page)
     return [r.post for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
 def follow_requests(user: User, page: Page) -> tuple[list[User], int | None, int | None]:
     """Accounts waiting for ``user`` to approve their follow, newest first (paged by request id)."""
-    rows = apply_keyset(FollowRequest.objects.filter(target=user, follower__is_suspended=False)
+    rows = apply_keyset(FollowRequest.objects.filter(target=user).filter(accounts_q(prefix="follower__"))
                         .select_related("follower"), page)
     return [r.follower for r in rows], (rows[0].pk if rows else None), (rows[-1].pk if rows else None)
 
 
 def follow_requests_count(user: User) -> int:
-    return FollowRequest.objects.filter(target=user, follower__is_suspended=False).count()
+    return FollowRequest.objects.filter(target=user).filter(accounts_q(prefix="follower__")).count()
 
 
 # --- hydration ------------------------------------------------------------------------------
@@ -348,12 +281,8 @@ def search_accounts(q: str, limit: int = 20, viewer: User | None = None, offset:
     q = q.strip().lstrip("@")
     if not q:
         return []
-    qs = User.objects.filter(is_active=True, is_suspended=False).filter(
-        Q(username__istartswith=q) | Q(display_name__icontains=q)
-    )
-    hidden = hidden_author_ids(viewer)
-    if hidden:
-        qs = qs.exclude(pk__in=hidden)
+    qs = User.objects.filter(Q(username__istartswith=q) | Q(display_name__icontains=q)).filter(
+        accounts_q(viewer, AccountReach.DISCOVERY))
     return list(qs.order_by("-followers_count", "id")[offset: offset + limit])
 
 
@@ -372,14 +301,13 @@ def search_posts(q: str, viewer: User | None, limit: int = 20, max_id: int | Non
         ids = matching_post_ids(q, limit * 3, max_id)
         if not ids:
             break
-        # unlisted posts stay out of search (except the viewer's own); followers-only ones are
-        # found by the followers who may read them (can_view below)
-        own = Q(author_id=viewer.pk) if viewer is not None and viewer.is_authenticated else Q(pk__in=[])
-        posts = {p.pk: p for p in _listable(viewer).select_related("author")
-                 .filter(~Q(visibility=Visibility.UNLISTED) | own, pk__in=ids, reblog_of__isnull=True)}
+        # Surface.SEARCH: unlisted posts stay out (except the viewer's own); followers-only ones are
+        # found by the followers who may read them
+        posts = {p.pk: p for p in Post.objects.select_related("author").filter(pk__in=ids, reblog_of__isnull=True)
+                 .filter(posts_q(viewer, Surface.SEARCH, originals=False))}
         for pid in ids:
             post = posts.get(pid)
-            if post is not None and can_view(viewer, post):
+            if post is not None:
                 out.append(post)
             if len(out) >= limit:
                 return out
@@ -444,12 +372,6 @@ def unused_media(user: User, media_id: int | None) -> Media | None:
     if media_id is None:
         return None
     return Media.objects.filter(pk=media_id, owner=user, post__isnull=True).first()
-
-
-def public_post_ids(post_ids: Iterable[int]) -> set[int]:
-    """Of these posts, the ones anyone may see listed (public or unlisted)."""
-    return set(Post.objects.filter(pk__in=list(post_ids), visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
-               .values_list("pk", flat=True))
 
 
 def post_exists(post_id: int) -> bool:

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tastemaker.accounts import selectors as accounts
 from tastemaker.core.errors import NotFound
 from tastemaker.discovery import selectors as discovery
 from tastemaker.discovery import services as discovery_services
@@ -61,7 +60,7 @@ def onboarding_experts(request):
     picked = [i.vertical for i in discovery.interests(request.user) if i.picked]
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("follow") if i.isdigit() and len(i) <= 19]
-        targets = accounts.active_users(ids)
+        targets = social.listed_accounts(ids)
         followed, errors = discovery_services.do_follow_many(request.user, targets)
         for error in errors:
             messages.warning(request, error)
@@ -119,7 +118,7 @@ def experts_index(request):
 def expert_directory(request, slug: str):
     vertical = _vertical_or_404(slug)
     viewer = viewer_of(request)
-    labels = experts.directory(vertical, limit=40, exclude_ids=social.hidden_author_ids(viewer))
+    labels = experts.directory(vertical, viewer, limit=40)
     badge_map = experts.badge_map([lab.user_id for lab in labels])
     rows = [(lab, vertical.slug in badge_map.get(lab.user_id, []), experts.reason_text(lab)) for lab in labels]
     return render(request, "web/expert_directory.html", {"vertical": vertical, "rows": rows,
@@ -134,7 +133,7 @@ def discover(request, slug: str):
     from tastemaker.showcase.selectors import products_in_vertical
 
     return timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals(),
-                                                         "products": products_in_vertical(vertical.slug)},
+                                                         "products": products_in_vertical(vertical.slug, viewer=viewer)},
                           posts, limit=10_000)  # one ranked page: no keyset pager
 
 

@@ -243,22 +243,22 @@ def storefront(request, username: str):
     if not re.fullmatch(r"[a-z0-9_-]{1,32}", vertical):
         vertical = ""
     max_id = query_max_id(request)
-    if showcase.storefront_hidden(viewer_of(request), account):
-        return render(request, "web/showcase/storefront.html", {
-            "account": account, "cards": [], "vertical": vertical, "verticals": [], "next_max_id": None,
-            "max_id": max_id})
-    cards = showcase.storefront(account.pk, vertical=vertical or None, max_id=max_id, limit=STOREFRONT_PAGE,
-                                viewer_id=request.user.pk if request.user.is_authenticated else None)
+    viewer = viewer_of(request)
+    # the API's storefront reads the same (social.visibility's rule: blocks either way, followers-only cards)
+    cards = showcase.visible_storefront(viewer, account, vertical=vertical or None, max_id=max_id,
+                                        limit=STOREFRONT_PAGE)
     next_max_id = cards[-1].post_id if len(cards) >= STOREFRONT_PAGE else None
     return render(request, "web/showcase/storefront.html", {
         "account": account, "cards": cards, "vertical": vertical,
-        "verticals": showcase.storefront_verticals(account.pk), "next_max_id": next_max_id, "max_id": max_id,
+        "verticals": showcase.storefront_verticals(account.pk, viewer), "next_max_id": next_max_id,
+        "max_id": max_id,
     })
 
 
 @domain_errors
 def product_page(request, product_id: int):
-    page = products.product_page(id_or_404(product_id, _("There is no such product.")), recent=RECENT_CARDS)
+    page = products.product_page(id_or_404(product_id, _("There is no such product.")), recent=RECENT_CARDS,
+                                 viewer=viewer_of(request))
     if page is None:
         raise NotFound(_("There is no such product."))
     return render(request, "web/showcase/product.html", {

@@ -9,6 +9,7 @@ from tastemaker.core.errors import NotFound
 from tastemaker.showcase import products
 
 from .. import serializers as ser
+from ..auth import viewer
 from ..common import id_or_404, money
 from ..errors import READ, responses
 from ..schemas.showcase import ProductOut
@@ -21,7 +22,7 @@ router = Router()
             response=responses({200: ProductOut}, READ),
             summary="A product: every partner store's offer, and the accounts that recommend it")
 def product(request, product_id: str):
-    page = products.product_page(id_or_404(product_id))
+    page = products.product_page(id_or_404(product_id), viewer=viewer(request))
     if page is None:
         raise NotFound("Record not found")
     item = page.product

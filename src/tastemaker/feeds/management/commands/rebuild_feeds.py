@@ -4,7 +4,8 @@ Set-based: one ``INSERT … SELECT`` per batch of viewers (in viewer-id order), 
 function so each timeline keeps only its newest ``TIMELINE_CAP`` entries. It keeps the delivery rules
 of ``feeds.services`` (push only for accounts at or below ``FANOUT_THRESHOLD`` — bigger ones are merged
 at read time; a reply reaches a follower only if the follower also follows the account replied to, or
-is that account; a post always reaches its author's own timeline).
+is that account; a post always reaches its author's own timeline; another account's post only when
+published: not held, author not suspended, ``social.visibility.published_sql``).
 
 Works on SQLite and PostgreSQL (window functions: SQLite ≥ 3.25).
 """
@@ -18,6 +19,7 @@ from tqdm import tqdm
 
 from tastemaker.accounts.models import User
 from tastemaker.feeds.services import TABLE, _reply_filter
+from tastemaker.social.visibility import published_sql
 
 DEFAULT_BATCH = 2_000
 
@@ -36,7 +38,7 @@ def _rebuild_sql(cap: int, threshold: int, where_viewer_own: str, where_viewer_f
         "    JOIN accounts_user u ON u.id = f.target_id "
         "    JOIN social_post p ON p.author_id = f.target_id "
         f"   WHERE {where_viewer_follow.format(col='f.follower_id')} AND u.followers_count <= {int(threshold)} "
-        f"   AND {_reply_filter('p', 'f.follower_id')}"
+        f"   AND {_reply_filter('p', 'f.follower_id')} AND {published_sql('p', 'u')[0]}"
         "  ) c"
         f") r WHERE r.rn <= {int(cap)} "
         "ON CONFLICT (viewer_id, post_id) DO NOTHING"
@@ -50,7 +52,7 @@ def rebuild_range(lo: int, hi: int, *, cap: int | None = None) -> int:
     sql = _rebuild_sql(cap, settings.FANOUT_THRESHOLD, where, where)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {TABLE} WHERE viewer_id BETWEEN %s AND %s", [lo, hi])
-        cur.execute(sql, [lo, hi, lo, hi])
+        cur.execute(sql, [lo, hi, lo, hi, *published_sql("p", "u")[1]])
         return max(cur.rowcount, 0)
 
 

@@ -186,6 +186,7 @@ def test_only_the_account_appeals_its_action(world):
 
 def test_credit_reaching_zero_suspends_through_the_audited_service(world):
     author, fan, other, op1, _op2, _post = world
+    do_follow(fan, author)  # below 40 the author is limited: only followers still see (and can report) its posts
     for i in range(3):
         p = do_create_post(author, text=f"illegal thing {i}")
         case = Case.objects.get(pk=services.do_report(fan, "post", p.pk, "illegal").case_id)

@@ -127,7 +127,7 @@ ALLOWED = {
     "feeds/services.py",  # "p.held = %s" in stalled_fanouts: the sweep's own bookkeeping (a held post waits)
     "social/services.py",  # writes: who may be mentioned when a post is created (the spam rules' file)
     "demo/management/commands/seed_demo.py",  # writes demo rows
-    "accounts/admin.py",  # writes: the admin's suspend / restore actions
+    "moderation/services.py",  # writes: suspension and its reversal (audited)
     # suggestions add their own exclusions on top of visibility.hidden_sql: who muted the viewer, dismissals
     "discovery/selectors.py",
 }

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import CreditChange, CreditReason, User
 from tastemaker.accounts.services import do_change_credit
-from tastemaker.accounts.standing import CREDIT_START
+from tastemaker.accounts.standing import CREDIT_START, suspended_q
 from tastemaker.showcase.models import Commission, OrderStatus
 
 from .models import CaseSource, Reason, TargetKind
@@ -34,8 +34,7 @@ def restore_good_standing(now: datetime | None = None) -> int:
     if step <= 0:
         return 0
     recent = CreditChange.objects.filter(account_id=OuterRef("pk"), created_at__gt=now - WEEK)
-    candidates = (User.objects.filter(credit_score__lt=CREDIT_START, credit_score__gt=0, is_suspended=False,
-                                      is_active=True)
+    candidates = (User.objects.filter(credit_score__lt=CREDIT_START).exclude(suspended_q())
                   .filter(~Exists(recent.filter(Q(delta__lt=0) | Q(reason=CreditReason.GOOD_STANDING))))
                   .filter(Exists(CreditChange.objects.filter(account_id=OuterRef("pk"), delta__lt=0))))
     moved = 0

@@ -165,21 +165,45 @@ def _card_image(author: User, data: CardInput) -> dict:
     raise ValidationFailed(_("A product card needs an image."), field="image")
 
 
-def _guess_vertical(slug: str | None, text: str):
+def _chosen_vertical(slug: str | None):
+    """The vertical the creator chose (checked), or None: then the job after commit guesses it."""
     from tastemaker.experts.models import Vertical
 
-    if slug:
-        vertical = Vertical.objects.filter(slug=slug, active=True).first()
-        if vertical is None:
-            raise ValidationFailed(_("Unknown vertical: %(slug)s") % {"slug": slug[:40]}, field="vertical")
-        return vertical
+    if not slug:
+        return None
+    vertical = Vertical.objects.filter(slug=slug, active=True).first()
+    if vertical is None:
+        raise ValidationFailed(_("Unknown vertical: %(slug)s") % {"slug": slug[:40]}, field="vertical")
+    return vertical
+
+
+def do_guess_card_vertical(post_id: int) -> bool:
+    """Give a card without a vertical the one its text is about (the job after the card's commit: the
+    labeler costs a few milliseconds per post, which no request waits for). True when one was set."""
+    from tastemaker.experts.labeler import wait_until_ready, warm_up
     from tastemaker.experts.selectors import vertical_for_text
 
+    card = ProductCard.objects.select_related("post").filter(post_id=post_id, vertical__isnull=True).first()
+    if card is None:
+        return False
     try:
-        return vertical_for_text(text)  # never waits for the model: None (no vertical) while it loads
+        warm_up()
+        wait_until_ready(60)  # a job may wait for the model (a consumer just started is still loading it)
+        vertical = vertical_for_text(f"{card.title} {card.reason} {card.post.text}")
     except Exception:  # noqa: BLE001 - a card does not fail because the labeler failed
         log.exception("labeler unavailable for a card")
-        return None
+        return False
+    if vertical is None:
+        return False
+    return bool(ProductCard.objects.filter(post_id=post_id, vertical__isnull=True).update(vertical=vertical))
+
+
+def _guess_after_commit(post_id: int) -> None:
+    """Queue the vertical's guess (run after commit). An import from cards up to tasks, written in
+    .importlinter: the huey job lives in ``tasks`` and calls ``do_guess_card_vertical`` here."""
+    from .tasks import guess_card_vertical_task
+
+    guess_card_vertical_task(post_id)
 
 
 def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_fields) -> Post:
@@ -190,7 +214,7 @@ def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_
     require(author, Feature.SHOWCASE)  # suspended, limited, or a credit score under CREDIT_SHOWCASE_MIN: why, and how back
     checked = _check_card(author, card)
     image = _card_image(author, card)
-    vertical = _guess_vertical(card.vertical, f"{checked['title']} {checked['reason']} {text}")
+    vertical = _chosen_vertical(card.vertical)
     with transaction.atomic():
         post = do_create_post(author, text=text or checked["reason"], **post_fields)
         product_card = ProductCard.objects.create(
@@ -203,6 +227,10 @@ def do_create_showcase_post(author: User, *, text: str, card: CardInput, **post_
                 pk=card.image_media_id, owner=author, post__isnull=True).delete()[0]:
             raise ValidationFailed(_("The card image is unknown, not yours, or already used."), field="image")
         _make_links(product_card, checked["store"], checked["url"], checked["product"])
+        if vertical is None:
+            transaction.on_commit(lambda: _guess_after_commit(post.pk))
+    if vertical is None:  # a job that already ran (immediate mode, or inside an outer commit) set it
+        product_card.refresh_from_db(fields=["vertical"])
     return post
 
 

@@ -312,10 +312,8 @@ def do_act(operator: User, case: Case, kind: str, reason: str, credit: int | Non
                         credit_delta=-deduction)
         if deduction:
             # after the audit row, so the case and action exist when a score of 0 suspends (audited too)
-            change = do_change_credit(account, -deduction, CREDIT_REASON[Reason(case.reason)], note=reason,
-                                      case_id=case.pk)
-            if change is None or change.delta != -deduction:
-                pass  # clamped at 0: the history records what actually moved
+            # clamped at 0: the history records what actually moved
+            do_change_credit(account, -deduction, CREDIT_REASON[Reason(case.reason)], note=reason, case_id=case.pk)
         case.status = CaseStatus.DISMISSED if kind == ActionKind.DISMISS else CaseStatus.ACTIONED
         case.decided_at = timezone.now()
         case.save(update_fields=["status", "decided_at"])

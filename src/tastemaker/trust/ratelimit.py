@@ -31,18 +31,24 @@ def _setting(name: str) -> tuple[int, int]:
     return parse_spec(getattr(settings, name))
 
 
+def _window(setting_name: str, now: float | None) -> tuple[int, int, int, float, int, int]:
+    """The limit and window of a setting, the slice size, the time, and the current and first slices
+    still inside the window."""
+    limit, window = _setting(setting_name)
+    now = time.time() if now is None else now
+    size = max(1, window // SLICES)
+    current = int(now // size)
+    return limit, window, size, now, current, current - (window // size) + 1
+
+
 def check_and_hit(scope: str, ident: str | int, setting_name: str, now: float | None = None) -> None:
     """Count one action of ``ident`` in ``scope``; raise RateLimited (nothing counted) when over.
 
     Atomic: the action is counted first (an UPDATE that returns the slice's new count; concurrent ones on
     the same slice wait for each other's row lock) and the total is read after it, so two requests at the
     limit cannot both pass; the one over it takes its count back and is refused."""
-    limit, window = _setting(setting_name)
+    limit, window, size, now, current, first = _window(setting_name, now)
     key = f"{scope}:{ident}"
-    now = time.time() if now is None else now
-    size = max(1, window // SLICES)
-    current = int(now // size)
-    first = current - (window // size) + 1
     with transaction.atomic():
         mine, new_slice = _increment_returning(key, current)
         earlier = list(RateBucket.objects.filter(key=key, bucket__gte=first, bucket__lt=current)
@@ -75,12 +81,8 @@ def check(scope: str, ident: str | int, setting_name: str, now: float | None = N
     """Raise RateLimited when ``ident`` is at its limit in ``scope``, counting nothing.
 
     For limits that count only some outcomes (failed log-ins): ``check`` first, ``hit`` after a failure."""
-    limit, window = _setting(setting_name)
+    limit, window, size, now, current, first = _window(setting_name, now)
     key = f"{scope}:{ident}"
-    now = time.time() if now is None else now
-    size = max(1, window // SLICES)
-    current = int(now // size)
-    first = current - (window // size) + 1
     rows = list(
         RateBucket.objects.filter(key=key, bucket__gte=first).order_by("bucket").values_list("bucket", "count")
     )

@@ -81,6 +81,7 @@ def test_topup_through_the_sandbox_checkout(client, login, make_user, run_jobs, 
     assert done.status_code == 303
     back = urlsplit(done["Location"])
     assert back.path == f"/wallet/topups/{topup.order_no}"
+    assert not back.netloc  # a path: the browser stays on the address it uses, whatever SITE_URL says
     topup.refresh_from_db()
     assert topup.status == "succeeded" and selectors.balance(user).available == 5_000
     landed = text(c.get(back.path))

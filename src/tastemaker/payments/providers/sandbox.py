@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -189,10 +190,21 @@ def checkout_details(order_no: str) -> Checkout:
     if trade is None:
         raise NotFound(_("This checkout does not exist."))
     topup = TopUp.objects.filter(order_no=order_no).first()
-    back = return_url(topup) if topup else settings.SITE_URL
+    back = _on_this_site(return_url(topup) if topup else settings.SITE_URL + "/")
     return Checkout(order_no=trade.order_no, trade_no=trade.trade_no, amount=trade.amount, currency=trade.currency,
                     amount_display=format_amount(trade.amount, trade.currency), status=trade.status,
                     merchant=settings.SITE_NAME, return_url=back)
+
+
+def _on_this_site(url: str) -> str:
+    """The checkout page is ours, so a way back to our own site is a path: the browser stays on the address
+    the payer is using (another port, a LAN address, a proxy) whatever ``SITE_URL`` says. Anything else as
+    configured."""
+    parts = urlsplit(url)
+    site = urlsplit(settings.SITE_URL)
+    if (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
+        return url
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
 
 
 def sandbox_approve(order_no: str) -> Checkout:

@@ -62,6 +62,10 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "tastemaker.settings")
         bind = f"{opts['host']}:{opts['port']}"
+        # Absolute links the server hands out (payment notify/return URLs) follow the address it serves on,
+        # unless the operator set the public address (as production must: README, "Configuration").
+        shown_host = "127.0.0.1" if opts["host"] in ("0.0.0.0", "", "::") else opts["host"]
+        env.setdefault("TASTEMAKER_SITE_URL", f"http://{shown_host}:{opts['port']}")
         web_cmd = [sys.executable, "-m", "gunicorn", "tastemaker.wsgi:application", "--bind", bind,
                    "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
                    "--access-logfile", "-", "--graceful-timeout", "10"]

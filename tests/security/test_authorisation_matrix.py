@@ -262,6 +262,7 @@ MATRIX: dict[str, Rule] = {
     "GET /follow-requests": user(),
     "POST /follow-requests/@<username:username>/<str:action>": user(owned="follow request"),
     "GET /search": public(query=(("q", "search_word"),)),
+    "GET /compose": user(),
     "POST /compose": user(foreign=("web_reply_private",)),
     "GET /compose/showcase": user(),
     "POST /compose/showcase": user(),

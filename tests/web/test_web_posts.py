@@ -410,3 +410,14 @@ def test_compose_refused_image_still_counts_and_leaves_no_file(client, make_user
     response = client.post(reverse("web:compose"), {"text": "again", "images": [image(png_bytes), image(png_bytes)]})
     assert response.status_code == 429  # two counted above, the limit is three
     assert Post.objects.count() == 0 and Media.objects.count() == 0
+
+
+def test_reloading_compose_after_a_refused_post_goes_home_not_405(client, make_user):
+    client.force_login(make_user("bob"))
+    refused = client.post(reverse("web:compose"), {"text": ""})
+    assert refused.status_code == 422
+    again = client.get(reverse("web:compose"))  # the browser's reload / address bar after the refusal
+    assert again.status_code == 302 and again["Location"] == reverse("web:home")
+    assert not Post.objects.exists()
+    client.logout()
+    assert client.get(reverse("web:compose")).status_code == 302  # still to the login page, as before

@@ -319,9 +319,10 @@ def post_detail(request, post_id: int):
 
 
 @login_required
-@require_POST
 @domain_errors
 def compose(request):
+    if request.method != "POST":  # a reload or a bookmark of the page a refused post left: the composer is home
+        return redirect("web:home")
     form = ComposeForm(request.POST)
     files = request.FILES.getlist("images")
     reply_to = None

@@ -115,7 +115,10 @@ def test_go_never_reflects_the_request(client, token, extra):
 
 @pytest.mark.parametrize("bad", ["nope", "x" * 40, "%0d%0a", "'; DROP TABLE x;--", "........"])
 def test_unknown_tokens_404(client, bad):
-    assert client.get(f"/go/{bad}").status_code == 404
+    response = client.get(f"/go/{bad}")
+    assert response.status_code == 404
+    page = response.content.decode()  # the site's 404 page, styled, with the reason and a way back
+    assert "<html" in page and "This purchase link does not exist (any more)." in page and 'href="/"' in page
 
 
 def test_bot_prefetch_and_head_clicks_are_invalid(client, token):

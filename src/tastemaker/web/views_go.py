@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 import time
 
-from django.http import HttpResponse, HttpResponseNotFound
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -43,7 +44,10 @@ def _target(token: str) -> LinkTarget | None:
 def go(request, token: str):
     target = _target(token) if _TOKEN_RE.match(token) else None
     if target is None:
-        return HttpResponseNotFound(_("This purchase link does not exist (any more)."), content_type="text/plain")
+        response = render(request, "404.html", {"message": _("This purchase link does not exist (any more).")},
+                          status=404)  # the site's own page, with a way back, not a line of plain text
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
     viewer = viewer_fields(request)
     click = do_click_out(target, viewer_id=viewer.get("viewer_id"), visitor=viewer.get("visitor", ""),
                          reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")),

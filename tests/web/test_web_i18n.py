@@ -59,3 +59,24 @@ def test_signup_form_in_chinese(client):
     body = response.content.decode()
     assert "用户名为 1 到 30 个字符，只能包含字母、数字和下划线。" in body
     assert "创建账号" in body
+
+
+def test_language_picked_before_login_is_kept_and_saved(client, make_user):
+    from tastemaker.accounts.models import User
+
+    make_user("li")  # profile language: English
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/public"})  # a visitor picks 中文
+    response = client.post(reverse("web:login"), {"username": "li", "password": "Corr3ct-Horse-Battery"})
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    assert '<html lang="zh-hans">' in client.get(reverse("web:home")).content.decode()
+    assert User.objects.get(username="li").language == "zh-hans"
+
+
+def test_language_switch_when_logged_in_saves_the_profile(client, make_user):
+    from tastemaker.accounts.models import User
+
+    client.force_login(make_user("wen", language="zh-hans"))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert User.objects.get(username="wen").language == "en"
+    client.post(reverse("set_language"), {"language": "xx-bogus", "next": "/"})  # not offered: ignored
+    assert User.objects.get(username="wen").language == "en"

@@ -15,13 +15,14 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils._os import safe_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from tastemaker.accounts import selectors as account_selectors
 from tastemaker.accounts import services as accounts
@@ -53,6 +54,23 @@ def _remember_language(response: HttpResponse, language: str) -> None:
     """Make a profile language the UI language from the next request on (LocaleMiddleware reads it)."""
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
                         samesite="Lax", httponly=False)
+
+
+def _chosen_language(request: HttpRequest) -> str | None:
+    """The UI language the visitor picked in the footer (its cookie), if it is one the site offers."""
+    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+@require_POST
+def set_language(request):
+    """The footer's language switch: Django's ``set_language`` (cookie, safe ``next``), and for a logged-in
+    user the profile's language too, so the choice follows them to other devices and to the next log-in."""
+    response = django_set_language(request)
+    code = request.POST.get("language", "")
+    if request.user.is_authenticated and code in dict(settings.LANGUAGES) and code != request.user.language:
+        accounts.update_profile(request.user, language=code)
+    return response
 
 
 # --- auth -----------------------------------------------------------------------------------
@@ -98,6 +116,9 @@ def login_view(request):
             if user is not None:
                 login(request, user)
                 response = redirect(safe_next(request, reverse("web:home")))
+                chosen = _chosen_language(request)
+                if chosen and chosen != user.language:  # picked in the footer before logging in: it stays
+                    accounts.update_profile(user, language=chosen)
                 _remember_language(response, user.language)
                 return response
             show_error(form, _("The username or password is not correct."))

@@ -38,6 +38,7 @@ def sign_up(page, base: str, username: str, display_name: str) -> None:
     page.fill("input[name=email]", f"{username}@example.org")
     page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=display_name]", display_name)
+    page.check("input[name=agreement]")  # never pre-ticked: the person agrees to the linked rules
     page.click("form[action='/signup'] button[type=submit]")
     page.wait_for_url(f"{base}/onboarding")  # interest onboarding; skipped here
     page.click("a.skip-onboarding")

@@ -48,6 +48,7 @@ def test_pick_two_verticals_follow_experts_see_home_feed(browser, live_server):
     page.fill("input[name=username]", "newcomer")
     page.fill("input[name=email]", "newcomer@example.org")
     page.fill("input[name=password]", PASSWORD)
+    page.check("input[name=agreement]")
     page.click("form[action='/signup'] button[type=submit]")
     page.wait_for_url(f"{base}/onboarding")
 

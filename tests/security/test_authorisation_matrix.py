@@ -235,6 +235,7 @@ MATRIX: dict[str, Rule] = {
     "GET /public": public(),
     "GET /tags/<str:tag>": public(),
     "GET /signup": public(),
+    "GET /about/rules": public(),
     "POST /signup": public(),
     "GET /login": public(),
     "POST /login": public(),

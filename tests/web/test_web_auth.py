@@ -205,3 +205,22 @@ def test_settings_avatar_uploads_count_refused_ones_included(client, make_user, 
     assert good.status_code == 429
     user.refresh_from_db()
     assert user.avatar == ""
+
+
+def test_signup_agreement_is_not_pre_ticked_and_links_the_rules(client):
+    body = client.get(reverse("web:signup")).content.decode()
+    box = body.split('name="agreement"')[0].rsplit("<input", 1)[1] + body.split('name="agreement"')[1].split(">")[0]
+    assert "checked" not in box
+    assert 'href="/about/rules"' in body
+    rules = client.get("/about/rules").content.decode()
+    assert "No flooding" in rules and "Disclose advertising" in rules and '<ol class="rules">' in rules
+    zh = client.get("/about/rules", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert zh.status_code == 200
+    response = client.post(reverse("web:signup"), signup_data(agreement=""))  # not ticked: refused, nothing made
+    assert response.status_code == 422 and not User.objects.exists()
+
+
+def test_instance_rules_are_the_same_list(client):
+    rules = client.get("/api/v1/instance").json()["rules"]
+    assert [r["id"] for r in rules] == ["1", "2", "3", "4", "5", "6", "7"] and rules[1]["text"] == "Disclose advertising"
+    assert client.get("/api/v2/instance").json()["rules"] == rules

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from tastemaker.accounts.models import CreditChange, User
 from tastemaker.accounts.standing import Feature, Gate, Standing, gate, standing
@@ -198,3 +199,34 @@ def reversed_action_ids(action_ids: list[int]) -> set[int]:
         return set()
     found = Action.objects.filter(reverses_id__in=action_ids).values_list("reverses_id", flat=True)
     return {pk for pk in found if pk is not None}
+
+
+# --- the server's rules ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    text: str
+    hint: str
+
+
+def server_rules() -> list[Rule]:
+    """The rules every account agrees to at sign-up: shown on /about/rules, linked from the sign-up form, and
+    served as the Mastodon instance's ``rules``. What the credit system and the reports enforce, in words."""
+    return [
+        Rule("1", _("No flooding (刷屏) and no spam"),
+             _("Do not post the same thing again and again, mass-mention or mass-reply, or stuff posts with "
+               "keywords.")),
+        Rule("2", _("Disclose advertising"),
+             _("Say so when a post is paid for, gifted or sponsored; Showcase cards carry their disclosure.")),
+        Rule("3", _("No fake or unsafe products"),
+             _("Recommend only genuine products from partner stores; no counterfeits and nothing illegal.")),
+        Rule("4", _("Be honest about what you used"),
+             _("Reviews and recommendations describe your own experience; no invented results or fake reviews.")),
+        Rule("5", _("No harassment or hate"),
+             _("Disagree with ideas, not people; no threats, no targeting anyone for who they are.")),
+        Rule("6", _("No sexual content involving minors, and adult content only where the law allows"),
+             _("Reports of this kind are handled first.")),
+        Rule("7", _("Respect others' privacy and work"),
+             _("Do not post others' personal information or pass off their photos and writing as yours.")),
+    ]

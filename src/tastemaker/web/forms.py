@@ -21,8 +21,9 @@ class SignupForm(forms.Form):
                                help_text=_("At least 8 characters; not only digits; not a common password."))
     display_name = forms.CharField(label=_("Display name"), max_length=60, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="en")
-    agreement = forms.BooleanField(label=_("I agree to the rules of this server"), required=False,
-                                   initial=True)
+    # never ticked for the person: they tick it after the rules' link under it (web/signup.html)
+    agreement = forms.BooleanField(label=_("I have read and agree to the rules of this server"), required=False,
+                                   initial=False)
 
 
 class LoginForm(forms.Form):

@@ -31,6 +31,7 @@ urlpatterns = [
     # first: the click-out redirect is the hottest route, and patterns are tried in order
     path("go/<str:token>", views_go.go, name="go"),
     path("", views.home, name="home"),
+    path("about/rules", views.rules, name="rules"),
     path("public", views.public, name="public"),
     path("tags/<str:tag>", views.tag, name="tag"),
     path("signup", views.signup, name="signup"),

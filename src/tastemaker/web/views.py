@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils._os import safe_join
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from tastemaker.accounts import selectors as account_selectors
@@ -29,6 +29,7 @@ from tastemaker.accounts import services as accounts
 from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.pagination import page_from
 from tastemaker.feeds.selectors import home_timeline
+from tastemaker.moderation.selectors import server_rules
 from tastemaker.social import selectors
 from tastemaker.social import services as social
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
@@ -71,6 +72,12 @@ def set_language(request):
     if request.user.is_authenticated and code in dict(settings.LANGUAGES) and code != request.user.language:
         accounts.update_profile(request.user, language=code)
     return response
+
+
+@require_safe
+def rules(request):
+    """The server's rules (the one list: moderation.selectors.server_rules), linked from the sign-up form."""
+    return render(request, "web/rules.html", {"rules": server_rules()})
 
 
 # --- auth -----------------------------------------------------------------------------------

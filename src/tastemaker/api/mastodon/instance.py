@@ -6,6 +6,7 @@ from django.conf import settings
 from ninja import Router
 
 from tastemaker import __version__
+from tastemaker.moderation.selectors import server_rules
 from tastemaker.social import selectors
 
 from .. import schemas as S
@@ -50,7 +51,7 @@ def instance_v1(request) -> dict:
         "registrations": True,
         "approval_required": False,
         "invites_enabled": False,
-        "rules": [],
+        "rules": _rules(),
     })
     return data
 
@@ -68,7 +69,12 @@ def instance_v2(request) -> dict:
         "registrations": {"enabled": True, "approval_required": False, "message": None},
         "api_versions": {"mastodon": 2},
         "contact": {"email": settings.ADMIN_EMAIL, "account": None},
-        "rules": [],
+        "rules": _rules(),
     })
     data["configuration"]["urls"] = {"streaming": None}
     return data
+
+
+def _rules() -> list[dict]:
+    """Mastodon's ``Rule`` entities, from the one list the sign-up form links to."""
+    return [{"id": r.id, "text": str(r.text), "hint": str(r.hint)} for r in server_rules()]

@@ -145,3 +145,19 @@ def test_headless_agent_and_own_views_are_filtered_in_a_browser(browser, live_se
     assert [e.invalid_reason for e in Event.objects.filter(metric="read").order_by("id")] == ["bot", "self"]
     headless.context.close()
     own.context.close()
+
+
+def test_report_chart_is_readable_on_a_phone_in_chinese(browser, live_server, make_user):
+    from tastemaker.social import services as social
+
+    author = make_user("maker", language="zh-hans")
+    post = social.do_create_post(author, text="手冲壶测评")
+    page = logged_in_page(browser, live_server, author, ua=PHONE_UA, viewport=PHONE)
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.goto(f"{live_server.url}/posts/{post.pk}/report?granularity=hour")
+    sizes = page.eval_on_selector_all(
+        "svg.chart text", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize) * e.getScreenCTM().a)")
+    assert sizes and min(sizes) >= 12, sizes  # on screen, after the SVG is scaled to the phone's width
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.click("details.chart-table summary")  # the table alternative opens and holds the hours, with dates
+    assert page.locator("details.chart-table tbody tr").count() >= 24

@@ -35,7 +35,8 @@ def test_top_up_through_the_sandbox_checkout_and_see_the_balance(browser, live_s
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{base}/")
 
-    page.click("nav.mainnav >> text=Wallet")
+    page.click("nav.tabbar >> text=\"Me\"")  # a phone: the wallet is on "Me"
+    page.click("nav.me-menu >> text=Wallet")
     page.wait_for_url(f"{base}/wallet")
     balance = page.locator(".pay-balance[data-currency=CNY] .pay-available")
     assert balance.inner_text() == "¥0.00"

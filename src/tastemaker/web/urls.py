@@ -32,6 +32,7 @@ urlpatterns = [
     path("go/<str:token>", views_go.go, name="go"),
     path("", views.home, name="home"),
     path("about/rules", views.rules, name="rules"),
+    path("me", views.me, name="me"),
     path("public", views.public, name="public"),
     path("tags/<str:tag>", views.tag, name="tag"),
     path("signup", views.signup, name="signup"),

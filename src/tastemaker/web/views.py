@@ -209,6 +209,13 @@ def revoke_app(request, app_id: int):
     return redirect("web:apps")
 
 
+@login_required
+@require_safe
+def me(request):
+    """"Me" (我): on a phone, the bottom tab that reaches everything the tabs don't (the top navigation's links)."""
+    return render(request, "web/me.html", {})
+
+
 # --- timelines ------------------------------------------------------------------------------
 
 @domain_errors

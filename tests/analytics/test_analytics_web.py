@@ -151,3 +151,15 @@ def test_pages_carry_impression_hooks(client, author_post):
     author, post = author_post
     body = client.get("/public").content.decode()
     assert f'data-tm-post="{post.pk}"' in body and 'data-tm-events="/events"' in body and "web/events.js" in body
+
+
+def test_empty_and_invalid_states_read_as_sentences(client, author_post):
+    author, post = author_post
+    client.force_login(author)
+    empty = client.get("/reports").content.decode()
+    assert "No impressions yet." in empty and '<li class="empty">' not in empty  # not a ranked "1." item
+    send(Client(), [{"type": "impression", "subject_id": str(post.pk)}], HTTP_USER_AGENT="curl/8")
+    client.get(f"/posts/{post.pk}", HTTP_USER_AGENT=BROWSER_UA)  # the author's own read: "self"
+    page = client.get(f"/posts/{post.pk}/report").content.decode()
+    reasons = page.split('<ul class="invalid-reasons">')[1].split("</ul>")[0]
+    assert reasons.count("<li>") == 2 and "Bots and non-browser agents: 1" in reasons

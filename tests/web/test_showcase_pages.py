@@ -391,7 +391,15 @@ def test_earnings_page_and_trail(client, expert, commission):
     assert "Order paid" in trail and "¥200.00" in trail
     assert "10%" in trail and "the store&#x27;s default rate" in trail
     assert "¥0.00 → ¥20.00" in trail and "Pending" in trail
-    assert "last valid click-out within 7 days" in trail
+    assert "The last valid click-out within 7 days earns it, at the store&#x27;s rate of 10%" in trail
+    assert "minor units" not in trail and "20000" not in trail.replace(str(commission.click_id), "")
+    assert "Order paid: ¥200.00." in trail and "¥20.00 of the store&#x27;s deposit held; ¥20.00 held in all." in trail
+
+    client.cookies["django_language"] = "zh-hans"  # the same trail in Chinese: no English, money formatted
+    zh = body(client.get(f"/earnings/commissions/{commission.pk}"))
+    assert "订单已付款：¥200.00。" in zh and "7 天内最后一次有效点击" in zh
+    for english in ("order paid", "minor units", "last valid click-out", "held now", "store's deposit"):
+        assert english not in zh.lower().replace("&#x27;", "'"), english
 
 
 @pytest.mark.parametrize("deleter", ["author", "operator"])

@@ -7,6 +7,8 @@ Only the owner (and operators, ``is_staff``) may read an account's money: the se
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -105,6 +107,32 @@ class HistoryItem:
     @property
     def amount_display(self) -> str:
         return ("+" if self.amount > 0 else "") + format_amount(self.amount, self.currency)
+
+    @property
+    def note(self) -> str:
+        return memo_text(self.memo)
+
+
+_PROVIDERS = {"sandbox": lambda: _("Sandbox"), "alipay": lambda: _("Alipay")}
+_MEMO_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^(sandbox|alipay) (\S+)$"),
+     lambda m: _("Top-up through %(provider)s, trade %(trade)s") % {"provider": _PROVIDERS[m[1]](), "trade": m[2]}),
+    (re.compile(r"^(sandbox|alipay) settlement (\d{4}-\d{2}-\d{2})$"),
+     lambda m: _("%(provider)s settlement for %(day)s") % {"provider": _PROVIDERS[m[1]](), "day": m[2]}),
+    (re.compile(r"^deposit for (.+)$"), lambda m: _("Deposit for %(store)s") % {"store": m[1]}),
+    (re.compile(r"^sandbox demo top-up$"), lambda m: _("Sandbox top-up (demo data)")),
+]
+
+
+def memo_text(memo: str) -> str:
+    """A transaction's memo for people, in their language. System memos are stored as written at the time (in
+    the language of the request or job that wrote them): the known shapes, and the fixed memos written through
+    gettext (``commission``, ``held for a commission``…), are shown translated; anything else as typed."""
+    for pattern, render in _MEMO_PATTERNS:
+        match = pattern.match(memo)
+        if match:
+            return render(match)
+    return _(memo) if memo else memo
 
 
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)  # what history filters accept

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 WIDTH, HEIGHT = 640, 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 88, 12, 16, 44
@@ -77,8 +78,10 @@ def bar_chart(buckets: list[int], values: list[int], granularity: str, label: st
     parts.append("</svg>")
     rows = "".join(f"<tr><td>{escape(_label(b, granularity))}</td><td>{v:,}</td></tr>"
                    for b, v in zip(buckets, values, strict=True))
-    parts.append(f'<details class="chart-table"><summary>{escape(_("Show as a table"))}</summary>'
-                 f'<table><caption>{escape(label)}</caption><thead><tr><th scope="col">{escape(_("Time"))}</th>'
-                 f'<th scope="col">{escape(_("Count"))}</th></tr></thead><tbody>{rows}</tbody></table></details>')
+    show, time_head, count_head = (escape(_("Show as a table")), escape(_("Time")),
+                                   escape(pgettext("chart column", "Count")))
+    parts.append(f'<details class="chart-table"><summary>{show}</summary>'
+                 f'<table><caption>{escape(label)}</caption><thead><tr><th scope="col">{time_head}</th>'
+                 f'<th scope="col">{count_head}</th></tr></thead><tbody>{rows}</tbody></table></details>')
     parts.append("</figure>")
     return mark_safe("".join(parts))  # noqa: S308 - every piece of text above is escaped

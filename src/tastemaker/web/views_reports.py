@@ -48,6 +48,8 @@ LANGUAGE_LABELS = {"en": gettext_lazy("English"), "zh-hans": gettext_lazy("Simpl
 
 def _value_label(dimension: str, value: str) -> str:
     """A breakdown row's code (``home``, ``mobile``, ``non_follower``…) as words for people."""
+    if value in ("unknown", ""):
+        return str(_("Unknown"))
     choices = {"surface": Surface, "device": Device}.get(dimension)
     if choices is not None and value in choices.values:
         return str(choices(value).label)

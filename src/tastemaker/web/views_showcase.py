@@ -308,6 +308,7 @@ def commission_detail(request, commission_id: int):
         "post_exists": social_selectors.post_exists(commission.post_id),
         "rate_source": RATE_SOURCES.get(t["rate_source"], t["rate_source"]),
         "events": [(e, EVENT_TYPES.get(e.type, e.type)) for e in t["events"]],
-        "steps": [(s, STEP_KINDS.get(s.kind, s.kind), _status_label(s.status_after)) for s in t["steps"]],
+        "steps": [(s, STEP_KINDS.get(s.kind, s.kind), _status_label(s.status_after),
+                   showcase.step_note(s.note, commission.currency)) for s in t["steps"]],
         "is_creator": commission.creator_id == request.user.pk,
     })

@@ -8,6 +8,7 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
+from tastemaker.payments.selectors import memo_text
 from tastemaker.social.formatting import render_html
 
 register = template.Library()
@@ -62,3 +63,10 @@ def from_iso(value):
         return datetime.fromisoformat(str(value))
     except ValueError:
         return value
+
+
+@register.filter(name="memo")
+def memo_filter(memo: str) -> str:
+    """A ledger memo in the reader's language (payments.selectors.memo_text)."""
+    return memo_text(memo or "")
+

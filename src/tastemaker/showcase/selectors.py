@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tastemaker.core.money import format_amount
-
 from tastemaker.social.visibility import Surface, ViewerLike, posts_q
 
 from .models import (

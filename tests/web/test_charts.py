@@ -45,3 +45,20 @@ def test_every_gridline_has_its_own_value_and_hourly_labels_carry_the_date():
 def test_chart_text_is_escaped():
     svg = bar_chart([0], [1], "day", "<script>x</script>")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_ago_reads_naturally_in_chinese_and_english():
+    from datetime import timedelta
+
+    from django.utils import timezone, translation
+
+    from tastemaker.web.templatetags.web_tags import ago
+
+    now = timezone.now()
+    with translation.override("zh-hans"):
+        assert ago(now - timedelta(days=1, hours=2)) == "1天前"
+        assert ago(now - timedelta(hours=3)) == "3小时前"
+        assert ago(now - timedelta(seconds=5)) == "刚刚"
+    with translation.override("en"):
+        assert ago(now - timedelta(days=2)).replace("\xa0", " ") == "2 days ago"  # timesince keeps it on one line
+        assert ago(now - timedelta(minutes=1, seconds=5)).replace("\xa0", " ") == "1 minute ago"

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import npgettext_lazy
 
 from tastemaker.payments.selectors import memo_text
 from tastemaker.social.formatting import render_html
@@ -39,9 +40,20 @@ def page_url(context, **changes) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
+# our own unit words for "… ago" (Django's Chinese reads "1 日"; people write "1天前", "3小时前")
+AGO_UNITS = {
+    "year": npgettext_lazy("ago", "%(num)d year", "%(num)d years", "num"),
+    "month": npgettext_lazy("ago", "%(num)d month", "%(num)d months", "num"),
+    "week": npgettext_lazy("ago", "%(num)d week", "%(num)d weeks", "num"),
+    "day": npgettext_lazy("ago", "%(num)d day", "%(num)d days", "num"),
+    "hour": npgettext_lazy("ago", "%(num)d hour", "%(num)d hours", "num"),
+    "minute": npgettext_lazy("ago", "%(num)d minute", "%(num)d minutes", "num"),
+}
+
+
 @register.filter
 def ago(value) -> str:
-    """"just now" under a minute, else "5 minutes ago" (Django's translated timesince)."""
+    """"just now" under a minute, else "5 minutes ago" / "5分钟前" (Django's timesince, our unit words)."""
     from django.utils import timezone
     from django.utils.timesince import timesince
     from django.utils.translation import gettext
@@ -50,7 +62,7 @@ def ago(value) -> str:
         return ""
     if (timezone.now() - value).total_seconds() < 60:
         return gettext("just now")
-    return gettext("%(t)s ago") % {"t": timesince(value, depth=1)}
+    return gettext("%(t)s ago") % {"t": timesince(value, depth=1, time_strings=AGO_UNITS)}
 
 
 @register.filter

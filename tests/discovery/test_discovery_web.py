@@ -79,6 +79,24 @@ def test_directory_and_discover_pages(client, make_creator):
     assert client.get(reverse("web:expert_directory", args=["nope"])).status_code == 404
 
 
+def test_directory_has_follow_buttons_and_the_index_is_tiles(client, make_user, make_creator):
+    from tastemaker.social.models import Follow
+
+    reader = make_creator("reader", "books")
+    anonymous = client.get(reverse("web:expert_directory", args=["books"])).content.decode()
+    assert 'class="button primary follow-cta" href="/login?next=/experts/books"' in anonymous
+    fan = make_user("fan")
+    client.force_login(fan)
+    page = client.get(reverse("web:expert_directory", args=["books"])).content.decode()
+    assert 'action="/@reader/follow"' in page
+    client.post("/@reader/follow", {"next": "/experts/books"})
+    assert Follow.objects.filter(follower=fan, target=reader).exists()
+    assert 'action="/@reader/unfollow"' in client.get(reverse("web:expert_directory", args=["books"])).content.decode()
+    index = client.get(reverse("web:experts")).content.decode()
+    assert index.count('class="card vertical-tile"') >= 12 and 'href="/discover/books"' in index
+    assert 'href="/experts/books"' in index
+
+
 def test_interests_page_shows_learned_and_edits(client, make_user, make_creator):
     from tastemaker.social.services import do_favourite
 

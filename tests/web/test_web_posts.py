@@ -141,6 +141,17 @@ def test_follow_with_htmx_returns_the_button_fragment(client, make_user):
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body and 'action="/@alice/unfollow"' in body
+    assert "hx-swap-oob" not in body  # not from the profile page: no counts to update there
+
+
+def test_follow_on_the_profile_updates_its_follower_count(client, make_user):
+    alice = make_user("alice")
+    client.force_login(make_user("bob"))
+    on_profile = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/@alice"}
+    body = client.post(reverse("web:account_action", args=["alice", "follow"]), **on_profile).content.decode()
+    assert f'id="counts-{alice.pk}" hx-swap-oob="true"' in body and "<b>1</b> follower" in body
+    body = client.post(reverse("web:account_action", args=["alice", "unfollow"]), **on_profile).content.decode()
+    assert "<b>0</b> followers" in body and 'action="/@alice/follow"' in body
 
 
 def test_follow_self_is_a_422_message(client, make_user):

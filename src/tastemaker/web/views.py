@@ -8,6 +8,7 @@ without JavaScript through ordinary links and POST forms.
 from __future__ import annotations
 
 import mimetypes
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils._os import safe_join
@@ -476,9 +478,12 @@ def account_action(request, username: str, action: str):
     account = account_or_404(username)
     ACCOUNT_ACTIONS[action](request.user, account)
     account = account_or_404(username)  # fresh counts
-    if request.htmx:
-        return render(request, "web/_account_controls.html",
-                      {"account": account, "rel": _relationship(request, account)})
+    if request.htmx:  # the controls, and the profile's counts out of band (a follow changes them at once)
+        context = {"account": account, "rel": _relationship(request, account), "oob": True}
+        html = render_to_string("web/_account_controls.html", context, request)
+        if urlsplit(request.htmx.current_url or "").path == reverse("web:profile", args=[account.username]):
+            html += render_to_string("web/_profile_counts.html", context, request)  # only where the counts are
+        return HttpResponse(html)
     return redirect(safe_next(request, reverse("web:profile", args=[account.username])))
 
 

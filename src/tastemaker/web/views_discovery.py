@@ -120,7 +120,9 @@ def expert_directory(request, slug: str):
     viewer = viewer_of(request)
     labels = experts.directory(vertical, viewer, limit=40)
     badge_map = experts.badge_map([lab.user_id for lab in labels])
-    rows = [(lab, vertical.slug in badge_map.get(lab.user_id, []), experts.reason_text(lab)) for lab in labels]
+    rels = {r.id: r for r in social.relationships(viewer, [lab.user_id for lab in labels])} if viewer else {}
+    rows = [(lab, vertical.slug in badge_map.get(lab.user_id, []), experts.reason_text(lab), rels.get(lab.user_id))
+            for lab in labels]
     return render(request, "web/expert_directory.html", {"vertical": vertical, "rows": rows,
                                                           "verticals": experts.verticals()})
 

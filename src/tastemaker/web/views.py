@@ -8,8 +8,8 @@ without JavaScript through ordinary links and POST forms.
 from __future__ import annotations
 
 import mimetypes
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.experts.models import AbilityLabel, PostLabel, Vertical
-from tastemaker.experts.services import label_posts
 from tastemaker.social.models import Bookmark, Favourite, Follow, Post
 from tastemaker.social.visibility import AccountReach, Surface, accounts_q, hidden_sql, posts_q
 
@@ -92,19 +91,29 @@ def engaged_post_ids(user: User, since: datetime) -> list[tuple[int, float]]:
     return out
 
 
-def learned_weights(user: User) -> dict[int, float]:
-    """vertical id -> share of the user's recent engagement (likes, bookmarks, reposts, replies, follows)."""
+@dataclass
+class Learned:
+    """A user's learned interests: ``weights`` (vertical id -> share of recent engagement) and ``unlabelled``,
+    the posts engaged with that have no stored label yet (they count for nothing this time)."""
+
+    weights: dict[int, float]
+    unlabelled: list[int] = field(default_factory=list)
+
+
+def learned_interests(user: User) -> Learned:
+    """Learned interests from stored post labels only: classifying costs milliseconds per post and this runs in
+    requests too, so a post nobody labelled yet is reported in ``unlabelled`` (the service has a job label
+    it, and the next computation counts it) instead of being classified here."""
     since = timezone.now() - timedelta(days=LEARN_WINDOW_DAYS)
     engaged = engaged_post_ids(user, since)
     totals = cast("dict[int, float]", Counter())  # a Counter (a missing vertical reads 0) of float weights
+    unlabelled: list[int] = []
     if engaged:
         ids = list({pid for pid, _w in engaged})
         labels: dict[int, int | None] = dict(PostLabel.objects.filter(post_id__in=ids).values_list("post_id", "vertical_id"))
         missing = [i for i in ids if i not in labels]
-        if missing:  # posts engaged with whose authors were never labelled: classify them now (this runs in
-            # requests too: if the labeler is still loading they count for nothing this time)
-            rows = list(Post.objects.filter(pk__in=missing).exclude(text="").values("id", "author_id", "text"))
-            labels.update({pid: pl.vertical_id for pid, pl in label_posts(rows, wait=False).items()})
+        if missing:  # posts without text have nothing to label
+            unlabelled = sorted(Post.objects.filter(pk__in=missing).exclude(text="").values_list("id", flat=True))
         for pid, weight in engaged:
             vid = labels.get(pid)
             if vid:
@@ -124,8 +133,14 @@ def learned_weights(user: User) -> dict[int, float]:
                     totals[by_slug[slug]] += float(weight)
     total = sum(totals.values())
     if not total:
-        return {}
-    return {vid: round(w / total, 4) for vid, w in totals.items() if w / total >= LEARN_MIN_SHARE}
+        return Learned({}, unlabelled)
+    return Learned({vid: round(w / total, 4) for vid, w in totals.items() if w / total >= LEARN_MIN_SHARE},
+                   unlabelled)
+
+
+def learned_weights(user: User) -> dict[int, float]:
+    """vertical id -> share of the user's recent engagement (likes, bookmarks, reposts, replies, follows)."""
+    return learned_interests(user).weights
 
 
 # --- exclusions -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from tastemaker.accounts.models import User
 from tastemaker.core.errors import DomainError, NotFound, ValidationFailed
 from tastemaker.experts.models import Vertical
+from tastemaker.experts.tasks import enqueue_label_posts
 from tastemaker.social import services as social
 
 from . import selectors
@@ -55,7 +56,11 @@ def do_remove_interest(user: User, vertical: Vertical) -> None:
 
 @transaction.atomic
 def do_recompute_learned_interests(user: User) -> dict[int, float]:
-    weights = selectors.learned_weights(user)
+    """Store the user's learned interest weights (from stored post labels only: this runs in requests too).
+    Posts engaged with that nobody labelled yet are labelled by a job after commit, for the next time."""
+    learned = selectors.learned_interests(user)
+    weights = learned.weights
+    enqueue_label_posts(learned.unlabelled)
     now = timezone.now()
     UserInterest.objects.filter(user=user).exclude(vertical_id__in=list(weights)).update(learned_weight=0.0)
     for vid, weight in weights.items():

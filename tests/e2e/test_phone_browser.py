@@ -77,3 +77,26 @@ def test_visitor_tabs_on_a_phone_and_top_navigation_on_a_desktop(browser, live_s
     assert desk.locator("nav.mainnav").is_visible() and not desk.locator("nav.tabbar").is_visible()
     assert "Wallet" in desk.locator("nav.mainnav").inner_text()
     assert not errors and not desk_errors, errors + desk_errors
+
+
+def test_discover_is_a_two_column_waterfall_on_a_phone(browser, live_server, make_user, png_bytes):
+    from tastemaker.experts.models import PostLabel, Vertical
+    from tastemaker.social.services import do_create_post, do_upload_media
+
+    chef = make_user("chef")
+    # a transactional test's flush empties the migration-seeded verticals: make the one this test needs
+    food, _ = Vertical.objects.get_or_create(slug="food", defaults={"name_en": "Food", "name_zh": "美食"})
+    for i in range(4):
+        media = do_upload_media(chef, png_bytes(size=(120, 90 + 40 * i)))
+        post = do_create_post(chef, text=f"红烧肉做法 第{i}步 🍖", media_ids=[media.pk])
+        PostLabel.objects.update_or_create(post_id=post.pk, defaults={"vertical": food, "author": chef,
+                                                                      "confidence": 0.9})
+    page, errors = page_for(browser, live_server, None, PHONE)
+    page.goto(f"{live_server.url}/discover")
+    tiles = page.locator("ul.waterfall li.tile")
+    assert tiles.count() == 4
+    lefts = {round(t.bounding_box()["x"]) for t in tiles.all()}
+    assert len(lefts) == 2, lefts  # two columns
+    assert all(t.bounding_box()["width"] < PHONE["width"] / 2 for t in tiles.all())
+    assert no_sideways_scroll(page) and not errors, errors
+    assert page.locator("nav.tabbar a[aria-current=page]").inner_text().strip() == "发现"

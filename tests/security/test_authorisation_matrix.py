@@ -236,6 +236,7 @@ MATRIX: dict[str, Rule] = {
     "GET /tags/<str:tag>": public(),
     "GET /signup": public(),
     "GET /about/rules": public(),
+    "GET /discover": public(),
     "GET /me": user(),
     "POST /signup": public(),
     "GET /login": public(),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -468,27 +469,49 @@ HALF_LIFE_HOURS = 48.0
 
 
 def vertical_posts(viewer: User | None, vertical: Vertical, limit: int = 20, offset: int = 0) -> list[Post]:
-    """Posts in a vertical ranked by freshness, the author's ability in it and engagement.
+    """Posts in a vertical ranked by freshness, the author's ability in it and engagement."""
+    return ranked_posts(viewer, [vertical], limit=limit, offset=offset)
 
-    Showcase (product card) posts arrive with issue 4; until then every labelled post competes.
-    """
-    floor = id_floor(timezone.now() - timedelta(days=FRESH_DAYS))
-    ids = list(PostLabel.objects.filter(vertical=vertical, post_id__gte=floor)
-               .order_by("-post_id").values_list("post_id", flat=True)[:500])
-    if not ids:
+
+def ranked_posts(viewer: User | None, verticals: list[Vertical], *, limit: int = 20, offset: int = 0,
+                 visual: bool = False) -> list[Post]:
+    """Fresh posts labelled in any of ``verticals``, ranked by freshness, the author's ability in the post's
+    vertical and engagement; each passes the one visibility rule for ``viewer``. ``visual``: only posts with
+    an image or a Showcase card (the image-led discovery page)."""
+    if not verticals:
         return []
-    qs = (Post.objects.filter(pk__in=ids, reblog_of__isnull=True, in_reply_to__isnull=True)
+    floor = id_floor(timezone.now() - timedelta(days=FRESH_DAYS))
+    labelled = dict(PostLabel.objects.filter(vertical__in=verticals, post_id__gte=floor)
+                    .order_by("-post_id").values_list("post_id", "vertical_id")[:500 * len(verticals)])
+    if not labelled:
+        return []
+    qs = (Post.objects.filter(pk__in=list(labelled), reblog_of__isnull=True, in_reply_to__isnull=True)
           .filter(posts_q(viewer, Surface.PUBLIC, originals=False)).select_related("author"))
+    if visual:  # an image, or a Showcase card (its reverse relation: discovery imports nothing of showcase)
+        qs = qs.filter(Q(media__isnull=False) | Q(card__isnull=False)).distinct().prefetch_related("media")
     posts = list(qs)
-    ability: dict[int, float] = dict(AbilityLabel.objects.filter(vertical=vertical, user_id__in={p.author_id for p in posts},
-                                               suppressed=False).values_list("user_id", "score"))
+    ability: dict[tuple[int, int], float] = {
+        (u, v): score for u, v, score in AbilityLabel.objects.filter(
+            vertical__in=verticals, user_id__in={p.author_id for p in posts}, suppressed=False)
+        .values_list("user_id", "vertical_id", "score")}
     now = timezone.now()
 
     def rank(p: Post) -> float:
         age_h = max(0.0, (now - p.created_at).total_seconds() / 3600)
         fresh: float = 0.5 ** (age_h / HALF_LIFE_HOURS)  # float ** float is Any in typeshed (could be complex)
         engagement = math.log2(2 + p.favourites_count + 2 * p.reblogs_count + p.replies_count)
-        return fresh * (1 + ability.get(p.author_id, 0.0) / 50) * engagement
+        return fresh * (1 + ability.get((p.author_id, labelled[p.pk]), 0.0) / 50) * engagement
 
     posts.sort(key=lambda p: (-rank(p), -p.pk))
     return posts[offset: offset + limit]
+
+
+def for_you_verticals(user: User | None, limit: int = 3) -> list[Vertical]:
+    """The verticals a "for you" page draws from: the person's strongest interests (picked or learned), else
+    every active vertical."""
+    if user is not None and user.is_authenticated:
+        mine = [i for i in interests(user) if not i.hidden and i.weight > 0]
+        mine.sort(key=lambda i: -i.weight)
+        if mine:
+            return [i.vertical for i in mine[:limit]]
+    return list(_active_verticals().values())

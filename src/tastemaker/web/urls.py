@@ -96,6 +96,7 @@ urlpatterns = [
     path("suggestions/<int:account_id>/dismiss", views_discovery.dismiss_suggestion, name="dismiss_suggestion"),
     path("experts", views_discovery.experts_index, name="experts"),
     path("experts/<slug:slug>", views_discovery.expert_directory, name="expert_directory"),
+    path("discover", views_discovery.discover_index, name="discover_index"),
     path("discover/<slug:slug>", views_discovery.discover, name="discover"),
     path("settings/interests", views_discovery.interests, name="interests"),
     path("settings/labels", views_discovery.my_labels, name="labels"),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from tastemaker.discovery import services as discovery_services
 from tastemaker.experts import selectors as experts
 from tastemaker.experts import services as experts_services
 from tastemaker.experts import tasks as experts_tasks
+from tastemaker.showcase.selectors import cards_for_posts, products_in_vertical
 from tastemaker.social import selectors as social
 from tastemaker.trust.ratelimit import check_and_hit
 
@@ -127,13 +129,42 @@ def expert_directory(request, slug: str):
                                                           "verticals": experts.verticals()})
 
 
+WATERFALL_PAGE = 20
+
+
+@domain_errors
+def discover_index(request):
+    """发现: an image-led waterfall (two columns on a phone) of image posts and Showcase cards, "for you" (the
+    strongest interests, picked or learned) or one vertical (``?v=slug``); infinite scroll with htmx."""
+    viewer = viewer_of(request)
+    slug = request.GET.get("v", "")[:64]
+    chosen = _vertical_or_404(slug) if slug else None
+    verticals = [chosen] if chosen else discovery.for_you_verticals(viewer)
+    try:
+        page = max(0, min(int(request.GET.get("page", "0")), 50))
+    except ValueError:
+        page = 0
+    posts = discovery.ranked_posts(viewer, verticals, limit=WATERFALL_PAGE + 1, offset=page * WATERFALL_PAGE,
+                                   visual=True)
+    more = len(posts) > WATERFALL_PAGE
+    posts = posts[:WATERFALL_PAGE]
+    cards = cards_for_posts([p.pk for p in posts])
+    tiles = [(p, cards.get(p.pk)) for p in posts]
+    context = {"tiles": tiles, "chosen": chosen, "verticals": experts.verticals(), "page": page,
+               "next_page": page + 1 if more else None}
+    if request.htmx and page:
+        response = render(request, "web/_waterfall_tiles.html", context)
+    else:
+        response = render(request, "web/discover_index.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 @domain_errors
 def discover(request, slug: str):
     vertical = _vertical_or_404(slug)
     viewer = viewer_of(request)
     posts = discovery.vertical_posts(viewer, vertical, limit=40)
-    from tastemaker.showcase.selectors import products_in_vertical
-
     return timeline_page(request, "web/discover.html", {"vertical": vertical, "verticals": experts.verticals(),
                                                          "products": products_in_vertical(vertical.slug, viewer=viewer)},
                           posts, limit=10_000)  # one ranked page: no keyset pager

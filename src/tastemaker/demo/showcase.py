@@ -52,6 +52,7 @@ REASONS_ZH = [
     "找了很久才自费入手，用下来非常满意，已经离不开了。",
 ]
 DISCLOSURES = ["affiliate", "affiliate", "gifted", "paid", "own"]
+OWN_MONEY = 2  # the reason that says the creator paid: only on cards disclosed as bought with their own money
 
 
 def _sign(secret: str, kind: str, data: dict) -> tuple[bytes, dict]:
@@ -125,10 +126,16 @@ def seed_showcase(*, operator: User, experts: list[tuple[int, str, str]], fan_id
             media = Media.objects.create(owner=author, file=pic["file"], preview=pic["preview"], width=pic["width"],
                                          height=pic["height"])
             zh_text = language.startswith("zh")
+            disclosure = DISCLOSURES[(uid + k) % len(DISCLOSURES)]
+            reason = rng.choice(REASONS_ZH if zh_text else REASONS_EN)
+            if disclosure == "own":  # a reason that says so only where it is true (not on gifted or paid cards)
+                reason = (REASONS_ZH if zh_text else REASONS_EN)[OWN_MONEY]
+            elif reason in (REASONS_ZH[OWN_MONEY], REASONS_EN[OWN_MONEY]):
+                reason = (REASONS_ZH if zh_text else REASONS_EN)[0]
             card = CardInput(
                 title=(f"{zh}" if zh_text else en.capitalize())[:60],
-                reason=rng.choice(REASONS_ZH if zh_text else REASONS_EN), url=url,
-                disclosure=DISCLOSURES[(uid + k) % len(DISCLOSURES)], image_media_id=media.pk, price=price,
+                reason=reason, url=url,
+                disclosure=disclosure, image_media_id=media.pk, price=price,
                 stock=rng.choice([2, 10, 50]), vertical=vertical)
             text = (f"橱窗上新：{zh}，理由写在卡片里 #{topics[vertical]['tags'][1][0]}" if zh_text
                     else f"New in my showcase: the {en}. Why I picked it is on the card. #{topics[vertical]['tags'][0][0]}")

@@ -81,6 +81,15 @@ def test_composer_renders_every_field(client, expert):
         assert f'name="disclosure" value="{value}"' in html
     assert "You earn a commission when someone buys through your link." in html
     assert 'value="beauty"' in html  # the verticals to choose from
+    assert "No partner store is approved yet" in html
+
+
+def test_composer_lists_the_stores_a_creator_may_link_to(client, expert, store):
+    client.force_login(expert)
+    html = body(client.get("/compose/showcase"))
+    listed = html.split('<details class="sc-stores"')[1].split("</details>")[0]
+    assert "1 partner store you can link to" in listed and "Good Shop" in listed
+    assert "shop.example.com" in listed and "10% commission, 7-day window" in listed
 
 
 def test_publish_with_an_uploaded_image(client, expert, store, png_bytes):
@@ -279,6 +288,10 @@ def test_multi_store_card_and_product_page(client, expert, operator, showcase_po
     page = body(client.get(f"/products/{card.product_id}"))
     assert "Good Shop" in page and "Other Mall" in page and "¥129.00" in page and "Sold out" in page
     assert "Recommended by" in page and "@expert" in page and "/@expert/showcase" in page
+    offers = page.split('<ul class="sc-offers">')[1].split("</ul>")[0]
+    good_token = card.links.get(store=good).token
+    assert f'href="/go/{good_token}"' in offers and "Buy at Good Shop" in offers  # the creator's tracked link
+    assert "Buy at Other Mall" not in offers  # sold out there: no button
     assert client.get("/products/999999").status_code == 404
     assert client.get("/products/99999999999999999999").status_code == 404
 

@@ -198,6 +198,12 @@ def products_in_vertical(slug: str, limit: int = 12, viewer: ViewerLike = None) 
             for pid, n in counts.items() if pid in products]
 
 
+def linkable_stores() -> list[PartnerStore]:
+    """The partner stores a creator's purchase links may lead to (approved), with their domains and rates: what
+    the composer lists under "Purchase link"."""
+    return list(PartnerStore.objects.filter(status=StoreStatus.APPROVED).order_by("name")[:200])
+
+
 def stores_for(user: User) -> list[PartnerStore]:
     qs = PartnerStore.objects.all() if user.is_staff else PartnerStore.objects.filter(owner=user)
     return list(qs.order_by("name"))

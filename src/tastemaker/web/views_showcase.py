@@ -227,7 +227,7 @@ def compose_showcase(request):
         "values": values, "errors": errors, "held": held, "imported": imported,
         "disclosures": [(value, label, DISCLOSURE_HELP[value]) for value, label in Disclosure.choices],
         "currencies": accepted_currencies(), "verticals": experts.verticals(),
-        "title_max": services.TITLE_MAX, "reason_max": services.REASON_MAX,
+        "title_max": services.TITLE_MAX, "reason_max": services.REASON_MAX, "stores": showcase.linkable_stores(),
     }, status=status)
     if status == 429:
         response["Retry-After"] = errors["retry_after"][0]
@@ -261,10 +261,16 @@ def product_page(request, product_id: int):
                                  viewer=viewer_of(request))
     if page is None:
         raise NotFound(_("There is no such product."))
+    # Buy goes through the newest recommendation's tracked link at that store: the click is that creator's
+    tokens: dict[int, str] = {}
+    for card in page.recent_cards:
+        for offer in card.offers:
+            tokens.setdefault(offer.store_id, offer.token)
     return render(request, "web/showcase/product.html", {
         "product": page.product, "experts": page.recommended_by, "cards": page.recent_cards, "image": page.image,
         "offers": [{"store": o.store_name, "price": o.price, "currency": o.currency, "stale": o.stale,
-                    "refreshed_at": o.refreshed_at, "sold_out": o.sold_out} for o in page.offers],
+                    "refreshed_at": o.refreshed_at, "sold_out": o.sold_out, "token": tokens.get(o.store_id)}
+                   for o in page.offers],
     })
 
 

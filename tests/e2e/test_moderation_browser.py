@@ -99,9 +99,12 @@ def test_report_act_appeal_overturn(browser, live_server, make_user):
     mine = logged_in_page(browser, live_server, author, phone=True, language="zh-hans")
     mine.goto(f"{live_server.url}/")
     assert mine.locator("html").get_attribute("lang") == "zh-hans"
-    assert mine.locator(".nav-credit .badge").count() == 1
-    assert no_horizontal_scroll(mine)  # the badge's words for screen readers stay inside the navigation
-    mine.locator(".nav-credit").click()  # the navigation scrolls sideways on a phone
+    me_tab = mine.locator("nav.tabbar a", has_text="我")  # a phone: the notice shows on the "Me" tab
+    assert me_tab.locator(".badge").is_visible() and me_tab.locator(".badge").inner_text().startswith("1")
+    assert no_horizontal_scroll(mine)  # the badge's words for screen readers stay inside the tab
+    me_tab.click()
+    mine.locator(".me-menu .nav-credit .badge").wait_for()
+    mine.locator(".me-menu .nav-credit").click()
     mine.wait_for_url(f"{live_server.url}/settings/credit")
     standing = mine.locator(".mod-standing")
     assert (standing.get_attribute("data-score"), standing.get_attribute("data-state")) == ("70", "active")
@@ -116,6 +119,7 @@ def test_report_act_appeal_overturn(browser, live_server, make_user):
     appeal_form.locator("button[type=submit]").click()
     mine.locator(".mod-appeal-status[data-status='pending']").wait_for()
     assert mine.locator(".nav-credit .badge").count() == 0  # the notices are read now
+    assert mine.locator("nav.tabbar .badge").count() == 0
     assert no_horizontal_scroll(mine)
     assert Appeal.objects.get().text == "这是真实的使用体验，不是广告"
 

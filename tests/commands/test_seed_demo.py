@@ -1,4 +1,5 @@
-"""seed-demo: counts, counters consistent with rows, idempotence, search, a filled home timeline."""
+"""seed-demo: counts, counters consistent with rows, idempotence, search, a filled home timeline (one seeded
+community for the module; the runs that need an empty database: test_seed_demo_runs.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, Q
 
 from tastemaker.accounts.models import User
@@ -15,6 +17,9 @@ from tastemaker.feeds.models import TimelineEntry
 from tastemaker.feeds.selectors import home_timeline
 from tastemaker.social.models import Favourite, Follow, Media, Post
 from tastemaker.social.search import matching_post_ids
+
+# one worker seeds once for all of them (--dist loadgroup), instead of each worker seeding its own
+pytestmark = pytest.mark.xdist_group("seed_demo")
 
 SMALL = {"users": 60, "experts": 12, "posts": 300, "images": 4, "seed": 7, "no_progress": True}
 
@@ -37,9 +42,24 @@ def snapshot() -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def _module_seeded(django_db_setup, django_db_blocker):
+    """The community is seeded once for the module (it takes seconds) inside a transaction rolled back at the
+    module's end; each test runs in its own savepoint on top (the ``db`` fixture), so what one test writes
+    (test_idempotent seeds again) never reaches the next."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield seed()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def seeded(db):
-    return seed()
+def seeded(_module_seeded, db):
+    return _module_seeded
 
 
 def test_counts(seeded):
@@ -136,23 +156,3 @@ def test_home_timelines_match_rebuild_rules(seeded):
     for u in User.objects.filter(following_count__gt=0)[:20]:
         n = TimelineEntry.objects.filter(viewer_id=u.pk).count()
         assert 0 < n <= settings.TIMELINE_CAP
-
-
-def test_same_seed_same_community(db):
-    from django.db import transaction
-
-    # the ledger is append-only (its rows cannot be deleted), so the first community is rolled back instead
-    first = transaction.savepoint()
-    seed(users=20, experts=3, posts=50, images=1)
-    names = sorted(User.objects.exclude(username="admin").values_list("username", flat=True))
-    transaction.savepoint_rollback(first)
-    assert not User.objects.exists()
-    seed(users=20, experts=3, posts=50, images=1)
-    assert sorted(User.objects.exclude(username="admin").values_list("username", flat=True)) == names
-
-
-def test_rejects_bad_numbers(db):
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError):
-        seed(users=5, experts=5)

@@ -21,7 +21,8 @@ from tastemaker.social.search import matching_post_ids
 # one worker seeds once for all of them (--dist loadgroup), instead of each worker seeding its own
 pytestmark = pytest.mark.xdist_group("seed_demo")
 
-SMALL = {"users": 60, "experts": 12, "posts": 300, "images": 4, "seed": 7, "no_progress": True}
+# big enough for the labels test below (24 experts: 90 % of them labelled in their vertical is a real test)
+SMALL = {"users": 80, "experts": 24, "posts": 600, "images": 4, "seed": 11, "no_progress": True}
 
 
 def seed(**kw) -> str:
@@ -66,21 +67,21 @@ def test_counts(seeded):
     assert "demo / demo-password-123" in seeded
     assert "admin / " in seeded  # no superuser existed: an operator account is made, password shown
     assert User.objects.filter(is_superuser=True).count() == 1
-    assert User.objects.exclude(username__in=["admin", "demo_brand"]).count() == 60
+    assert User.objects.exclude(username__in=["admin", "demo_brand"]).count() == SMALL["users"]
     assert User.objects.filter(username="demo_brand").exists()  # the brand account running a partner store
     from tastemaker.showcase.models import Commission, ProductCard
 
     showcase = ProductCard.objects.count()
-    assert showcase == 2 * 12 + 2  # two per expert and two by the demo account
-    assert Post.objects.count() == 300 + showcase
+    assert showcase == 2 * SMALL["experts"] + 2  # two per expert and two by the demo account
+    assert Post.objects.count() == SMALL["posts"] + showcase
     assert Commission.objects.exists()  # orders came back through signed webhooks and were attributed
     experts = User.objects.exclude(bio="").filter(Q(bio__contains="expert") | Q(bio__contains="达人"))
-    assert experts.count() == 12
+    assert experts.count() == SMALL["experts"]
     assert Post.objects.filter(in_reply_to__isnull=False).exists()
     assert Post.objects.filter(reblog_of__isnull=False).exists()
     assert Favourite.objects.exists()
     assert Media.objects.exists()
-    assert Media.objects.values("file").distinct().count() <= 4  # shared pictures, not copies
+    assert Media.objects.values("file").distinct().count() <= SMALL["images"]  # shared pictures, not copies
     langs = set(Post.objects.filter(reblog_of__isnull=True).values_list("language", flat=True))
     assert {"en", "zh-hans"} <= langs
 
@@ -156,3 +157,17 @@ def test_home_timelines_match_rebuild_rules(seeded):
     for u in User.objects.filter(following_count__gt=0)[:20]:
         n = TimelineEntry.objects.filter(viewer_id=u.pk).count()
         assert 0 < n <= settings.TIMELINE_CAP
+
+
+def test_seeded_experts_are_labelled_in_their_verticals(seeded):
+    """The demo community comes with ability labels: its experts are labelled in their own verticals."""
+    from tastemaker.experts.selectors import visible_labels
+
+    assert "ability labels for" in seeded
+    experts = [u for u in User.objects.filter(bio__contains="expert") | User.objects.filter(bio__contains="达人")]
+    assert len(experts) == SMALL["experts"] == 24
+    hits = 0
+    for expert in experts:
+        labels = visible_labels(expert)
+        hits += bool(labels) and labels[0].vertical.slug in expert.interests
+    assert hits >= 0.9 * len(experts), hits

@@ -1,4 +1,5 @@
-"""seed-demo: counts, counters consistent with rows, idempotence, search, a filled home timeline."""
+"""seed-demo: counts, counters consistent with rows, idempotence, search, a filled home timeline (one seeded
+community for the module; the runs that need an empty database: test_seed_demo_runs.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, Q
 
 from tastemaker.accounts.models import User
@@ -16,7 +18,11 @@ from tastemaker.feeds.selectors import home_timeline
 from tastemaker.social.models import Favourite, Follow, Media, Post
 from tastemaker.social.search import matching_post_ids
 
-SMALL = {"users": 60, "experts": 12, "posts": 300, "images": 4, "seed": 7, "no_progress": True}
+# one worker seeds once for all of them (--dist loadgroup), instead of each worker seeding its own
+pytestmark = pytest.mark.xdist_group("seed_demo")
+
+# big enough for the labels test below (24 experts: 90 % of them labelled in their vertical is a real test)
+SMALL = {"users": 80, "experts": 24, "posts": 600, "images": 4, "seed": 11, "no_progress": True}
 
 
 def seed(**kw) -> str:
@@ -37,30 +43,45 @@ def snapshot() -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def _module_seeded(django_db_setup, django_db_blocker):
+    """The community is seeded once for the module (it takes seconds) inside a transaction rolled back at the
+    module's end; each test runs in its own savepoint on top (the ``db`` fixture), so what one test writes
+    (test_idempotent seeds again) never reaches the next."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield seed()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def seeded(db):
-    return seed()
+def seeded(_module_seeded, db):
+    return _module_seeded
 
 
 def test_counts(seeded):
     assert "demo / demo-password-123" in seeded
     assert "admin / " in seeded  # no superuser existed: an operator account is made, password shown
     assert User.objects.filter(is_superuser=True).count() == 1
-    assert User.objects.exclude(username__in=["admin", "demo_brand"]).count() == 60
+    assert User.objects.exclude(username__in=["admin", "demo_brand"]).count() == SMALL["users"]
     assert User.objects.filter(username="demo_brand").exists()  # the brand account running a partner store
     from tastemaker.showcase.models import Commission, ProductCard
 
     showcase = ProductCard.objects.count()
-    assert showcase == 2 * 12 + 2  # two per expert and two by the demo account
-    assert Post.objects.count() == 300 + showcase
+    assert showcase == 2 * SMALL["experts"] + 2  # two per expert and two by the demo account
+    assert Post.objects.count() == SMALL["posts"] + showcase
     assert Commission.objects.exists()  # orders came back through signed webhooks and were attributed
     experts = User.objects.exclude(bio="").filter(Q(bio__contains="expert") | Q(bio__contains="达人"))
-    assert experts.count() == 12
+    assert experts.count() == SMALL["experts"]
     assert Post.objects.filter(in_reply_to__isnull=False).exists()
     assert Post.objects.filter(reblog_of__isnull=False).exists()
     assert Favourite.objects.exists()
     assert Media.objects.exists()
-    assert Media.objects.values("file").distinct().count() <= 4  # shared pictures, not copies
+    assert Media.objects.values("file").distinct().count() <= SMALL["images"]  # shared pictures, not copies
     langs = set(Post.objects.filter(reblog_of__isnull=True).values_list("language", flat=True))
     assert {"en", "zh-hans"} <= langs
 
@@ -138,21 +159,15 @@ def test_home_timelines_match_rebuild_rules(seeded):
         assert 0 < n <= settings.TIMELINE_CAP
 
 
-def test_same_seed_same_community(db):
-    from django.db import transaction
+def test_seeded_experts_are_labelled_in_their_verticals(seeded):
+    """The demo community comes with ability labels: its experts are labelled in their own verticals."""
+    from tastemaker.experts.selectors import visible_labels
 
-    # the ledger is append-only (its rows cannot be deleted), so the first community is rolled back instead
-    first = transaction.savepoint()
-    seed(users=20, experts=3, posts=50, images=1)
-    names = sorted(User.objects.exclude(username="admin").values_list("username", flat=True))
-    transaction.savepoint_rollback(first)
-    assert not User.objects.exists()
-    seed(users=20, experts=3, posts=50, images=1)
-    assert sorted(User.objects.exclude(username="admin").values_list("username", flat=True)) == names
-
-
-def test_rejects_bad_numbers(db):
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError):
-        seed(users=5, experts=5)
+    assert "ability labels for" in seeded
+    experts = [u for u in User.objects.filter(bio__contains="expert") | User.objects.filter(bio__contains="达人")]
+    assert len(experts) == SMALL["experts"] == 24
+    hits = 0
+    for expert in experts:
+        labels = visible_labels(expert)
+        hits += bool(labels) and labels[0].vertical.slug in expert.interests
+    assert hits >= 0.9 * len(experts), hits

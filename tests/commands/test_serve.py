@@ -81,7 +81,7 @@ class Served:
 
     def health(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=2) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=10) as r:  # a loaded machine answers slowly
                 return r.status == 200 and b'"ok"' in r.read()
         except OSError:
             return False
@@ -108,34 +108,48 @@ def serve(tmp_path):
         s.close()
 
 
+# How long each step may take. These are condition polls, so a quick machine costs nothing, but a loaded 2-core
+# machine can spend minutes migrating a fresh database before the first line (a full run failed at 90 s with no
+# output; with both cores busy the migration alone took over four minutes) and a minute booting gunicorn's worker.
+MIGRATE = 600
+START = 300
+RESPAWN = 60
+STOP = 120
+
+
+def _started(s: Served) -> None:
+    s.wait_for(lambda: s.pids("web server"), MIGRATE, "the web server to start (after the migrations)")
+    s.wait_for(s.health, START, "/api/health")
+
+
 def test_a_killed_job_consumer_is_restarted_and_the_web_keeps_serving(serve):
     s = serve()
-    s.wait_for(s.health, 90, "/api/health")
-    first = s.wait_for(lambda: s.pids("job consumer"), 10, "the consumer's pid")[0]
+    _started(s)
+    first = s.wait_for(lambda: s.pids("job consumer"), RESPAWN, "the consumer's pid")[0]
     web = s.pids("web server")[0]
     assert _alive(first), s.output()[-4000:]
 
     os.kill(first, signal.SIGKILL)
-    second = s.wait_for(lambda: [p for p in s.pids("job consumer") if p != first], 10, "a new consumer")[0]
+    second = s.wait_for(lambda: [p for p in s.pids("job consumer") if p != first], RESPAWN, "a new consumer")[0]
     assert s.health()  # served all along
     assert "stopped (killed by SIGKILL)" in s.output() and "restarting it in 1 s" in s.output()
     assert not _alive(first) and _alive(second) and _alive(web) and s.proc.poll() is None
 
     os.kill(second, signal.SIGKILL)  # again: the back-off doubles
-    third = s.wait_for(lambda: [p for p in s.pids("job consumer") if p not in (first, second)], 15, "a third")[0]
+    third = s.wait_for(lambda: [p for p in s.pids("job consumer") if p not in (first, second)], RESPAWN, "a third")[0]
     assert "restarting it in 2 s" in s.output() and s.health()
 
     s.proc.send_signal(signal.SIGTERM)
-    assert s.proc.wait(30) == 0, s.output()[-3000:]
-    s.wait_for(lambda: not _alive(third) and not _alive(web), 10, "the children to stop")
+    assert s.proc.wait(STOP) == 0, s.output()[-3000:]
+    s.wait_for(lambda: not _alive(third) and not _alive(web), STOP, "the children to stop")
 
 
 def test_if_the_web_server_dies_serve_stops_the_consumer_and_exits_non_zero(serve):
     s = serve("--skip-migrate")
-    s.wait_for(s.health, 90, "/api/health")
-    consumer = s.wait_for(lambda: s.pids("job consumer"), 10, "the consumer's pid")[0]
+    _started(s)
+    consumer = s.wait_for(lambda: s.pids("job consumer"), RESPAWN, "the consumer's pid")[0]
     web = s.pids("web server")[0]
     os.kill(web, signal.SIGKILL)
-    assert s.proc.wait(30) == 1, s.output()[-3000:]
+    assert s.proc.wait(STOP) == 1, s.output()[-3000:]
     assert "the web server stopped (killed by SIGKILL)" in s.output()
-    s.wait_for(lambda: not _alive(consumer), 10, "the consumer to stop")
+    s.wait_for(lambda: not _alive(consumer), STOP, "the consumer to stop")

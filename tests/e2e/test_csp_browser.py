@@ -32,7 +32,10 @@ def test_pages_work_under_the_csp(browser, live_server, store, operator):
     questions = []
     page.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
     page.click("form[action$='/rotate'] button")
-    page.wait_for_timeout(300)
+    for _ in range(100):  # the dialog's event reaches us while Playwright runs (a slow machine: up to 10 s)
+        if questions:
+            break
+        page.wait_for_timeout(100)
     assert questions and "new API key" in questions[0]
     assert page.url == f"{base}/stores/{store.pk}"
     page.once("dialog", lambda d: d.accept())

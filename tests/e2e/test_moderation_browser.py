@@ -49,6 +49,8 @@ def no_horizontal_scroll(page) -> bool:
 
 
 def test_report_act_appeal_overturn(browser, live_server, make_user):
+    from playwright.sync_api import expect
+
     from tastemaker.accounts.models import CreditChange, User
     from tastemaker.moderation.models import Action, Appeal, Case, Report
     from tastemaker.social import services as social
@@ -129,7 +131,9 @@ def test_report_act_appeal_overturn(browser, live_server, make_user):
     card.get_by_label("Overturn: undo the action and give the credit back").check()
     card.get_by_label("Reason (sent to the account)").fill("mine")
     card.get_by_role("button", name="Decide the appeal").click()
-    assert "Another operator must decide an appeal of your own action." in ops.locator(".mod-appeal-card").inner_text()
+    # the refusal is a new page: wait for it (reading the card at once may read the page that was submitted)
+    expect(ops.locator(".mod-appeal-card")).to_contain_text(
+        "Another operator must decide an appeal of your own action.", timeout=10_000)
     other = logged_in_page(browser, live_server, op_b, phone=True, language="zh-hans")
     other.goto(f"{live_server.url}/moderation/appeals")
     assert no_horizontal_scroll(other)

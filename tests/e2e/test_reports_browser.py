@@ -25,10 +25,26 @@ PHONE = {"width": 390, "height": 844}  # a phone-sized viewport
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def wait_until(predicate, timeout=10.0, what="condition"):
+def read(query, timeout=30.0):
+    """Run a read while the live server writes. The SQLite test database is in memory with a shared cache,
+    where a reader meeting a writer gets "table is locked" at once (no busy timeout, unlike the WAL file the
+    product runs on): such a read is tried again (a full run failed on it while the server wrote an event)."""
+    from django.db import OperationalError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return query()
+        except OperationalError as exc:
+            if "is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+def wait_until(predicate, timeout=30.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
+        if read(predicate):
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
@@ -109,7 +125,7 @@ def test_each_filter_rule_keeps_real_browser_traffic(browser, live_server, make_
     anon.goto(f"{live_server.url}/posts/{post.pk}")
     wait_until(lambda: Event.objects.filter(metric="read").count() == 2, what="the anonymous read")
 
-    events = list(Event.objects.order_by("id"))
+    events = read(lambda: list(Event.objects.order_by("id")))
     assert [(e.metric, e.valid, e.invalid_reason) for e in events if e.metric != "impression"] == [
         ("read", True, ""), ("link_click", True, ""), ("read", True, "")]
     # every event is valid, except that a slow run may keep the thread page open past the 1 s dwell, so
@@ -123,7 +139,7 @@ def test_each_filter_rule_keeps_real_browser_traffic(browser, live_server, make_
         assert (e.valid, e.invalid_reason) == expected, [(x.metric, x.viewer_key, x.invalid_reason) for x in events]
     fan_events = [e for e in events if e.viewer_key == f"u{fan.pk}"]
     assert {e.device for e in fan_events} == {"mobile"} and {e.surface for e in fan_events} >= {"public", "thread"}
-    totals = selectors.totals("post", post.pk)
+    totals = read(lambda: selectors.totals("post", post.pk))
     assert totals["read"] == 2 and totals["link_click"] == 1 and totals["impression"] >= 1
     page.context.close()
     anon.context.close()
@@ -142,7 +158,8 @@ def test_headless_agent_and_own_views_are_filtered_in_a_browser(browser, live_se
     own = logged_in_page(browser, live_server, author)
     own.goto(f"{live_server.url}/posts/{post.pk}")
     wait_until(lambda: Event.objects.filter(metric="read").count() == 2, what="the author's read")
-    assert [e.invalid_reason for e in Event.objects.filter(metric="read").order_by("id")] == ["bot", "self"]
+    reasons = read(lambda: [e.invalid_reason for e in Event.objects.filter(metric="read").order_by("id")])
+    assert reasons == ["bot", "self"]
     headless.context.close()
     own.context.close()
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from . import services
 
 
 def followed(*, follower_id: int, target_id: int, **_: Any) -> None:
-    """social.followed: a promoted follow (after commit: the follow is real)."""
-    transaction.on_commit(lambda: services.do_follow_gained(follower_id, target_id))
+    """social.followed: a promoted follow (inside the follow's transaction: it stands or falls with it)."""
+    services.do_follow_gained(follower_id, target_id)
 
 
 def unfollowed(*, follower_id: int, target_id: int, **_: Any) -> None:
     """social.unfollowed: a promoted follow undone within the window is refunded."""
-    transaction.on_commit(lambda: services.do_follow_lost(follower_id, target_id))
+    services.do_follow_lost(follower_id, target_id)
 
 
 def suspended(*, user: Any, **_: Any) -> None:

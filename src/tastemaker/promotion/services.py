@@ -390,9 +390,10 @@ def _reserve(campaign: Campaign, unit: int, day: date) -> str:
 
 
 def do_charge(campaign: Campaign, viewer_id: int, kind: str, *, event_id: int | None = None,
-              at: datetime | None = None) -> Charge | None:
-    """Record one billable delivery, once (its ``key``), if the budget still takes it. Returns the charge,
-    or None when it was charged before or the budget (total or today's) is spent."""
+              at: datetime | None = None, unit_milli: int | None = None) -> Charge | None:
+    """Record one billable delivery, once (its ``key``), if the budget still takes it. ``unit_milli``: the
+    auction's clearing price (never above the bid; default the bid). Returns the charge, or None when it
+    was charged before or the budget (total or today's) is spent."""
     now = at or timezone.now()
     day = now.date()
     if kind == ChargeKind.IMPRESSION:
@@ -401,7 +402,7 @@ def do_charge(campaign: Campaign, viewer_id: int, kind: str, *, event_id: int | 
         key = f"{campaign.pk}:{viewer_id}:{kind}"
     if Charge.objects.filter(key=key).exists():
         return None
-    unit = campaign.unit_milli
+    unit = min(unit_milli, campaign.unit_milli) if unit_milli else campaign.unit_milli
     billable_at = now + timedelta(seconds=settings.PROMOTION_FOLLOW_WINDOW) if kind == ChargeKind.FOLLOW else now
     try:
         with transaction.atomic():
@@ -431,6 +432,7 @@ class Delivered:
 
     campaign_id: int
     why: str = ""
+    price_milli: int = 0  # the clearing price per unit (0: the bid)
 
 
 def do_record_delivery(viewer: User, items: Sequence[Delivered], *, reason: str = "", device: str = "unknown",
@@ -444,11 +446,11 @@ def do_record_delivery(viewer: User, items: Sequence[Delivered], *, reason: str 
     now = at or timezone.now()
     day = now.date()
     campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in=[i.campaign_id for i in items])}
-    serves = [Serve(campaign_id=i.campaign_id, viewer_id=viewer.pk, day=day, why=i.why[:200], created_at=now)
-              for i in items if i.campaign_id in campaigns]
+    serves = [Serve(campaign_id=i.campaign_id, viewer_id=viewer.pk, day=day, why=i.why[:200], created_at=now,
+                    price_milli=i.price_milli) for i in items if i.campaign_id in campaigns]
     Serve.objects.bulk_create(serves, ignore_conflicts=True)
     events: list[EventIn] = []
-    order: list[Campaign] = []
+    order: list[tuple[Campaign, int]] = []
     for item in items:
         c = campaigns.get(item.campaign_id)
         if c is None:
@@ -459,17 +461,17 @@ def do_record_delivery(viewer: User, items: Sequence[Delivered], *, reason: str 
         events.append(EventIn(metric=Metric.IMPRESSION, subject_type=subject[0], subject_id=subject[1],
                               surface=Surface.PROMOTED, viewer_id=viewer.pk, reason=reason, device=device,
                               at_ms=int(now.timestamp() * 1000) if at is not None else None))
-        order.append(c)
+        order.append((c, item.price_milli))
     outcomes: list[Any] = []
     do_record_events(events, outcomes)
     made = 0
-    for c, outcome in zip(order, outcomes, strict=True):
+    for (c, price), outcome in zip(order, outcomes, strict=True):
         if outcome is None or not outcome[1]:
             continue  # rejected (not visible) or invalid traffic: never billed
         if c.price_model != PriceModel.CPM or c.status != CampaignStatus.ACTIVE:
             continue
         kind = ChargeKind.REACH if c.tool == Tool.FAN_HEADLINE else ChargeKind.IMPRESSION
-        if do_charge(c, viewer.pk, kind, event_id=outcome[0], at=now) is not None:
+        if do_charge(c, viewer.pk, kind, event_id=outcome[0], at=now, unit_milli=price) is not None:
             made += 1
     return made
 
@@ -543,16 +545,17 @@ def do_follow_gained(follower_id: int, target_id: int, at: datetime | None = Non
     ``ATTRIBUTION_DAYS`` gained a follow (a CPF campaign charges it, billable after the window)."""
     now = at or timezone.now()
     since = (now - timedelta(days=ATTRIBUTION_DAYS)).date()
-    campaign_ids = list(Serve.objects.filter(viewer_id=follower_id, day__gte=since,
-                                             campaign__owner_id=target_id)
-                        .values_list("campaign_id", flat=True).distinct())
-    if not campaign_ids:
+    prices: dict[int, int] = {}
+    for cid, price in (Serve.objects.filter(viewer_id=follower_id, day__gte=since, campaign__owner_id=target_id)
+                       .order_by("created_at").values_list("campaign_id", "price_milli")):
+        prices[cid] = price  # the latest serve's clearing price
+    if not prices:
         return 0
     PromotedFollow.objects.bulk_create([PromotedFollow(campaign_id=c, follower_id=follower_id, created_at=now)
-                                        for c in campaign_ids], ignore_conflicts=True)
+                                        for c in prices], ignore_conflicts=True)
     made = 0
-    for c in Campaign.objects.filter(pk__in=campaign_ids, price_model=PriceModel.CPF):
-        if do_charge(c, follower_id, ChargeKind.FOLLOW, at=now) is not None:
+    for c in Campaign.objects.filter(pk__in=list(prices), price_model=PriceModel.CPF):
+        if do_charge(c, follower_id, ChargeKind.FOLLOW, at=now, unit_milli=prices[c.pk]) is not None:
             made += 1
     return made
 

@@ -57,3 +57,22 @@ def campaign(creator, post_of):
         return services.do_create_campaign(owner, tool=tool, **kw)
 
     return make
+
+
+@pytest.fixture
+def api_as(oauth_app):
+    """A Django test client with a bearer token for ``user`` (all scopes)."""
+    import secrets
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
+
+    def make(user, scope="read write follow push"):
+        token = get_access_token_model().objects.create(
+            user=user, application=oauth_app, token=secrets.token_urlsafe(24), scope=scope,
+            expires=timezone.now() + timedelta(days=1)).token
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    return make

@@ -15,9 +15,15 @@ from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
-from payments.conftest import assert_ledger_invariants
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
+from payments.conftest import assert_ledger_invariants
 from tastemaker.core.errors import Conflict
 from tastemaker.payments.ledger import held_account_for, platform_account, wallet_for
 from tastemaker.promotion import selectors, services

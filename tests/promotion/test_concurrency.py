@@ -5,8 +5,8 @@ reconcile agree afterwards."""
 from __future__ import annotations
 
 import pytest
-from payments.conftest import assert_ledger_invariants, run_threads
 
+from payments.conftest import assert_ledger_invariants, run_threads
 from tastemaker.payments.ledger import platform_account, wallet_for
 from tastemaker.promotion import selectors, services
 from tastemaker.promotion.models import Campaign, Charge

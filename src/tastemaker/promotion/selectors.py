@@ -1,30 +1,414 @@
-"""Promotion reads: the ad decision for a home page and suggestions, campaign lists and reports, the review
-queue, the audience estimate and the reconcile check."""
+"""Promotion reads: the ad decision for a home page and for suggestions, campaign lists and reports, the
+review queue, the audience estimate and the reconcile check.
+
+The ad decision (``home_promotions``, ``promoted_accounts``) is on the home timeline's hot path, so:
+
+* the deliverable campaigns (``live_campaigns``) are cached per process for ``PROMOTION_CACHE_SECONDS`` (a
+  campaign started, paused or ended here drops the cache at once: ``forget_active``), with what the
+  auction needs precomputed: predicted follow rate, today's pacing, the look-alike profile;
+* with no deliverable campaign it costs nothing (no query);
+* otherwise one round trip reads all the viewer knows (served today, Fan Headlines ever seen, hidden
+  items, muted advertisers, opt-out, follows, blocks and mutes by ``social.visibility.hidden_sql``,
+  interests), then the auction runs in memory, then the winners' posts are checked by the ONE visibility
+  rule (``social.visibility.visible_authors``, surface LIST), accounts by ``accounts_q`` (DISCOVERY).
+
+Auction: per slot, the eligible campaigns are ranked by expected value per impression (eCPM in milli
+minor units: a CPM bid as is, a CPF bid times the predicted follow rate); the winner pays the second's
+eCPM (or the reserve, ``PROMOTION_MIN_BID``) converted back to its own unit, never more than its bid
+(``auction``). Pacing (``paced_out``): a campaign with a daily budget sits out while the share of the
+day's budget it has reserved runs ahead of the share of the day gone by (plus ``PACING_SLACK``).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from django.db.models import Sum
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from tastemaker.analytics.models import Event, Surface
+from tastemaker.experts.models import Vertical
 from tastemaker.payments.models import Account, AccountKind, Entry, Hold, TransactionKind
+from tastemaker.social import visibility
+from tastemaker.social.visibility import AccountReach, accounts_q, visible_authors
 
-from .models import Campaign, Charge, ChargeKind, ChargeStatus
+from .models import (
+    Campaign,
+    CampaignDay,
+    CampaignStatus,
+    Charge,
+    ChargeKind,
+    ChargeStatus,
+    PriceModel,
+    PromotedFollow,
+    Serve,
+    Tool,
+)
 
+if TYPE_CHECKING:
+    from tastemaker.accounts.models import User
+
+PACING_SLACK = 0.1  # a daily campaign may run this far (share of its day's budget) ahead of the clock
+RATE_PRIOR = (1, 20)  # predicted follow rate before evidence: (follows + 1) / (serves + 20)
+LOOKALIKE_SECONDS = 600  # how long an owner's look-alike profile is kept
+LOOKALIKE_SAMPLE = 500  # followers looked at
 _lock = threading.Lock()
 _cache: dict[str, object] = {}
+_lookalike: dict[int, tuple[float, frozenset[int], frozenset[int]]] = {}
+
+
+@dataclass(frozen=True)
+class Live:
+    """A deliverable campaign, as the ad decision needs it."""
+
+    id: int
+    owner_id: int
+    owner_username: str
+    tool: str
+    post_id: int | None
+    price_model: str
+    unit_milli: int  # the bid per unit (impression / follower reached / follow) in milli minor units
+    rate: float  # expected units per impression (1 for CPM; the predicted follow rate for CPF)
+    verticals: frozenset[int]
+    languages: frozenset[str]
+    regions: frozenset[str]
+    lookalike: bool
+    like_verticals: frozenset[int] = frozenset()  # the owner's followers' main interests
+    like_accounts: frozenset[int] = frozenset()  # accounts the owner's followers follow most
+    paced_out: bool = False
+
+    @property
+    def ecpm(self) -> float:
+        return self.unit_milli * self.rate
+
+    @property
+    def interest_based(self) -> bool:
+        return bool(self.verticals) or self.lookalike
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One promoted item for a page: the campaign, its subject, the clearing price and why it was shown."""
+
+    campaign_id: int
+    owner_id: int
+    post_id: int | None
+    account_id: int | None
+    price_milli: int
+    why: str
+    position: int = 0  # home: how many organic items come before it
+    tool: str = Tool.PASSERBY
 
 
 def forget_active() -> None:
     """Drop this process's cached list of deliverable campaigns (a campaign started, paused or ended)."""
     with _lock:
         _cache.clear()
-    _cache["at"] = time.monotonic() - 10**9
+
+
+def paced_out(committed_today: int, daily_budget: int | None, day_fraction: float, unit: int) -> bool:
+    """Pacing: sit out while the day's reserved share runs ahead of the day's elapsed share (+ slack), or
+    when the day's budget cannot take one more unit."""
+    if daily_budget is None:
+        return False
+    cap = daily_budget * 1000
+    if committed_today + unit > cap:
+        return True
+    return committed_today / cap > day_fraction + PACING_SLACK
+
+
+def auction(candidates: Sequence[Live], reserve_milli: int | None = None) -> tuple[Live, int] | None:
+    """Second-price auction on expected value: the highest eCPM wins (ties: the older campaign) and pays,
+    per unit of its own price model, what the runner-up's eCPM (or the reserve) would be at its predicted
+    rate, rounded up, never more than its bid. Returns (winner, price per unit in milli) or None."""
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=lambda c: (-c.ecpm, c.id))
+    winner = ranked[0]
+    reserve = settings.PROMOTION_MIN_BID if reserve_milli is None else reserve_milli
+    second = ranked[1].ecpm if len(ranked) > 1 else float(reserve)
+    second = max(second, float(reserve))
+    price = int(-(-second // winner.rate)) if winner.rate > 0 else winner.unit_milli
+    return winner, max(1, min(winner.unit_milli, price))
+
+
+def _lookalike_profile(owner_id: int) -> tuple[frozenset[int], frozenset[int]]:
+    now = time.monotonic()
+    found = _lookalike.get(owner_id)
+    if found is not None and now - found[0] < LOOKALIKE_SECONDS:
+        return found[1], found[2]
+    with connection.cursor() as cur:
+        cur.execute("SELECT follower_id FROM social_follow WHERE target_id = %s ORDER BY id DESC LIMIT %s",
+                    [owner_id, LOOKALIKE_SAMPLE])
+        followers = [r[0] for r in cur.fetchall()]
+    verticals: frozenset[int] = frozenset()
+    accounts: frozenset[int] = frozenset()
+    if followers:
+        marks = ", ".join(["%s"] * len(followers))
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT vertical_id, COUNT(*) n FROM discovery_userinterest WHERE user_id IN ({marks})"
+                        " AND hidden = %s GROUP BY vertical_id ORDER BY n DESC LIMIT 3", [*followers, False])
+            verticals = frozenset(r[0] for r in cur.fetchall())
+            cur.execute(f"SELECT target_id, COUNT(*) n FROM social_follow WHERE follower_id IN ({marks})"
+                        " AND target_id <> %s GROUP BY target_id ORDER BY n DESC LIMIT 20", [*followers, owner_id])
+            accounts = frozenset(r[0] for r in cur.fetchall())
+    _lookalike[owner_id] = (now, verticals, accounts)
+    return verticals, accounts
+
+
+def _load_live(now: datetime) -> list[Live]:
+    rows = list(Campaign.objects.filter(status=CampaignStatus.ACTIVE, starts_at__lte=now, ends_at__gt=now)
+                .values_list("pk", "owner_id", "owner__username", "tool", "post_id", "price_model", "bid",
+                             "verticals", "languages", "regions", "lookalike", "daily_budget"))
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    slugs = {slug for r in rows for slug in (r[7] or [])}
+    vertical_ids = dict(Vertical.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+    serves = dict(Serve.objects.filter(campaign_id__in=ids).values("campaign_id").annotate(n=Count("id"))
+                  .values_list("campaign_id", "n"))
+    follows = dict(PromotedFollow.objects.filter(campaign_id__in=ids).values("campaign_id")
+                   .annotate(n=Count("id")).values_list("campaign_id", "n"))
+    today = now.date()
+    committed = dict(CampaignDay.objects.filter(campaign_id__in=ids, day=today)
+                     .values_list("campaign_id", "committed_milli"))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_fraction = (now - midnight).total_seconds() / 86400
+    out = []
+    for (pk, owner_id, username, tool, post_id, price_model, bid, verticals, languages, regions, lookalike,
+         daily) in rows:
+        unit = bid * 1000 if price_model == PriceModel.CPF else bid
+        rate = 1.0 if price_model == PriceModel.CPM else (follows.get(pk, 0) + RATE_PRIOR[0]) / (
+            serves.get(pk, 0) + RATE_PRIOR[1])
+        like_v, like_a = _lookalike_profile(owner_id) if lookalike else (frozenset(), frozenset())
+        out.append(Live(pk, owner_id, username, tool, post_id, price_model, unit, rate,
+                        frozenset(vertical_ids[s] for s in verticals or [] if s in vertical_ids),
+                        frozenset(languages or []), frozenset(regions or []), bool(lookalike), like_v, like_a,
+                        paced_out(committed.get(pk, 0), daily, day_fraction, unit)))
+    return out
+
+
+def live_campaigns() -> list[Live]:
+    """The deliverable campaigns (active, within their time), cached per process."""
+    if settings.PROMOTION_CACHE_SECONDS <= 0:
+        return _load_live(timezone.now())
+    now = time.monotonic()
+    with _lock:
+        at = _cache.get("at")
+        if isinstance(at, float) and now - at < settings.PROMOTION_CACHE_SECONDS:
+            return _cache["live"]  # type: ignore[return-value]
+    live = _load_live(timezone.now())
+    with _lock:
+        _cache["at"], _cache["live"] = now, live
+    return live
+
+
+@dataclass
+class _ViewerState:
+    served_today: set[int] = field(default_factory=set)
+    headlines_seen: set[int] = field(default_factory=set)
+    hidden: set[int] = field(default_factory=set)
+    muted_advertisers: set[int] = field(default_factory=set)
+    opted_out: bool = False
+    follows: set[int] = field(default_factory=set)
+    blocked_or_muted: set[int] = field(default_factory=set)
+    interests: set[int] = field(default_factory=set)
+    region: str = ""
+    count_today: int = 0
+
+
+def _viewer_state(viewer_id: int, live: Sequence[Live], today: date) -> _ViewerState:
+    """Everything the decision needs about the viewer, in one round trip."""
+    owners = {c.owner_id for c in live} | {a for c in live for a in c.like_accounts}
+    headlines = [c.id for c in live if c.tool == Tool.FAN_HEADLINE]
+    parts = ["SELECT 0, campaign_id FROM promotion_serve WHERE viewer_id = %s AND day = %s",
+             "SELECT 2, campaign_id FROM promotion_hiddenpromotion WHERE user_id = %s",
+             "SELECT 3, advertiser_id FROM promotion_mutedadvertiser WHERE user_id = %s",
+             "SELECT 4, user_id FROM promotion_targetingoptout WHERE user_id = %s"]
+    params: list[int | str | bool | None] = [viewer_id, today.isoformat(), viewer_id, viewer_id, viewer_id]
+    if headlines:
+        parts.append(f"SELECT 1, campaign_id FROM promotion_serve WHERE viewer_id = %s AND campaign_id IN "
+                     f"({', '.join(['%s'] * len(headlines))})")
+        params += [viewer_id, *headlines]
+    if owners:
+        parts.append(f"SELECT 5, target_id FROM social_follow WHERE follower_id = %s AND target_id IN "
+                     f"({', '.join(['%s'] * len(owners))})")
+        params += [viewer_id, *owners]
+    hidden_sql, hidden_params = visibility.hidden_sql(viewer_id)
+    parts.append(f"SELECT 6, h.target FROM ({hidden_sql.replace('SELECT 0, target_id', 'SELECT 0 k, target_id target', 1)}) h")
+    params += hidden_params
+    if any(c.verticals or c.lookalike for c in live):
+        parts.append("SELECT 8, vertical_id FROM discovery_userinterest WHERE user_id = %s AND hidden = %s"
+                     " AND (picked = %s OR learned_weight > 0)")
+        params += [viewer_id, False, True]
+    state = _ViewerState()
+    sets = {0: state.served_today, 1: state.headlines_seen, 2: state.hidden, 3: state.muted_advertisers,
+            5: state.follows, 6: state.blocked_or_muted, 8: state.interests}
+    with connection.cursor() as cur:
+        cur.execute(" UNION ALL ".join(parts), params)
+        for kind, value in cur.fetchall():
+            if kind == 4:
+                state.opted_out = True
+            elif kind == 0:
+                state.count_today += 1
+                state.served_today.add(value)
+            else:
+                sets[kind].add(value)
+    if any(c.regions for c in live):
+        with connection.cursor() as cur:
+            cur.execute("SELECT region FROM analytics_audienceprofile WHERE user_id = %s", [viewer_id])
+            row = cur.fetchone()
+            state.region = (row[0] or "").upper() if row else ""
+    return state
+
+
+def _why(c: Live, viewer_language: str, state: _ViewerState, names: dict[int, str]) -> str | None:
+    """Whether ``c`` may reach this viewer, and if so, the targeting that matched, in words."""
+    if c.tool == Tool.FAN_HEADLINE:
+        if c.owner_id not in state.follows:
+            return None
+        return _("Promoted by @%(name)s, whom you follow.") % {"name": c.owner_username}
+    if c.owner_id in state.follows:
+        return None  # Passer-by and recommendations are for people who do not follow yet
+    if state.opted_out and c.interest_based:
+        return None
+    reasons = []
+    if c.verticals:
+        matched = c.verticals & state.interests
+        if not matched:
+            return None
+        reasons.append(_("your interests (%(names)s)") % {"names": ", ".join(sorted(names.get(v, "?")
+                                                                                   for v in matched))})
+    if c.languages:
+        lang = (viewer_language or "").split("-")[0].lower()
+        if not any(lang == lg.split("-")[0].lower() for lg in c.languages):
+            return None
+        reasons.append(_("your language"))
+    if c.regions:
+        if state.region not in c.regions:
+            return None
+        reasons.append(_("your region"))
+    if c.lookalike:
+        if not (c.like_verticals & state.interests or c.like_accounts & state.follows):
+            return None
+        reasons.append(_("people like @%(name)s's followers") % {"name": c.owner_username})
+    if not reasons:
+        return _("Promoted by @%(name)s to everyone.") % {"name": c.owner_username}
+    return _("Promoted by @%(name)s. It matched %(reasons)s.") % {"name": c.owner_username,
+                                                                  "reasons": "; ".join(reasons)}
+
+
+def _eligible(viewer: User, tools: Iterable[str], live: Sequence[Live], state: _ViewerState,
+              names: dict[int, str]) -> list[tuple[Live, str]]:
+    wanted = set(tools)
+    out = []
+    for c in live:
+        if c.tool not in wanted or c.paced_out or c.owner_id == viewer.pk or c.id in state.served_today:
+            continue
+        if c.id in state.hidden or c.owner_id in state.muted_advertisers or c.owner_id in state.blocked_or_muted:
+            continue
+        if c.tool == Tool.FAN_HEADLINE and c.id in state.headlines_seen:
+            continue
+        why = _why(c, viewer.language, state, names)
+        if why is not None:
+            out.append((c, why))
+    return out
+
+
+def _names(live: Sequence[Live]) -> dict[int, str]:
+    ids = {v for c in live for v in c.verticals}
+    if not ids:
+        return {}
+    cached = _cache.get("names")
+    if not (isinstance(cached, dict) and ids <= cached.keys()):
+        cached = {pk: (en, zh) for pk, en, zh in Vertical.objects.filter(pk__in=ids)
+                  .values_list("pk", "name_en", "name_zh")}
+        _cache["names"] = cached
+    zh = (get_language() or "en").lower().startswith("zh")
+    return {pk: (names[1] if zh and names[1] else names[0]) for pk, names in cached.items()}
+
+
+def _run_slots(viewer: User, slots: list[tuple[int, tuple[str, ...]]], live: Sequence[Live],
+               state: _ViewerState) -> list[Pick]:
+    names = _names(live)
+    budget = max(0, settings.PROMOTION_DAILY_CAP - state.count_today)
+    refused: set[int] = set()
+    for _attempt in range(3):
+        picks: list[Pick] = []
+        taken: set[int] = set()
+        owners: set[int] = set()
+        for position, tools in slots[:budget]:
+            pool = [(c, why) for c, why in _eligible(viewer, tools, live, state, names)
+                    if c.id not in taken and c.id not in refused and c.owner_id not in owners]
+            won = auction([c for c, _w in pool])
+            if won is None:
+                continue
+            winner, price = won
+            why = next(w for c, w in pool if c.id == winner.id)
+            taken.add(winner.id)
+            owners.add(winner.owner_id)
+            picks.append(Pick(winner.id, winner.owner_id, winner.post_id,
+                              winner.owner_id if winner.post_id is None else None, price, why, position,
+                              winner.tool))
+        # the ONE visibility rule decides whether the viewer may see each winner's post / account
+        posts = [p.post_id for p in picks if p.post_id is not None]
+        seen = visible_authors(viewer, posts, visibility.Surface.LIST, originals_only=True) if posts else {}
+        accounts = [p.account_id for p in picks if p.account_id is not None]
+        shown = set(_listed_accounts(viewer, accounts)) if accounts else set()
+        bad = {p.campaign_id for p in picks if (p.post_id is not None and p.post_id not in seen)
+               or (p.account_id is not None and p.account_id not in shown)}
+        if not bad:
+            return picks
+        refused |= bad
+    return [p for p in picks if p.campaign_id not in refused]
+
+
+def _listed_accounts(viewer: User, ids: list[int]) -> list[int]:
+    from tastemaker.accounts.models import User as UserModel
+
+    return list(UserModel.objects.filter(pk__in=ids).filter(accounts_q(viewer, AccountReach.DISCOVERY))
+                .values_list("pk", flat=True))
+
+
+def home_promotions(viewer: User, organic_count: int, *, first_page: bool = True) -> list[Pick]:
+    """The promoted items for one home page of ``organic_count`` items: a Fan Headline on top (position 0,
+    first page only), then a Passer-by item after every ``PROMOTION_SLOT_EVERY`` organic items (a shorter
+    first page gets one at its end), at most ``PROMOTION_PER_PAGE``; within the daily caps."""
+    live = live_campaigns()
+    if not live or settings.PROMOTION_DAILY_CAP == 0:
+        return []
+    slots: list[tuple[int, tuple[str, ...]]] = []
+    if first_page and any(c.tool == Tool.FAN_HEADLINE for c in live):
+        slots.append((0, (Tool.FAN_HEADLINE,)))
+    if any(c.tool == Tool.PASSERBY for c in live):
+        every = settings.PROMOTION_SLOT_EVERY
+        positions = list(range(every, organic_count + 1, every))[:settings.PROMOTION_PER_PAGE]
+        if not positions and first_page and settings.PROMOTION_PER_PAGE:
+            positions = [organic_count]
+        slots += [(p, (Tool.PASSERBY,)) for p in positions]
+    if not slots:
+        return []
+    state = _viewer_state(viewer.pk, live, timezone.now().date())
+    return _run_slots(viewer, slots, live, state)
+
+
+def promoted_accounts(viewer: User, limit: int = 1) -> list[Pick]:
+    """Promoted accounts for who-to-follow (Account Recommendation), within the caps."""
+    live = [c for c in live_campaigns() if c.tool == Tool.ACCOUNT_REC]
+    if not live or limit <= 0 or settings.PROMOTION_DAILY_CAP == 0:
+        return []
+    state = _viewer_state(viewer.pk, live, timezone.now().date())
+    return _run_slots(viewer, [(i, (Tool.ACCOUNT_REC,)) for i in range(limit)], live, state)
 
 
 # --- reconcile: spend = billable valid events x price, per campaign ------------------------------------
@@ -66,7 +450,7 @@ def reconcile_campaigns(campaign_ids: Iterable[int] | None = None) -> list[Campa
     for ref, amount in (Entry.objects.filter(account_id__in=spend_ids, transaction__kind=TransactionKind.CAPTURE,
                                              transaction__reference__startswith="promotion:")
                         .values_list("transaction__reference", "amount")):
-        parts = ref.split(":")
+        parts = (ref or "").split(":")
         if len(parts) == 3 and parts[1].isdigit():
             ledger[int(parts[1])] += amount
     for cid, captured, settled, committed, budget, hold_id, post_id, account_id in campaigns:

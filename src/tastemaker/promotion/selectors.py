@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
@@ -40,6 +40,7 @@ from tastemaker.analytics.models import Event, Surface
 from tastemaker.experts.models import Vertical
 from tastemaker.payments.models import Account, AccountKind, Entry, Hold, TransactionKind
 from tastemaker.social import visibility
+from tastemaker.social.models import Post
 from tastemaker.social.visibility import AccountReach, accounts_q, visible_authors
 
 from .models import (
@@ -473,3 +474,64 @@ def reconcile_campaigns(campaign_ids: Iterable[int] | None = None) -> list[Campa
         if bad:
             out.append(CampaignMismatch(cid, "invalid", 0, bad))
     return out
+
+
+# --- pages: promoted posts in a list of posts, promoted accounts in who-to-follow ------------------------
+
+def splice_home_posts(viewer: User, posts: list[Post], *, first_page: bool = True) -> tuple[list[Post], list[Pick]]:
+    """The web home page's posts with the promoted ones slotted in (``home_promotions``); each promoted
+    post carries ``promoted`` (its ``Pick``) for the template. A promoted post is shown once per page."""
+    picks = [p for p in home_promotions(viewer, len(posts), first_page=first_page) if p.post_id is not None]
+    if not picks:
+        return posts, []
+    found = Post.objects.select_related("author").in_bulk([p.post_id for p in picks])
+    picks = [p for p in picks if p.post_id in found]
+    promoted_ids = {p.post_id for p in picks}
+    organic = [p for p in posts if p.pk not in promoted_ids and p.reblog_of_id not in promoted_ids]
+    out: list[Post] = []
+    slots = sorted(picks, key=lambda p: p.position)
+    for index, post in enumerate(organic):
+        while slots and slots[0].position <= index:
+            pick = slots.pop(0)
+            out.append(_marked(found[pick.post_id], pick))  # type: ignore[index]
+        out.append(post)
+    out += [_marked(found[p.post_id], p) for p in slots]  # type: ignore[index]
+    return out, picks
+
+
+def _marked(post: Post, pick: Pick) -> Post:
+    post.promoted = pick  # type: ignore[attr-defined]
+    return post
+
+
+@dataclass
+class PromotedSuggestion:
+    """A promoted account for who-to-follow, shaped like ``discovery.selectors.Suggestion``."""
+
+    account: User
+    pick: Pick
+    sources: list[str] = field(default_factory=lambda: ["featured"])
+    vertical: None = None
+    source: str = "staff"
+    kind: str = "promoted"
+
+    @property
+    def reason(self) -> str:
+        return self.pick.why
+
+
+def promoted_suggestions(viewer: User, limit: int = 1) -> list[PromotedSuggestion]:
+    """Account Recommendation campaigns' accounts for ``viewer`` (who-to-follow, ``/api/v2/suggestions``)."""
+    from tastemaker.accounts.models import User as UserModel
+
+    picks = promoted_accounts(viewer, limit)
+    if not picks:
+        return []
+    users = UserModel.objects.in_bulk([p.account_id for p in picks if p.account_id is not None])
+    return [PromotedSuggestion(users[p.account_id], p) for p in picks if p.account_id in users]
+
+
+def merge_suggestions(promoted: list[PromotedSuggestion], organic: list[Any], limit: int) -> list[Any]:
+    """Promoted accounts first, then the organic suggestions without them, ``limit`` in all."""
+    ids = {s.account.pk for s in promoted}
+    return (list(promoted) + [s for s in organic if s.account.pk not in ids])[:limit]

@@ -30,7 +30,8 @@ def test_promotion_through_mastodon_py(live_server):
             name, PASSWORD, f"{name}@example.org", agreement=True, scopes=["read", "write", "follow"])
         return Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base, access_token=token)
 
-    creator, brand, fan = account("creator"), account("brand"), account("fan")
+    creator, fan = account("creator"), account("fan")
+    account("brand")  # the advertiser of the Account Recommendation
     fan.account_follow(creator.account_verify_credentials().id)
     creator.status_post("An organic post first")
     promoted = creator.status_post("Hand-pulled noodles, the whole story")

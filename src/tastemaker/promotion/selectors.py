@@ -41,7 +41,7 @@ from tastemaker.experts.models import Vertical
 from tastemaker.payments.models import Account, AccountKind, Entry, Hold, TransactionKind
 from tastemaker.social import visibility
 from tastemaker.social.models import Post
-from tastemaker.social.visibility import AccountReach, accounts_q, visible_authors
+from tastemaker.social.visibility import AccountReach, accounts_q
 
 from .models import (
     AutoPromotion,
@@ -224,16 +224,23 @@ class _ViewerState:
     muted_advertisers: set[int] = field(default_factory=set)
     opted_out: bool = False
     follows: set[int] = field(default_factory=set)
-    blocked_or_muted: set[int] = field(default_factory=set)
+    blocked: set[int] = field(default_factory=set)
+    muted: set[int] = field(default_factory=set)
     interests: set[int] = field(default_factory=set)
+    visible_posts: set[int] = field(default_factory=set)
     region: str = ""
     count_today: int = 0
 
 
-def _viewer_state(viewer_id: int, live: Sequence[Live], today: date) -> _ViewerState:
-    """Everything the decision needs about the viewer, in one round trip."""
+def _viewer_state(viewer: User, live: Sequence[Live], today: date) -> _ViewerState:
+    """Everything the decision needs about the viewer, in one round trip: served today, Fan Headlines seen,
+    hidden items, muted advertisers, opt-out, follows, blocks and mutes (``visibility.hidden_sql``),
+    interests, and which of the campaigns' posts the viewer may see (``visibility.post_sql``, the ONE rule
+    rendered to SQL, surface LIST)."""
+    viewer_id = viewer.pk
     owners = {c.owner_id for c in live} | {a for c in live for a in c.like_accounts}
     headlines = [c.id for c in live if c.tool == Tool.FAN_HEADLINE]
+    posts = sorted({c.post_id for c in live if c.post_id is not None})
     parts = ["SELECT 0, campaign_id FROM promotion_serve WHERE viewer_id = %s AND day = %s",
              "SELECT 2, campaign_id FROM promotion_hiddenpromotion WHERE user_id = %s",
              "SELECT 3, advertiser_id FROM promotion_mutedadvertiser WHERE user_id = %s",
@@ -248,15 +255,22 @@ def _viewer_state(viewer_id: int, live: Sequence[Live], today: date) -> _ViewerS
                      f"({', '.join(['%s'] * len(owners))})")
         params += [viewer_id, *owners]
     hidden_sql, hidden_params = visibility.hidden_sql(viewer_id)
-    parts.append(f"SELECT 6, h.target FROM ({hidden_sql.replace('SELECT 0, target_id', 'SELECT 0 k, target_id target', 1)}) h")
+    parts.append("SELECT 6 + h.k, h.target FROM ("
+                 + hidden_sql.replace("SELECT 0, target_id", "SELECT 0 k, target_id target", 1) + ") h")
     params += hidden_params
+    if posts:
+        rule, rule_params = visibility.post_sql(viewer, visibility.Surface.LIST, post="vp", author="vu",
+                                                originals=False)
+        parts.append(f"SELECT 9, vp.id FROM {Post._meta.db_table} vp JOIN accounts_user vu ON vu.id = vp.author_id"
+                     f" WHERE vp.id IN ({', '.join(['%s'] * len(posts))}) AND vp.reblog_of_id IS NULL AND ({rule})")
+        params += [*posts, *rule_params]
     if any(c.verticals or c.lookalike for c in live):
         parts.append("SELECT 8, vertical_id FROM discovery_userinterest WHERE user_id = %s AND hidden = %s"
                      " AND (picked = %s OR learned_weight > 0)")
         params += [viewer_id, False, True]
     state = _ViewerState()
     sets = {0: state.served_today, 1: state.headlines_seen, 2: state.hidden, 3: state.muted_advertisers,
-            5: state.follows, 6: state.blocked_or_muted, 8: state.interests}
+            5: state.follows, 6: state.blocked, 7: state.muted, 8: state.interests, 9: state.visible_posts}
     with connection.cursor() as cur:
         cur.execute(" UNION ALL ".join(parts), params)
         for kind, value in cur.fetchall():
@@ -275,56 +289,73 @@ def _viewer_state(viewer_id: int, live: Sequence[Live], today: date) -> _ViewerS
     return state
 
 
-def _why(c: Live, viewer_language: str, state: _ViewerState, names: dict[int, str]) -> str | None:
-    """Whether ``c`` may reach this viewer, and if so, the targeting that matched, in words."""
+# reasons a campaign matched (translated only for the winners)
+_EVERYONE, _INTERESTS, _LANGUAGE, _REGION, _LOOKALIKE = "everyone", "interests", "language", "region", "lookalike"
+
+
+def _match(c: Live, viewer_language: str, state: _ViewerState) -> tuple[str, ...] | None:
+    """Whether ``c`` may reach this viewer, and if so, what matched (codes)."""
     if c.tool == Tool.FAN_HEADLINE:
-        if c.owner_id not in state.follows:
-            return None
-        return _("Promoted by @%(name)s, whom you follow.") % {"name": c.owner_username}
+        return ("follower",) if c.owner_id in state.follows else None
     if c.owner_id in state.follows:
         return None  # Passer-by and recommendations are for people who do not follow yet
     if state.opted_out and c.interest_based:
         return None
-    reasons = []
+    reasons: list[str] = []
     if c.verticals:
-        matched = c.verticals & state.interests
-        if not matched:
+        if not c.verticals & state.interests:
             return None
-        reasons.append(_("your interests (%(names)s)") % {"names": ", ".join(sorted(names.get(v, "?")
-                                                                                   for v in matched))})
+        reasons.append(_INTERESTS)
     if c.languages:
         lang = (viewer_language or "").split("-")[0].lower()
         if not any(lang == lg.split("-")[0].lower() for lg in c.languages):
             return None
-        reasons.append(_("your language"))
+        reasons.append(_LANGUAGE)
     if c.regions:
         if state.region not in c.regions:
             return None
-        reasons.append(_("your region"))
+        reasons.append(_REGION)
     if c.lookalike:
         if not (c.like_verticals & state.interests or c.like_accounts & state.follows):
             return None
-        reasons.append(_("people like @%(name)s's followers") % {"name": c.owner_username})
-    if not reasons:
+        reasons.append(_LOOKALIKE)
+    return tuple(reasons) or (_EVERYONE,)
+
+
+def _why(c: Live, codes: tuple[str, ...], state: _ViewerState, names: dict[int, str]) -> str:
+    """"Why am I seeing this?": the targeting that matched, in words."""
+    if codes == ("follower",):
+        return _("Promoted by @%(name)s, whom you follow.") % {"name": c.owner_username}
+    if codes == (_EVERYONE,):
         return _("Promoted by @%(name)s to everyone.") % {"name": c.owner_username}
-    return _("Promoted by @%(name)s. It matched %(reasons)s.") % {"name": c.owner_username,
-                                                                  "reasons": "; ".join(reasons)}
+    words = {
+        _INTERESTS: lambda: _("your interests (%(names)s)") % {
+            "names": ", ".join(sorted(names.get(v, "?") for v in c.verticals & state.interests))},
+        _LANGUAGE: lambda: _("your language"),
+        _REGION: lambda: _("your region"),
+        _LOOKALIKE: lambda: _("people like @%(name)s's followers") % {"name": c.owner_username},
+    }
+    return _("Promoted by @%(name)s. It matched %(reasons)s.") % {
+        "name": c.owner_username, "reasons": "; ".join(words[code]() for code in codes)}
 
 
-def _eligible(viewer: User, tools: Iterable[str], live: Sequence[Live], state: _ViewerState,
-              names: dict[int, str]) -> list[tuple[Live, str]]:
-    wanted = set(tools)
+def _eligible(viewer: User, live: Sequence[Live], state: _ViewerState) -> list[tuple[Live, tuple[str, ...]]]:
+    """The campaigns that may reach the viewer now: not paced out, not the viewer's own, within the caps, not
+    hidden or muted, the author not blocked or muted, the post visible by the rule, the targeting matched."""
     out = []
+    me, language = viewer.pk, viewer.language
     for c in live:
-        if c.tool not in wanted or c.paced_out or c.owner_id == viewer.pk or c.id in state.served_today:
+        if c.paced_out or c.owner_id == me or c.id in state.served_today or c.id in state.hidden:
             continue
-        if c.id in state.hidden or c.owner_id in state.muted_advertisers or c.owner_id in state.blocked_or_muted:
+        if c.owner_id in state.muted_advertisers or c.owner_id in state.blocked or c.owner_id in state.muted:
+            continue
+        if c.post_id is not None and c.post_id not in state.visible_posts:
             continue
         if c.tool == Tool.FAN_HEADLINE and c.id in state.headlines_seen:
             continue
-        why = _why(c, viewer.language, state, names)
-        if why is not None:
-            out.append((c, why))
+        codes = _match(c, language, state)
+        if codes is not None:
+            out.append((c, codes))
     return out
 
 
@@ -343,33 +374,33 @@ def _names(live: Sequence[Live]) -> dict[int, str]:
 
 def _run_slots(viewer: User, slots: list[tuple[int, tuple[str, ...]]], live: Sequence[Live],
                state: _ViewerState) -> list[Pick]:
-    names = _names(live)
     budget = max(0, settings.PROMOTION_DAILY_CAP - state.count_today)
+    eligible = _eligible(viewer, live, state)
+    if not eligible or not budget:
+        return []
+    names = _names(live)
+    codes = {c.id: why for c, why in eligible}
     refused: set[int] = set()
     for _attempt in range(3):
         picks: list[Pick] = []
         taken: set[int] = set()
         owners: set[int] = set()
         for position, tools in slots[:budget]:
-            pool = [(c, why) for c, why in _eligible(viewer, tools, live, state, names)
-                    if c.id not in taken and c.id not in refused and c.owner_id not in owners]
-            won = auction([c for c, _w in pool])
+            pool = [c for c, _w in eligible if c.tool in tools and c.id not in taken and c.id not in refused
+                    and c.owner_id not in owners]
+            won = auction(pool)
             if won is None:
                 continue
             winner, price = won
-            why = next(w for c, w in pool if c.id == winner.id)
             taken.add(winner.id)
             owners.add(winner.owner_id)
             picks.append(Pick(winner.id, winner.owner_id, winner.post_id,
-                              winner.owner_id if winner.post_id is None else None, price, why, position,
-                              winner.tool))
-        # the ONE visibility rule decides whether the viewer may see each winner's post / account
-        posts = [p.post_id for p in picks if p.post_id is not None]
-        seen = visible_authors(viewer, posts, visibility.Surface.LIST, originals_only=True) if posts else {}
+                              winner.owner_id if winner.post_id is None else None, price,
+                              _why(winner, codes[winner.id], state, names), position, winner.tool))
+        # posts were checked by the visibility rule in the state's round trip; accounts by accounts_q here
         accounts = [p.account_id for p in picks if p.account_id is not None]
         shown = set(_listed_accounts(viewer, accounts)) if accounts else set()
-        bad = {p.campaign_id for p in picks if (p.post_id is not None and p.post_id not in seen)
-               or (p.account_id is not None and p.account_id not in shown)}
+        bad = {p.campaign_id for p in picks if p.account_id is not None and p.account_id not in shown}
         if not bad:
             return picks
         refused |= bad
@@ -401,7 +432,7 @@ def home_promotions(viewer: User, organic_count: int, *, first_page: bool = True
         slots += [(p, (Tool.PASSERBY,)) for p in positions]
     if not slots:
         return []
-    state = _viewer_state(viewer.pk, live, timezone.now().date())
+    state = _viewer_state(viewer, live, timezone.now().date())
     return _run_slots(viewer, slots, live, state)
 
 
@@ -410,7 +441,7 @@ def promoted_accounts(viewer: User, limit: int = 1) -> list[Pick]:
     live = [c for c in live_campaigns() if c.tool == Tool.ACCOUNT_REC]
     if not live or limit <= 0 or settings.PROMOTION_DAILY_CAP == 0:
         return []
-    state = _viewer_state(viewer.pk, live, timezone.now().date())
+    state = _viewer_state(viewer, live, timezone.now().date())
     return _run_slots(viewer, [(i, (Tool.ACCOUNT_REC,)) for i in range(limit)], live, state)
 
 

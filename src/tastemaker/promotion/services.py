@@ -443,6 +443,12 @@ def do_record_delivery(viewer: User, items: Sequence[Delivered], *, reason: str 
     ``reason``: an invalid reason decided from the request (bot, prefetch, head). Returns the charges made."""
     if not items:
         return 0
+    with transaction.atomic():  # one commit for the serves, the events and the charges
+        return _record_delivery(viewer, items, reason, device, at)
+
+
+def _record_delivery(viewer: User, items: Sequence[Delivered], reason: str, device: str,
+                     at: datetime | None) -> int:
     now = at or timezone.now()
     day = now.date()
     campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in=[i.campaign_id for i in items])}

@@ -575,6 +575,8 @@ PROMOTION_MIN_BUDGET = env_int_at_least("PROMOTION_MIN_BUDGET", 1000, 1)
 # one word making up more than this share of a post's words (posts of at least 8 words)
 PROMOTION_SETTLE_SECONDS = env_int_between("PROMOTION_SETTLE_SECONDS", 5, 1, 60)
 PROMOTION_STUFFING_SHARE = env_fraction("PROMOTION_STUFFING_SHARE", 0.3)
+# campaigns and standing orders one account may create (count/seconds; trust.ratelimit)
+RATE_PROMOTION = env_rate("RATE_PROMOTION", "30/3600")
 
 # --- rules that run by themselves (issue 12): anti-flooding (刷屏) and the spam filter -------------------
 # social.rules reads these at post, reply and profile time; README "Configuration" says what each does.

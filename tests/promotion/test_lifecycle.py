@@ -83,3 +83,14 @@ def test_a_suspended_owner_campaigns_pause(creator, campaign, make_user):
     moderation.do_suspend(creator, operator=operator, reason="test")
     c.refresh_from_db()
     assert c.status == "paused" and c.paused_by_moderation
+
+
+def test_creating_campaigns_is_rate_limited(creator, campaign, settings):
+    from tastemaker.core.errors import RateLimited
+
+    settings.RATE_PROMOTION = "2/3600"
+    campaign("passerby")
+    campaign("passerby")
+    with pytest.raises(RateLimited):
+        campaign("passerby")
+    assert Campaign.objects.count() == 2

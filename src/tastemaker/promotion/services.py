@@ -49,6 +49,7 @@ from tastemaker.payments.services import do_capture_part, do_hold, do_release, p
 from tastemaker.social.models import Post
 from tastemaker.social.visibility import Surface as SeeSurface
 from tastemaker.social.visibility import can_see
+from tastemaker.trust.ratelimit import check_and_hit
 from tastemaker.trust.spam import check_text
 
 from .models import (
@@ -223,6 +224,8 @@ def do_create_campaign(owner: User, *, tool: str, post_id: int | None = None, bu
     require(owner, Feature.PROMOTION)
     if tool not in Tool.values:
         raise ValidationFailed(_("The tool is fan_headline, passerby or account_rec."), field="tool")
+    if standing_order is None:  # the job's own campaigns are paid for by an order the owner made
+        check_and_hit("promotion", owner.pk, "RATE_PROMOTION")
     currency = check_currency(currency)
     price_model = price_model or (PriceModel.CPF if tool == Tool.ACCOUNT_REC else PriceModel.CPM)
     budget, bid = check_minor(budget, field="budget"), check_minor(bid, field="bid")
@@ -638,6 +641,7 @@ def do_create_standing_order(owner: User, *, tool: str, weekly_budget: int, per_
     """"Fan Headline each new post of mine (in ``vertical``), up to ``weekly_budget`` a week", or a
     recurring weekly Account Recommendation (``per_campaign_budget`` each week)."""
     require(owner, Feature.PROMOTION)
+    check_and_hit("promotion", owner.pk, "RATE_PROMOTION")
     if tool not in (Tool.FAN_HEADLINE, Tool.ACCOUNT_REC):
         raise ValidationFailed(_("A standing order is a Fan Headline or an Account Recommendation."), field="tool")
     currency = check_currency(currency)

@@ -179,6 +179,7 @@ class Charge(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"], name="promotion_charge_campaign"),
             models.Index(fields=["status", "billable_at"], name="promotion_charge_due"),
+            models.Index(fields=["batch"], name="promotion_charge_batch"),  # a capture batch's sum
         ]
 
 

@@ -498,22 +498,21 @@ def do_settle_charges(*, now: datetime | None = None, campaign_ids: Sequence[int
     ids = list(due.values_list("campaign_id", flat=True).distinct()[:limit])
     total = 0
     for campaign_id in ids:
-        total += _settle_campaign(campaign_id, now, limit)
+        total += _settle_campaign(campaign_id, now)
     _close_finished(campaign_ids)
     return total
 
 
-def _settle_campaign(campaign_id: int, now: datetime, limit: int) -> int:
+def _settle_campaign(campaign_id: int, now: datetime) -> int:
     batch = new_id()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        charge_ids = list(Charge.objects.filter(campaign_id=campaign_id, status=ChargeStatus.PENDING,
-                                                billable_at__lte=now).values_list("pk", flat=True)[:limit])
-        if not charge_ids:
+        # one set-based conditional UPDATE takes the due charges for this batch (a charge is taken once)
+        taken = Charge.objects.filter(campaign_id=campaign_id, status=ChargeStatus.PENDING,
+                                      billable_at__lte=now).update(status=ChargeStatus.CAPTURED, batch=batch)
+        if not taken:
             return 0
-        taken = Charge.objects.filter(pk__in=charge_ids, status=ChargeStatus.PENDING).update(
-            status=ChargeStatus.CAPTURED, batch=batch)
-        milli = Charge.objects.filter(batch=batch).aggregate(s=Sum("unit_milli"))["s"] or 0
+        milli = Charge.objects.filter(batch=batch, campaign_id=campaign_id).aggregate(s=Sum("unit_milli"))["s"] or 0
         settled = campaign.settled_milli + milli
         amount = settled // 1000 - campaign.settled_milli // 1000
         Campaign.objects.filter(pk=campaign_id).update(settled_milli=settled, captured=settled // 1000)

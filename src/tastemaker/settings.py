@@ -169,6 +169,7 @@ INSTALLED_APPS = [
     "tastemaker.showcase",
     "tastemaker.payments",
     "tastemaker.moderation",
+    "tastemaker.promotion",
     "tastemaker.api",
     "tastemaker.web",
     "tastemaker.demo",
@@ -187,9 +188,10 @@ HOOKS = {
     # once, the fan-out after commit
     "social.post_created": ["tastemaker.feeds.social_hooks.post_created"],
     # social: a follow was made or ended, a block was placed (inside the transaction)
-    "social.followed": ["tastemaker.feeds.social_hooks.followed", "tastemaker.analytics.social_hooks.followed"],
+    "social.followed": ["tastemaker.feeds.social_hooks.followed", "tastemaker.analytics.social_hooks.followed",
+                        "tastemaker.promotion.hooks.followed"],
     "social.unfollowed": ["tastemaker.feeds.social_hooks.unfollowed",
-                          "tastemaker.analytics.social_hooks.unfollowed"],
+                          "tastemaker.analytics.social_hooks.unfollowed", "tastemaker.promotion.hooks.unfollowed"],
     "social.blocked": ["tastemaker.feeds.social_hooks.blocked"],
     # social: a like, repost or reply (the analytics event is recorded after commit)
     "social.engaged": ["tastemaker.analytics.social_hooks.engaged"],
@@ -197,7 +199,7 @@ HOOKS = {
     # keeps them)
     "social.files_in_use": ["tastemaker.showcase.social_hooks.files_in_use"],
     # moderation: an account was suspended or its suspension lifted (promotion and broadcasts, when built)
-    "moderation.suspended": [],
+    "moderation.suspended": ["tastemaker.promotion.hooks.suspended"],
     "moderation.restored": [],
     # social: the rules caught an offence (flooding, mass mentions, mass replies, spam, keyword stuffing), once
     # per account and kind within RULES_OFFENCE_ONCE_SECONDS (the moderation app turns repeats into cases)
@@ -555,6 +557,26 @@ RULES_OFFENCES_FOR_CASE = env_int_at_least("RULES_OFFENCES_FOR_CASE", 3, 1)
 SHOWCASE_REFUND_RATE_LIMIT = env_fraction("SHOWCASE_REFUND_RATE_LIMIT", 0.3)
 SHOWCASE_RATE_MIN_ORDERS = env_int_at_least("SHOWCASE_RATE_MIN_ORDERS", 10, 1)
 SHOWCASE_RATES_DEDUCTION = env_int_at_least("SHOWCASE_RATES_DEDUCTION", 5, 0)
+
+# --- paid promotion (issue 13) ----------------------------------------------------------------------
+# a follow gained by a CPF campaign is billed only once it has lasted this long (undone sooner: refunded)
+PROMOTION_FOLLOW_WINDOW = env_int_at_least("PROMOTION_FOLLOW_WINDOW", 86400, 0)  # seconds
+# Passer-by items go into the home feed after every SLOT_EVERY organic items, at most PER_PAGE per page
+PROMOTION_SLOT_EVERY = env_int_between("PROMOTION_SLOT_EVERY", 10, 2, 100)
+PROMOTION_PER_PAGE = env_int_between("PROMOTION_PER_PAGE", 2, 0, 10)
+# promoted items one person sees per day, across all advertisers
+PROMOTION_DAILY_CAP = env_int_between("PROMOTION_DAILY_CAP", 6, 0, 100)
+# how long the list of active campaigns is cached per process for the ad decision (seconds; 0: not cached)
+PROMOTION_CACHE_SECONDS = env_int_between("PROMOTION_CACHE_SECONDS", 5, 0, 300)
+# the smallest bid (minor units: per 1,000 impressions or followers for CPM, per follow for CPF) and budget
+PROMOTION_MIN_BID = env_int_at_least("PROMOTION_MIN_BID", 100, 1)
+PROMOTION_MIN_BUDGET = env_int_at_least("PROMOTION_MIN_BUDGET", 1000, 1)
+# when the capture job runs (seconds between runs) and what the automatic review treats as keyword stuffing:
+# one word making up more than this share of a post's words (posts of at least 8 words)
+PROMOTION_SETTLE_SECONDS = env_int_between("PROMOTION_SETTLE_SECONDS", 5, 1, 60)
+PROMOTION_STUFFING_SHARE = env_fraction("PROMOTION_STUFFING_SHARE", 0.3)
+# campaigns and standing orders one account may create (count/seconds; trust.ratelimit)
+RATE_PROMOTION = env_rate("RATE_PROMOTION", "30/3600")
 
 # --- rules that run by themselves (issue 12): anti-flooding (刷屏) and the spam filter -------------------
 # social.rules reads these at post, reply and profile time; README "Configuration" says what each does.

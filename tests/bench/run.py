@@ -21,6 +21,9 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
      (tests/bench/bench_payments.py)                                                (report)
   r) rules: p99 of do_create_post with the anti-flooding and spam checks on − the same with them off
      (RULES_ENABLED), alternating post by post in one run (tests/bench/bench_rules.py)  goal ≤ 2 ms
+  x) promotion (tests/bench/bench_promotion.py): home timeline API req/s with 50 competing campaigns ÷ without
+     (goal ≥ 0.9); the ad decision's p99 (goal ≤ 1 ms); 1,000,000 impressions across 100 campaigns settled,
+     spend exact to the fen (report)
 
 The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
 """
@@ -50,7 +53,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefghijpr", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghijprx", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -129,6 +132,8 @@ def main(argv=None) -> int:
         results.update(payments_phase(data_dir))
     if "r" in args.only:
         results.update(rules_phase(data_dir))
+    if "x" in args.only:
+        results.update(promotion_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -279,6 +284,19 @@ def rules_phase(data_dir: Path) -> dict:
     return {"rules": json.loads(out_file.read_text()) if out_file.exists() else {}}
 
 
+def promotion_phase(data_dir: Path) -> dict:
+    """x: paid promotion's cost on the home timeline and its billing (tests/bench/bench_promotion.py)."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-promotion") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(HERE / "bench_promotion.py"), "--data-dir", str(out_file.parent / "db"),
+           "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=False, env=env, timeout=3600)
+    return {"promotion": json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
 def print_table(res: dict) -> None:
     rows = []
 
@@ -369,6 +387,15 @@ def print_table(res: dict) -> None:
             "≤ 2 ms added", ru["added_p99_ms"] <= 2)
         add("r) the rules' own time per post: p99 (p50)", f"{ru['check']['p99_ms']:.2f} ms "
             f"({ru['check']['p50_ms']:.2f} ms)", "inside the same calls", "—", "≤ 2 ms", ru["check"]["p99_ms"] <= 2)
+    pr = res.get("promotion")
+    if pr:
+        h, b = pr["home"], pr["billing"]
+        add(f"x) home API with {h['campaigns']} campaigns, req/s", f"{h['home_rps_with']:.0f}",
+            f"{h['home_rps_without']:.0f} (none)", f"{h['ratio']:.2f}", "≥ 0.9", h["ratio"] >= 0.9)
+        add("x) ad decision per home request: p99 (p50)", f"{h['decision_p99_ms']:.3f} ms "
+            f"({h['decision_p50_ms']:.3f} ms)", "—", "—", "≤ 1 ms", h["decision_p99_ms"] <= 1)
+        add(f"x) billing {b['impressions']:,} impressions / {b['campaigns']} campaigns", f"{b['settle_s']:.2f} s",
+            f"spend {b['spend']} = {b['expected_spend']}", "—", "exact to the fen", b["exact_to_the_fen"])
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

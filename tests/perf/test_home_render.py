@@ -15,12 +15,17 @@ from django.utils import timezone
 
 from tastemaker.accounts.services import update_profile
 from tastemaker.api import render
+from tastemaker.promotion.selectors import live_campaigns
 from tastemaker.social import services as s
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
+def _fresh_caches(db, settings):
     render.clear_caches()
+    # the ad decision's list of deliverable campaigns (none here), loaded once per PROMOTION_CACHE_SECONDS
+    # per process: warm, it adds no query to the home timeline (tests/promotion pins the cold cost)
+    settings.PROMOTION_CACHE_SECONDS = 300
+    live_campaigns()
     yield
     render.clear_caches()
 

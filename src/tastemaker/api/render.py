@@ -28,7 +28,10 @@ import json
 from collections import OrderedDict
 from datetime import UTC, datetime
 
+from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.feeds import rows as feed_rows
+from tastemaker.promotion import selectors as promotion
+from tastemaker.promotion.services import Delivered, do_record_delivery
 from tastemaker.social.formatting import render_html
 
 from . import serializers as ser
@@ -80,6 +83,7 @@ accounts = _LRU(ACCOUNT_CACHE_SIZE)
 def clear_caches() -> None:
     post_parts.clear()
     accounts.clear()
+    promotion.forget_active()
 
 
 def _dt(value) -> datetime | None:
@@ -182,7 +186,7 @@ _SHELL = {  # what a status has when it is only a repost (api.serializers._statu
     "media_attachments": [], "application": None, "mentions": [], "tags": [], "emojis": [],
     "reblogs_count": 0, "favourites_count": 0, "replies_count": 0, "in_reply_to_id": None,
     "in_reply_to_account_id": None, "reblog": None, "poll": None, "card": None, "tastemaker_card": None,
-    "language": None,
+    "language": None, "tastemaker_promoted": None,
     "favourited": None, "reblogged": None, "muted": None, "bookmarked": None, "pinned": None, "filtered": [],
 }
 _TRUE_FALSE = ("false", "true")
@@ -206,7 +210,7 @@ def _static_head(row: tuple, base: str, content: str | None = None, post_mention
             "tags": list(post_tags), "emojis": [],
             "in_reply_to_id": str(row[4]) if row[4] else None,
             "in_reply_to_account_id": str(row[5]) if row[5] else None,
-            "reblog": None, "poll": None, "language": row[7] or None, "filtered": [],
+            "reblog": None, "poll": None, "language": row[7] or None, "filtered": [], "tastemaker_promoted": None,
         })
     return _dumps(data)[:-1]
 
@@ -257,8 +261,6 @@ def home_json(request, viewer, page) -> tuple[bytes, int | None, int | None]:
     then the page's ids (``feeds.selectors.home_page_ids_sql``) joined with the posts, their authors,
     and for reposts the original and its author, in one statement."""
     fetched = feed_rows.home_rows(viewer.pk, page)
-    if not fetched:
-        return b"[]", None, None
     rows: dict[int, tuple] = {}
     refs: list[tuple[int, int | None]] = []
     for row in fetched:
@@ -269,10 +271,53 @@ def home_json(request, viewer, page) -> tuple[bytes, int | None, int | None]:
             if original[0] is not None:
                 rows[original[0]] = original
         refs.append((post[0], post[2]))
-    return _render(request, viewer, refs, rows), fetched[0][0], fetched[-1][0]
+    # paid promotion: the ad decision (no query while no campaign is deliverable), then the promoted posts
+    picks = promotion.home_promotions(viewer, len(refs), first_page=page.max_id is None and page.min_id is None)
+    promoted: dict[int, promotion.Pick] = {}
+    if picks:
+        refs, promoted = _with_promotions(refs, rows, picks)
+    if not refs:
+        return b"[]", None, None
+    body = _render(request, viewer, refs, rows, promoted)
+    if promoted:
+        do_record_delivery(viewer, [Delivered(p.campaign_id, p.why, p.price_milli) for p in promoted.values()],
+                           reason=request_reason(request),
+                           device=device_class(request.META.get("HTTP_USER_AGENT", "")))
+    return body, (fetched[0][0] if fetched else None), (fetched[-1][0] if fetched else None)
 
 
-def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int, tuple]) -> bytes:
+def _with_promotions(refs: list[tuple[int, int | None]], rows: dict[int, tuple], picks: list[promotion.Pick],
+                     ) -> tuple[list[tuple[int, int | None]], dict[int, promotion.Pick]]:
+    """The page with the promoted posts slotted in (a promoted post is shown once: its organic copy, or a
+    repost of it, leaves the page), and the picks by post id."""
+    wanted = [p for p in picks if p.post_id is not None]
+    missing = [p.post_id for p in wanted if p.post_id not in rows]
+    if missing:
+        rows.update(feed_rows.post_rows([m for m in missing if m is not None]))
+    promoted = {p.post_id: p for p in wanted if p.post_id is not None and p.post_id in rows}
+    organic = [(pid, orig) for pid, orig in refs if pid not in promoted and orig not in promoted]
+    out: list[tuple[int, int | None]] = []
+    slots = sorted(promoted.values(), key=lambda p: p.position)
+    for index, ref in enumerate(organic):
+        while slots and slots[0].position <= index:
+            out.append((slots.pop(0).post_id or 0, None))
+        out.append(ref)
+    out += [(p.post_id or 0, None) for p in slots]
+    return out, promoted
+
+
+PROMOTED_MARKER = "推广 · Promoted"  # bilingual on purpose: what any stock client shows above a promoted post
+
+
+def _promoted_json(text: str, pick: promotion.Pick, ctx: ser.Ctx) -> str:
+    """A status marked as promoted: a first paragraph stock clients display, and ``tastemaker_promoted``."""
+    marker = _dumps(f"<p>{PROMOTED_MARKER}</p>")[1:-1]
+    text = text.replace('"content":"', f'"content":"{marker}', 1)
+    return text.replace('"tastemaker_promoted":null', f'"tastemaker_promoted":{_dumps(ser.promoted_mark(pick))}', 1)
+
+
+def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int, tuple],
+            promoted: dict[int, promotion.Pick] | None = None) -> bytes:
     """JSON for ``refs`` from post+author ``rows``, built from cached fragments of the immutable parts
     and the fresh fields; one query for media, hashtags and mentions (of posts not cached), the
     viewer's flags and which posts have a product card; two more for those cards, if any."""
@@ -366,6 +411,8 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
                 head = _static_head(row, base)
                 post_parts.put((pid, base), ((row[1], orig, row[14]), head))
             out.append(f'{head},"account":{_account_json(row[1], row[_ACCOUNT_SLICE], ctx)},"reblog":{inner}{marks}}}')
+        elif promoted and pid in promoted:
+            out.append(_promoted_json(status(pid)[0], promoted[pid], ctx))
         else:
             out.append(status(pid)[0])
     return ("[" + ",".join(out) + "]").encode()

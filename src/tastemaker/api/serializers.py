@@ -145,6 +145,14 @@ def preview_card(view, ctx: Ctx, *, author_name: str, author_url: str) -> dict |
     }
 
 
+def promoted_mark(pick) -> dict:
+    """The ``tastemaker_promoted`` extension of a promoted status or account (a promotion.selectors.Pick)."""
+    from django.utils.translation import gettext as _
+
+    return {"campaign_id": str(pick.campaign_id), "tool": pick.tool, "advertiser_id": str(pick.owner_id),
+            "label": _("Promoted"), "why": pick.why}
+
+
 def tastemaker_card(view, ctx: Ctx) -> dict:
     """The ``tastemaker_card`` extension: the full product card (schemas.ShowcaseCard)."""
     return {

@@ -5,8 +5,9 @@ Read ``models`` (the ledger's rules), then use only these entry points.
 Writes (``payments.services``; errors are ``core.errors`` with translated messages)
     do_transfer(from_user, to_user, amount, currency, *, memo="", reference=None) -> Transaction
     do_hold(user, amount, currency, memo="", *, destination=None, reference=None) -> Hold
-    do_capture(hold, amount=None, *, to=None, memo="") -> Transaction   # partial: the rest goes back
-    do_release(hold, memo="") -> Transaction
+    do_capture(hold, amount=None, *, to=None, memo="") -> Transaction | None  # the rest goes back
+    do_release(hold, memo="") -> Transaction | None                      # what do_capture_part left
+    do_capture_part(hold, amount, *, reference, to=None) -> Transaction  # the hold stays pending
     do_reverse(tx, *, initiator=None, memo="") -> Transaction          # transfers, commissions, ...
     # a partner store's deposit funds its creators' commissions (Showcase hooks; no platform account moves):
     do_fund_store(funder, store_id, amount, currency, *, reference=None) -> Transaction   # wallet -> deposit

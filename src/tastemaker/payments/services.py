@@ -76,7 +76,7 @@ REVERSIBLE = {TransactionKind.TRANSFER, TransactionKind.COMMISSION, TransactionK
               TransactionKind.PROMOTION}
 
 __all__ = [
-    "FAILURE", "SUCCESS", "InsufficientFunds", "do_bind_payout_account", "do_capture", "do_handle_notification",
+    "FAILURE", "SUCCESS", "InsufficientFunds", "do_bind_payout_account", "do_capture", "do_capture_part", "do_handle_notification",
     "do_fund_store", "do_hold", "do_hold_for_commission", "do_pay_commission", "do_process_withdrawal",
     "do_query_topup", "do_release", "do_release_for_commission", "do_request_withdrawal", "do_reverse",
     "do_reverse_commission", "do_settle", "do_start_topup", "do_transfer", "do_unbind_payout_account",
@@ -219,13 +219,17 @@ def _hold(user: User, amount: int, currency: str, memo: str, *, destination: Acc
                                hold_transaction=tx)
 
 
-def do_capture(hold: Hold, amount: int | None = None, *, to: Account | None = None, memo: str = "") -> Transaction:
-    """Capture ``amount`` (default: all) of a pending hold into ``to`` (default: the hold's destination);
-    the rest goes back to the wallet. A hold resolves once: ``Conflict`` if it is not pending."""
-    amount = hold.amount if amount is None else check_minor(amount)
-    if amount > hold.amount:
+def do_capture(hold: Hold, amount: int | None = None, *, to: Account | None = None,
+               memo: str = "") -> Transaction | None:
+    """Capture ``amount`` (default: all that is still held) of a pending hold into ``to`` (default: the
+    hold's destination); the rest goes back to the wallet. A hold resolves once: ``Conflict`` if it is not
+    pending. Parts already taken by ``do_capture_part`` count: the hold's ``captured`` ends as their sum.
+    Returns the resolving transaction, or None when parts had already taken the whole hold (nothing moves)."""
+    left = hold.amount - hold.captured
+    amount = left if amount is None else check_minor(amount)
+    if amount > left:
         raise ValidationFailed(_("You cannot capture more than the hold (%(amount)s).")
-                               % {"amount": format_amount(hold.amount, hold.currency)})
+                               % {"amount": format_amount(left, hold.currency)})
     destination = to or hold.destination
     if destination is None:
         raise ValidationFailed(_("Where should the captured money go? The hold has no destination."))
@@ -234,30 +238,81 @@ def do_capture(hold: Hold, amount: int | None = None, *, to: Account | None = No
     return _resolve_hold(hold, amount, destination, TransactionKind.CAPTURE, memo)
 
 
-def do_release(hold: Hold, memo: str = "") -> Transaction:
-    """Give a pending hold back to the wallet in full. ``Conflict`` if it is not pending."""
+def do_release(hold: Hold, memo: str = "") -> Transaction | None:
+    """Give what is still held of a pending hold back to the wallet (all of it unless ``do_capture_part``
+    took parts). ``Conflict`` if it is not pending. None when parts had taken the whole hold."""
     return _resolve_hold(hold, 0, None, TransactionKind.RELEASE, memo)
 
 
-def _resolve_hold(hold: Hold, amount: int, destination: Account | None, kind: str, memo: str) -> Transaction:
-    rest = hold.amount - amount
+def _resolve_hold(hold: Hold, amount: int, destination: Account | None, kind: str,
+                  memo: str) -> Transaction | None:
     with transaction.atomic():
-        status = HoldStatus.CAPTURED if amount else HoldStatus.RELEASED
         now = timezone.now()
+        # the conditional UPDATE takes the row (a concurrent do_capture_part waits or has committed), so the
+        # parts read next are final
         changed = Hold.objects.filter(pk=hold.pk, status=HoldStatus.PENDING).update(
-            status=status, captured=amount, resolved_at=now, destination=destination or hold.destination)
+            status=HoldStatus.CAPTURED if amount else HoldStatus.RELEASED, resolved_at=now,
+            destination=destination or hold.destination)
         if not changed:
             raise Conflict(_("This hold has already been captured or released."))
+        before = Hold.objects.filter(pk=hold.pk).values_list("captured", flat=True).get()
+        if before + amount > hold.amount:  # a part taken since the caller read the hold
+            raise Conflict(_("You cannot capture more than the hold (%(amount)s).")
+                           % {"amount": format_amount(hold.amount - before, hold.currency)})
+        status = HoldStatus.CAPTURED if before + amount else HoldStatus.RELEASED
+        Hold.objects.filter(pk=hold.pk).update(status=status, captured=before + amount)
+        rest = hold.amount - before - amount
         held = Account.objects.get(pk=hold.held_account_id)
-        legs = [(held, -hold.amount)]
+        legs: list[tuple[Account, int]] = [(held, -(hold.amount - before))] if hold.amount - before else []
         if amount:
             assert destination is not None  # do_capture made sure a capture has somewhere to go
             legs.append((destination, amount))
         if rest:
             legs.append((Account.objects.get(pk=hold.wallet_id), rest))
-        tx = post_transaction(kind, legs, reference=f"hold:{hold.pk}:resolve", memo=memo or hold.memo)
-        Hold.objects.filter(pk=hold.pk).update(resolve_transaction=tx)
-    hold.status, hold.captured, hold.resolved_at, hold.resolve_transaction = status, amount, now, tx
+        tx: Transaction | None = None  # stays None when parts took everything: nothing left to move
+        if legs:
+            tx = post_transaction(kind, legs, reference=f"hold:{hold.pk}:resolve", memo=memo or hold.memo)
+            Hold.objects.filter(pk=hold.pk).update(resolve_transaction=tx)
+    hold.status, hold.captured, hold.resolved_at, hold.resolve_transaction = status, before + amount, now, tx
+    return tx
+
+
+def do_capture_part(hold: Hold, amount: int, *, reference: str, to: Account | None = None,
+                    memo: str = "") -> Transaction:
+    """Capture ``amount`` of a pending hold into ``to`` (default: its destination) and leave the hold
+    pending, so more can be captured later and the rest released at the end (``do_release`` /
+    ``do_capture``). A campaign pays its deliveries this way, batch by batch.
+
+    Idempotent by ``reference`` (e.g. ``promotion:<campaign>:<batch>``): a retry returns the first
+    transaction and captures nothing more. ``Conflict`` when the hold is no longer pending or has less
+    than ``amount`` left (nothing moves). The hold's ``captured`` grows by a conditional UPDATE in the same
+    transaction as the ledger posting, so concurrent parts never take more than the hold.
+    """
+    amount = check_minor(amount)
+    if not reference or len(reference) > 120:
+        raise ValidationFailed(_("A reference is 1 to 120 characters."))
+    destination = to or hold.destination
+    if destination is None:
+        raise ValidationFailed(_("Where should the captured money go? The hold has no destination."))
+    if destination.currency != hold.currency:
+        raise ValidationFailed(_("The destination account is in another currency."))
+    existing = Transaction.objects.filter(reference=reference).first()
+    if existing is not None:
+        return ledger._existing_for(existing, TransactionKind.CAPTURE,
+                                    [(Account.objects.get(pk=hold.held_account_id), -amount), (destination, amount)])
+    with transaction.atomic():
+        changed = Hold.objects.filter(pk=hold.pk, status=HoldStatus.PENDING,
+                                      captured__lte=F("amount") - amount).update(captured=F("captured") + amount)
+        if not changed:
+            again = Transaction.objects.filter(reference=reference).first()
+            if again is not None:  # a concurrent retry of the same part won
+                return again
+            raise Conflict(_("This hold is no longer pending, or has less than %(amount)s left.")
+                           % {"amount": format_amount(amount, hold.currency)})
+        held = Account.objects.get(pk=hold.held_account_id)
+        tx = post_transaction(TransactionKind.CAPTURE, [(held, -amount), (destination, amount)],
+                              reference=reference, memo=memo or hold.memo)
+    hold.captured = Hold.objects.filter(pk=hold.pk).values_list("captured", flat=True).get()
     return tx
 
 

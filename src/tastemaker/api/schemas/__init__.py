@@ -191,6 +191,16 @@ class ShowcaseCard(Schema):
                                                     "the same product")
 
 
+class PromotedMark(Schema):
+    """Why a status or account is shown: it is paid promotion (``tastemaker_promoted``)."""
+
+    campaign_id: str
+    tool: Literal["fan_headline", "passerby", "account_rec"]
+    advertiser_id: str = Field(description="the account that pays for the promotion")
+    label: str = Field(description="'Promoted' in the request's language")
+    why: str = Field(description="'Why am I seeing this?': the targeting that matched")
+
+
 class Status(Schema):
     id: str
     uri: str
@@ -227,6 +237,10 @@ class Status(Schema):
     bookmarked: bool | None = None
     pinned: bool | None = None
     filtered: list[dict[str, Any]] = []
+    tastemaker_promoted: PromotedMark | None = Field(
+        None, description="Tastemaker extension, set only on a promoted item of the home timeline, null otherwise (paid "
+                          "promotion; its content also starts with the paragraph '推广 · Promoted' that stock "
+                          "clients display)")
 
 
 Status.model_rebuild()

@@ -52,6 +52,7 @@ PRIVATE_REASON = "Only my followers should read why: the Zanzibar balm saved my 
 PRIVATE_TEXT = "Zanzibar musings, for my followers only"  # Alice's followers-only post (she has no followers)
 PASSWORD = "Corr3ct-Horse-Battery"
 IDEMPOTENCY = {"HTTP_IDEMPOTENCY_KEY": "authz-matrix-0001"}
+PROMO_NAME = "Alice's Quokka campaign"  # her campaign's name: only she (and operators) see it
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -318,6 +319,25 @@ MATRIX: dict[str, Rule] = {
     "GET /@<username:username>/showcase": public(),
     "POST /@<username:username>/<str:action>": user(),
     "GET /media/<path:path>": public(),
+    # --- promotion pages (issue 13) ---
+    "GET /promote": user(),
+    "GET /promote/post/<int:post_id>": user(owned="post to promote"),
+    "POST /promote/post/<int:post_id>": user(owned="post to promote"),
+    "GET /promote/account": user(),
+    "POST /promote/account": user(),
+    "GET /promote/estimate": user(),
+    "GET /promote/auto": user(),
+    "POST /promote/auto": user(),
+    "POST /promote/auto/<int:order_id>/<str:action>": user(owned="standing order"),
+    "GET /promote/<int:campaign_id>": user(owned="campaign"),
+    "GET /promote/<int:campaign_id>.csv": user(owned="campaign"),
+    "POST /promote/<int:campaign_id>/<str:action>": user(owned="campaign"),
+    "POST /promoted/<int:campaign_id>/<str:action>": user(),  # hiding a promotion one was shown is anyone's
+    "GET /settings/promotion": user(),
+    "POST /settings/promotion": user(body="promotion_settings"),
+    "GET /moderation/promotion": staff(),
+    "GET /moderation/promotion/revenue": staff(),
+    "POST /moderation/promotion/<int:campaign_id>": staff(body="promotion_review"),
     "POST /i18n/setlang/": public(),
     # --- the admin: its login page and two of its pages; the rest is Django's own (see SKIPPED) ---
     "GET /admin/login/": public(),
@@ -339,7 +359,7 @@ PARAMS = {
     "token": "go_token", "username": "alice_name", "app_id": "app_id", "order_no": "order_no",
     "provider": "provider", "path": "media_path",
     "kind": "flag_kind", "target_id": "post_id", "case_id": "case_id", "appeal_id": "appeal_id",
-    "action_id": "carol_action_id",
+    "action_id": "carol_action_id", "campaign_id": "alice_campaign_id", "order_id": "alice_order_id",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -347,6 +367,9 @@ ACTIONS = {
     "/posts/<int:post_id>/<str:action>": "like",
     "/settings/labels/<str:action>": "appeal",  # "refresh" would train the labeler in the request
     "/@<username:username>/<str:action>": "follow",
+    "/promote/<int:campaign_id>/<str:action>": "pause",
+    "/promote/auto/<int:order_id>/<str:action>": "pause",
+    "/promoted/<int:campaign_id>/<str:action>": "hide",
 }
 # The follow-request action names the requester (Carol), not Alice.
 WEB_PARAM_OVERRIDES = {"/follow-requests/@<username:username>/<str:action>": {"username": "carol_name"}}
@@ -532,6 +555,13 @@ def _build_world() -> dict:
     alice_removed = social.do_create_post(alice, text="Alice's post the moderators removed")
     case = moderation.do_report(bob, "post", alice_removed.pk, "spam")
     moderation_action = moderation.do_act(operator, case.case, "remove", "spam")
+    # Alice's promotion: a Fan Headline of her public post (its budget held) and a standing order
+    from tastemaker.promotion import services as promotion
+
+    alice_campaign = promotion.do_create_campaign(alice, tool="fan_headline", post_id=post.pk, budget=1_000,
+                                                  bid=2_000, name=PROMO_NAME)
+    alice_order = promotion.do_create_standing_order(alice, tool="fan_headline", weekly_budget=5_000,
+                                                     per_campaign_budget=1_000, bid=2_000)
     return {
         "alice": alice, "bob": bob, "carol": carol, "operator": operator, "admin": admin, "token": token,
         "brand": dave, "store_key": store_secrets.api_key,
@@ -547,8 +577,10 @@ def _build_world() -> dict:
         "moderation_action_id": str(moderation_action.pk),
         "flag_kind": "post", "case_id": str(open_case.pk), "appeal_id": str(appeal.pk),
         "carol_action_id": str(carol_action.pk),
+        "alice_campaign_id": str(alice_campaign.pk), "alice_order_id": str(alice_order.pk),
         # what must never reach Bob: strings only Alice's objects carry
-        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON],
+        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON,
+                    PROMO_NAME],
     }
 
 
@@ -608,6 +640,8 @@ BODIES = {
     "appeal_decision": lambda w: {"decision": "overturn", "reason": "It was a review"},
     "credit_appeal": lambda w: {"text": "It was not spam"},
     "restore": lambda w: {"reason": "A second look: it was fine"},
+    "promotion_settings": lambda w: {"action": "targeting", "opt_out": "on"},
+    "promotion_review": lambda w: {"decision": "reject", "note": "Not this time."},
     "catalog": lambda w: {"items": [{"external_id": "c1", "title": "Hydrating face cream", "price": 12900,
                                      "url": "https://shop.example.com/p/cream-1", "stock": 4}]},
 }

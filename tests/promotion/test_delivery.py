@@ -130,3 +130,34 @@ def test_the_ad_decision_costs_no_query_while_warm_and_none_without_campaigns(ma
         assert home_promotions(viewer, 20) == []
     with django_assert_num_queries(0):  # warm, and nothing to deliver: free
         assert home_promotions(viewer, 20) == []
+
+
+def test_account_recommendation_in_suggestions_and_the_web(creator, campaign, make_user, api_as, client):
+    from tastemaker.promotion.models import PromotedFollow
+
+    c = campaign("account_rec", bid=300)
+    viewer = make_user()
+    body = api_as(viewer).get("/api/v2/suggestions").json()
+    assert body[0]["account"]["id"] == str(creator.pk)
+    assert body[0]["tastemaker_promoted"]["campaign_id"] == str(c.pk)
+    assert body[0]["tastemaker"]["kind"] == "promoted"
+    assert all(s["tastemaker_promoted"] is None for s in body[1:])
+    from tastemaker.social.services import do_follow
+
+    do_follow(viewer, creator)  # the follow is attributed to the campaign (CPF, billable after the window)
+    assert PromotedFollow.objects.filter(campaign=c, follower=viewer).exists()
+    other = make_user()
+    client.force_login(other)
+    page = client.get("/suggestions").content.decode()
+    assert "Promoted" in page and f"@{creator.username}" in page
+
+
+def test_the_web_home_marks_a_promoted_post(creator, campaign, make_user, follow, client):
+    fan = make_user()
+    follow(fan, creator)
+    c = campaign("fan_headline", bid=1_000)
+    client.force_login(fan)
+    page = client.get("/").content.decode()
+    assert "promoted-label" in page and "Why am I seeing this?" in page
+    first = page[page.index("<article"):]
+    assert first.startswith('<article class="post promoted"') and f'data-tm-post="{c.post_id}"' in first[:200]

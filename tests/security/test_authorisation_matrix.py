@@ -228,6 +228,31 @@ MATRIX: dict[str, Rule] = {
     "POST /api/v1/tastemaker/wallet/payout_accounts": scope("payments", body="payout"),
     "DELETE /api/v1/tastemaker/wallet/payout_accounts/{payout_account_id}": scope("payments", owned="payout account"),
     "POST /api/v1/tastemaker/wallet/transfers": scope("payments", body="transfer"),
+    # --- API: paid promotion (issue 13): campaigns hold wallet money, so the payments scope ---
+    # (Alice's credit fell below the promotion gate in this world: Dave, a brand in good standing, buys)
+    "POST /api/v1/tastemaker/promotion/campaigns": scope("payments", body="campaign", caller="brand"),
+    "GET /api/v1/tastemaker/promotion/campaigns": scope("payments"),
+    "GET /api/v1/tastemaker/promotion/campaigns/{campaign_id}": scope("payments", owned="campaign"),
+    "GET /api/v1/tastemaker/promotion/campaigns/{campaign_id}/report": scope("payments", owned="campaign"),
+    "POST /api/v1/tastemaker/promotion/campaigns/{campaign_id}/pause": scope("payments", owned="campaign"),
+    "POST /api/v1/tastemaker/promotion/campaigns/{campaign_id}/resume": scope("payments", owned="campaign"),
+    "POST /api/v1/tastemaker/promotion/campaigns/{campaign_id}/end": scope("payments", owned="campaign"),
+    "POST /api/v1/tastemaker/promotion/campaigns/{campaign_id}/submit": scope("payments", owned="campaign"),
+    "POST /api/v1/tastemaker/promotion/estimate": scope("payments", body="estimate"),
+    "GET /api/v1/tastemaker/promotion/review": staff("payments"),
+    "POST /api/v1/tastemaker/promotion/review/{campaign_id}/approve": staff("payments", body="review"),
+    "POST /api/v1/tastemaker/promotion/review/{campaign_id}/reject": staff("payments", body="review"),
+    "GET /api/v1/tastemaker/promotion/standing_orders": scope("payments"),
+    "POST /api/v1/tastemaker/promotion/standing_orders": scope("payments", body="standing_order", caller="brand"),
+    "PATCH /api/v1/tastemaker/promotion/standing_orders/{order_id}": scope("payments", owned="standing order",
+                                                                          body="standing_order_patch"),
+    "DELETE /api/v1/tastemaker/promotion/standing_orders/{order_id}": scope("payments", owned="standing order"),
+    "POST /api/v1/tastemaker/promotion/hidden/{campaign_id}": scope("write:accounts"),
+    "POST /api/v1/tastemaker/promotion/muted_advertisers/{account_id}": scope("write:accounts",
+                                                                             params=(("account_id", "bob_id"),)),
+    "DELETE /api/v1/tastemaker/promotion/muted_advertisers/{account_id}": scope("write:accounts",
+                                                                               params=(("account_id", "bob_id"),)),
+    "POST /api/v1/tastemaker/promotion/targeting_opt_out": scope("write:accounts", body="opt_out"),
     "GET /api/v1/tastemaker/ops/payments/accounts": staff("payments"),
     "POST /api/v1/tastemaker/ops/payments/reconcile": staff("payments", body="reconcile"),
     # --- web pages ---
@@ -359,7 +384,7 @@ PARAMS = {
     "token": "go_token", "username": "alice_name", "app_id": "app_id", "order_no": "order_no",
     "provider": "provider", "path": "media_path",
     "kind": "flag_kind", "target_id": "post_id", "case_id": "case_id", "appeal_id": "appeal_id",
-    "action_id": "carol_action_id", "campaign_id": "alice_campaign_id", "order_id": "alice_order_id",
+    "action_id": "carol_action_id", "campaign_id": "campaign_id", "order_id": "order_id",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -517,6 +542,13 @@ def _build_world() -> dict:
     # Alice's own (brand) store, her money and payout account
     alice_store, _ = do_create_store(alice, name="Alice Brand Store", domains=["alice-brand.example.com"])
     fund(alice, 100_000, "alice")
+    from tastemaker.promotion import services as promotion
+
+    fund(dave, 100_000, "dave")
+    campaign = promotion.do_create_campaign(alice, tool="passerby", post_id=post.pk, budget=2_000, bid=1_000,
+                                          name=PROMO_NAME)
+    standing_order = promotion.do_create_standing_order(alice, tool="account_rec", weekly_budget=2_000,
+                                                        per_campaign_budget=1_000, bid=200)
     fund(bob, 100_000, "bob")
     bob_payout = payments.do_bind_payout_account(bob, "sandbox", "bob@example.org", "Bob B")
     PayoutAccount.objects.filter(pk=bob_payout.pk).update(bound_at=timezone.now() - timedelta(days=30))
@@ -555,13 +587,6 @@ def _build_world() -> dict:
     alice_removed = social.do_create_post(alice, text="Alice's post the moderators removed")
     case = moderation.do_report(bob, "post", alice_removed.pk, "spam")
     moderation_action = moderation.do_act(operator, case.case, "remove", "spam")
-    # Alice's promotion: a Fan Headline of her public post (its budget held) and a standing order
-    from tastemaker.promotion import services as promotion
-
-    alice_campaign = promotion.do_create_campaign(alice, tool="fan_headline", post_id=post.pk, budget=1_000,
-                                                  bid=2_000, name=PROMO_NAME)
-    alice_order = promotion.do_create_standing_order(alice, tool="fan_headline", weekly_budget=5_000,
-                                                     per_campaign_budget=1_000, bid=2_000)
     return {
         "alice": alice, "bob": bob, "carol": carol, "operator": operator, "admin": admin, "token": token,
         "brand": dave, "store_key": store_secrets.api_key,
@@ -577,7 +602,7 @@ def _build_world() -> dict:
         "moderation_action_id": str(moderation_action.pk),
         "flag_kind": "post", "case_id": str(open_case.pk), "appeal_id": str(appeal.pk),
         "carol_action_id": str(carol_action.pk),
-        "alice_campaign_id": str(alice_campaign.pk), "alice_order_id": str(alice_order.pk),
+        "campaign_id": str(campaign.pk), "order_id": str(standing_order.pk),
         # what must never reach Bob: strings only Alice's objects carry
         "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON,
                     PROMO_NAME],
@@ -642,6 +667,13 @@ BODIES = {
     "restore": lambda w: {"reason": "A second look: it was fine"},
     "promotion_settings": lambda w: {"action": "targeting", "opt_out": "on"},
     "promotion_review": lambda w: {"decision": "reject", "note": "Not this time."},
+    "campaign": lambda w: {"tool": "account_rec", "budget": 1_000, "bid": 200},
+    "estimate": lambda w: {"tool": "passerby"},
+    "review": lambda w: {"note": "checked"},
+    "standing_order": lambda w: {"tool": "account_rec", "weekly_budget": 2_000, "per_campaign_budget": 1_000,
+                                 "bid": 200},
+    "standing_order_patch": lambda w: {"active": False},
+    "opt_out": lambda w: {"opted_out": True},
     "catalog": lambda w: {"items": [{"external_id": "c1", "title": "Hydrating face cream", "price": 12900,
                                      "url": "https://shop.example.com/p/cream-1", "stock": 4}]},
 }

@@ -8,12 +8,15 @@ import json
 from django.http import HttpResponse
 from ninja import Query, Router
 
+from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.core.errors import NotFound
 from tastemaker.core.ids import parse_id
 from tastemaker.discovery import selectors as discovery
 from tastemaker.discovery import services as discovery_services
 from tastemaker.experts import selectors as experts
 from tastemaker.experts import services as experts_services
+from tastemaker.promotion import selectors as promotion
+from tastemaker.promotion import services as promotion_services
 from tastemaker.social import selectors as social
 from tastemaker.trust.ratelimit import check_and_hit
 
@@ -77,11 +80,19 @@ def _review(obj) -> dict:
             tags=["discovery"], summary="Accounts to follow, each with its sources and a reason")
 def suggestions(request, limit: int = Query(40, ge=1, le=80)):
     require_scope(request, "read:accounts")
-    rows = discovery.suggestions(request.user, limit=limit)
+    # paid promotion (Account Recommendation) first, marked; their serves and impressions recorded
+    promoted = promotion.promoted_suggestions(request.user)
+    if promoted:
+        promotion_services.do_record_delivery(
+            request.user, [promotion_services.Delivered(s.pick.campaign_id, s.pick.why, s.pick.price_milli)
+                           for s in promoted],
+            reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")))
+    rows = promotion.merge_suggestions(promoted, discovery.suggestions(request.user, limit=limit), limit)
     ctx = ser.Ctx(request)
     body = [{"source": s.source, "sources": s.sources, "account": ser.account(s.account, ctx),
              "tastemaker": {"reason": s.reason, "kind": s.kind,
-                            "vertical": s.vertical.slug if s.vertical else None}} for s in rows]
+                            "vertical": s.vertical.slug if s.vertical else None},
+             "tastemaker_promoted": ser.promoted_mark(s.pick) if s.kind == "promoted" else None} for s in rows]
     # built by the reference serializer from trusted rows: skip re-validating 40 accounts through
     # pydantic on every call (a hot endpoint); the declared schema is still checked by the fuzz tests
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")

@@ -10,6 +10,7 @@ from .mastodon import router as mastodon_router
 from .moderation import router as moderation_router
 from .parser import MastodonParser
 from .payments import router as payments_router
+from .promotion import router as promotion_router
 from .showcase import router as showcase_router
 
 
@@ -44,6 +45,7 @@ api.add_router("/", analytics_router)
 api.add_router("/", showcase_router)
 api.add_router("/", payments_router)
 api.add_router("/", moderation_router)
+api.add_router("/", promotion_router)
 
 urlpatterns = [
     path("api/", api.urls),

@@ -26,8 +26,8 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
@@ -40,9 +40,11 @@ from tastemaker.analytics.models import Event, Surface
 from tastemaker.experts.models import Vertical
 from tastemaker.payments.models import Account, AccountKind, Entry, Hold, TransactionKind
 from tastemaker.social import visibility
+from tastemaker.social.models import Post
 from tastemaker.social.visibility import AccountReach, accounts_q, visible_authors
 
 from .models import (
+    AutoPromotion,
     Campaign,
     CampaignDay,
     CampaignStatus,
@@ -52,6 +54,7 @@ from .models import (
     PriceModel,
     PromotedFollow,
     Serve,
+    TargetingOptOut,
     Tool,
 )
 
@@ -473,3 +476,209 @@ def reconcile_campaigns(campaign_ids: Iterable[int] | None = None) -> list[Campa
         if bad:
             out.append(CampaignMismatch(cid, "invalid", 0, bad))
     return out
+
+
+# --- pages: promoted posts in a list of posts, promoted accounts in who-to-follow ------------------------
+
+def splice_home_posts(viewer: User, posts: list[Post], *, first_page: bool = True) -> tuple[list[Post], list[Pick]]:
+    """The web home page's posts with the promoted ones slotted in (``home_promotions``); each promoted
+    post carries ``promoted`` (its ``Pick``) for the template. A promoted post is shown once per page."""
+    picks = [p for p in home_promotions(viewer, len(posts), first_page=first_page) if p.post_id is not None]
+    if not picks:
+        return posts, []
+    found = Post.objects.select_related("author").in_bulk([p.post_id for p in picks])
+    picks = [p for p in picks if p.post_id in found]
+    promoted_ids = {p.post_id for p in picks}
+    organic = [p for p in posts if p.pk not in promoted_ids and p.reblog_of_id not in promoted_ids]
+    out: list[Post] = []
+    slots = sorted(picks, key=lambda p: p.position)
+    for index, post in enumerate(organic):
+        while slots and slots[0].position <= index:
+            pick = slots.pop(0)
+            out.append(_marked(found[pick.post_id], pick))  # type: ignore[index]
+        out.append(post)
+    out += [_marked(found[p.post_id], p) for p in slots]  # type: ignore[index]
+    return out, picks
+
+
+def _marked(post: Post, pick: Pick) -> Post:
+    post.promoted = pick  # type: ignore[attr-defined]
+    return post
+
+
+@dataclass
+class PromotedSuggestion:
+    """A promoted account for who-to-follow, shaped like ``discovery.selectors.Suggestion``."""
+
+    account: User
+    pick: Pick
+    sources: list[str] = field(default_factory=lambda: ["featured"])
+    vertical: None = None
+    source: str = "staff"
+    kind: str = "promoted"
+
+    @property
+    def reason(self) -> str:
+        return self.pick.why
+
+
+def promoted_suggestions(viewer: User, limit: int = 1) -> list[PromotedSuggestion]:
+    """Account Recommendation campaigns' accounts for ``viewer`` (who-to-follow, ``/api/v2/suggestions``)."""
+    from tastemaker.accounts.models import User as UserModel
+
+    picks = promoted_accounts(viewer, limit)
+    if not picks:
+        return []
+    users = UserModel.objects.in_bulk([p.account_id for p in picks if p.account_id is not None])
+    return [PromotedSuggestion(users[p.account_id], p) for p in picks if p.account_id in users]
+
+
+def merge_suggestions(promoted: list[PromotedSuggestion], organic: list[Any], limit: int) -> list[Any]:
+    """Promoted accounts first, then the organic suggestions without them, ``limit`` in all."""
+    ids = {s.account.pk for s in promoted}
+    return (list(promoted) + [s for s in organic if s.account.pk not in ids])[:limit]
+
+
+# --- lists, the review queue, standing orders -------------------------------------------------------------
+
+def campaigns_of(owner: User, *, max_id: int | None = None, limit: int = 20, status: str | None = None
+                 ) -> list[Campaign]:
+    """The owner's campaigns, newest first (keyset by id)."""
+    qs = Campaign.objects.filter(owner=owner)
+    if status:
+        qs = qs.filter(status=status)
+    if max_id is not None:
+        qs = qs.filter(pk__lt=max_id)
+    return list(qs.order_by("-pk")[:limit])
+
+
+def campaign_for(user: User, campaign_id: int) -> Campaign | None:
+    """A campaign its owner (or an operator) may see; None for anyone else and for one that does not exist."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or (campaign.owner_id != user.pk and not user.is_staff):
+        return None
+    return campaign
+
+
+def review_queue(*, max_id: int | None = None, limit: int = 20) -> list[Campaign]:
+    """Campaigns waiting for an operator, oldest first."""
+    qs = Campaign.objects.filter(status=CampaignStatus.PENDING_REVIEW).select_related("owner")
+    if max_id is not None:
+        qs = qs.filter(pk__lt=max_id)
+    return list(qs.order_by("pk")[:limit])
+
+
+def standing_orders(owner: User) -> list[AutoPromotion]:
+    return list(AutoPromotion.objects.filter(owner=owner).select_related("vertical").order_by("-pk"))
+
+
+# --- the audience estimate ---------------------------------------------------------------------------------
+
+def audience_estimate(owner: User, tool: str, verticals: Iterable[str] = (), languages: Iterable[str] = (),
+                      regions: Iterable[str] = (), lookalike: bool = False) -> int:
+    """How many accounts a campaign could reach: the owner's followers for a Fan Headline; otherwise active
+    accounts that do not follow the owner, match the targeting and have not opted out of interest
+    targeting when it is used."""
+    from tastemaker.accounts.models import User as UserModel
+    from tastemaker.analytics.models import AudienceProfile
+    from tastemaker.discovery.models import UserInterest
+    from tastemaker.social.models import Follow
+
+    if tool == Tool.FAN_HEADLINE:
+        return Follow.objects.filter(target=owner).filter(accounts_q(None, AccountReach.LISTED, "follower__")).count()
+    qs = (UserModel.objects.filter(accounts_q(None, AccountReach.LISTED)).exclude(pk=owner.pk)
+          .exclude(pk__in=Follow.objects.filter(target=owner).values("follower_id")))
+    verticals, languages, regions = list(verticals), list(languages), list(regions)
+    if verticals or lookalike:
+        qs = qs.exclude(pk__in=TargetingOptOut.objects.values("user_id"))
+    if verticals:
+        qs = qs.filter(pk__in=UserInterest.objects.filter(vertical__slug__in=verticals, hidden=False)
+                       .values("user_id"))
+    if lookalike:
+        like_v, like_a = _lookalike_profile(owner.pk)
+        qs = qs.filter(pk__in=UserInterest.objects.filter(vertical_id__in=like_v, hidden=False).values("user_id"))\
+            | qs.filter(pk__in=Follow.objects.filter(target_id__in=like_a).values("follower_id"))
+    if languages:
+        from django.db.models import Q
+
+        cond = Q()
+        for lang in languages:
+            cond |= Q(language__istartswith=lang.split("-")[0])
+        qs = qs.filter(cond)
+    if regions:
+        qs = qs.filter(pk__in=AudienceProfile.objects.filter(region__in=[r.upper() for r in regions])
+                       .values("user_id"))
+    return qs.distinct().count()
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Report:
+    """A campaign's results so far (reports read the raw events and the charges: seconds after delivery)."""
+
+    delivered: int  # promoted items put on screen (serves)
+    impressions: int  # valid promoted impressions (the analytics filter's verdict)
+    invalid_impressions: int
+    reads: int  # reads of the promoted post during the campaign
+    engagements: int  # likes, reposts, replies during the campaign
+    follows_gained: int
+    follows_kept: int  # not undone within the follow window
+    click_outs: int
+    commissions: int  # minor units: commissions earned on the post during the campaign (showcase posts)
+    spend: int  # minor units captured so far
+    committed: int  # minor units reserved (captured + pending), rounded down
+    cpm: int | None  # spend per 1,000 valid impressions (minor units)
+    cost_per_follow: int | None
+    organic_median_reads: int | None  # the author's other recent posts' median reads
+    ratio: float | None  # reads / organic median ("double the reads")
+
+
+def report(campaign: Campaign) -> Report:
+    from statistics import median
+
+    from tastemaker.analytics.models import Metric, Stat
+    from tastemaker.core.ids import id_floor
+    from tastemaker.showcase.models import Commission
+
+    start = campaign.activated_at or campaign.created_at
+    end = campaign.ended_at or timezone.now()
+    lo, hi = id_floor(start), id_floor(end + timedelta(seconds=1))
+    subject_type = "post" if campaign.post_id is not None else "account"
+    subject = campaign.post_id if campaign.post_id is not None else (campaign.account_id or 0)
+    events = Event.objects.filter(subject_type=subject_type, subject_id=subject, pk__gte=lo, pk__lt=hi)
+    counts = {(m, v, s): n for m, v, s, n in events.values("metric", "valid", "surface")
+              .annotate(n=Count("id")).values_list("metric", "valid", "surface", "n")}
+
+    def count(metric: str, *, promoted: bool | None = None, valid: bool = True) -> int:
+        return sum(n for (m, v, s), n in counts.items()
+                   if m == metric and v == valid and (promoted is None or (s == Surface.PROMOTED) == promoted))
+
+    follows = PromotedFollow.objects.filter(campaign=campaign)
+    gained = follows.count()
+    kept = follows.filter(undone_at__isnull=True).count()
+    impressions = count(Metric.IMPRESSION, promoted=True)
+    reads = count(Metric.READ)
+    commissions = 0
+    if campaign.post_id is not None:
+        commissions = (Commission.objects.filter(post_id=campaign.post_id, created_at__gte=start,
+                                                 created_at__lte=end).aggregate(s=Sum("amount"))["s"] or 0)
+    organic: int | None = None
+    ratio: float | None = None
+    if campaign.post_id is not None:
+        others = list(Post.objects.filter(author_id=campaign.owner_id, reblog_of__isnull=True)
+                      .exclude(pk=campaign.post_id).order_by("-pk").values_list("pk", flat=True)[:20])
+        if others:
+            totals = dict(Stat.objects.filter(subject_type="post", subject_id__in=others, metric=Metric.READ,
+                                              granularity="t", dimension="").values_list("subject_id", "count"))
+            organic = int(median([totals.get(pid, 0) for pid in others]))
+            ratio = round(reads / organic, 2) if organic else None
+    spend = campaign.captured
+    return Report(
+        delivered=Serve.objects.filter(campaign=campaign).count(), impressions=impressions,
+        invalid_impressions=count(Metric.IMPRESSION, promoted=True, valid=False), reads=reads,
+        engagements=count(Metric.LIKE) + count(Metric.REPOST) + count(Metric.REPLY),
+        follows_gained=gained, follows_kept=kept, click_outs=count(Metric.CLICK_OUT), commissions=commissions,
+        spend=spend, committed=campaign.committed_milli // 1000,
+        cpm=(spend * 1000 // impressions) if impressions else None,
+        cost_per_follow=(spend // kept) if kept else None, organic_median_reads=organic, ratio=ratio)

@@ -248,11 +248,11 @@ def do_create_campaign(owner: User, *, tool: str, post_id: int | None = None, bu
 
 def do_submit_campaign(owner: User, campaign_id: int) -> Campaign:
     """Submit a draft: the automatic review, then active (hold placed) or pending review."""
-    require(owner, Feature.PROMOTION)
     with transaction.atomic():
         campaign = _owned(owner, campaign_id, lock=True)
         if campaign.status != CampaignStatus.DRAFT:
             raise Conflict(_("Only a draft can be submitted."))
+        require(owner, Feature.PROMOTION)
         _submit(campaign)
     return campaign
 
@@ -329,13 +329,13 @@ def do_pause_campaign(user: User, campaign_id: int) -> Campaign:
 def do_resume_campaign(user: User, campaign_id: int) -> Campaign:
     """Deliver again (the owner must still pass the credit gate; a campaign paused by moderation resumes
     only when the owner may promote again)."""
-    require(user, Feature.PROMOTION)
     with transaction.atomic():
         campaign = _owned(user, campaign_id, lock=True)
         if campaign.status == CampaignStatus.ACTIVE:
             return campaign
         if campaign.status != CampaignStatus.PAUSED:
             raise Conflict(_("Only a paused campaign can be resumed."))
+        require(campaign.owner, Feature.PROMOTION)
         if campaign.ends_at <= timezone.now():
             raise Conflict(_("This campaign's time is over."))
         campaign.status, campaign.paused_by_moderation = CampaignStatus.ACTIVE, False

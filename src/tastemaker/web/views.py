@@ -25,9 +25,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tastemaker.accounts import selectors as account_selectors
 from tastemaker.accounts import services as accounts
+from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.pagination import page_from
 from tastemaker.feeds.selectors import home_timeline
+from tastemaker.promotion import selectors as promotion
+from tastemaker.promotion import services as promotion_services
 from tastemaker.social import selectors
 from tastemaker.social import services as social
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
@@ -189,7 +192,14 @@ def home(request):
         return redirect("web:public")
     page = page_of(request)
     posts = home_timeline(request.user, page)
-    return timeline_page(request, "web/home.html", {"compose": ComposeForm()}, posts, limit=page.limit)
+    # paid promotion: promoted posts slotted in (marked in the template), their impressions recorded
+    shown, picks = promotion.splice_home_posts(request.user, posts, first_page=page.max_id is None)
+    if picks:
+        promotion_services.do_record_delivery(
+            request.user, [promotion_services.Delivered(p.campaign_id, p.why, p.price_milli) for p in picks],
+            reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")))
+    return timeline_page(request, "web/home.html", {"compose": ComposeForm()}, shown, limit=page.limit,
+                         next_max_id=posts[-1].pk if posts else None)  # paging follows the organic posts
 
 
 @domain_errors

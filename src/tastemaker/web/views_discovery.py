@@ -10,12 +10,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.core.errors import NotFound
 from tastemaker.discovery import selectors as discovery
 from tastemaker.discovery import services as discovery_services
 from tastemaker.experts import selectors as experts
 from tastemaker.experts import services as experts_services
 from tastemaker.experts import tasks as experts_tasks
+from tastemaker.promotion import selectors as promotion
+from tastemaker.promotion import services as promotion_services
 from tastemaker.social import selectors as social
 from tastemaker.trust.ratelimit import check_and_hit
 
@@ -83,8 +86,17 @@ def onboarding_experts(request):
 @login_required
 @domain_errors
 def suggestions(request):
-    rows = discovery.suggestions(request.user, limit=30)
+    rows = _with_promoted(request, discovery.suggestions(request.user, limit=30), 30)
     return render(request, "web/suggestions.html", {"suggestions": rows})
+
+
+def _record_promoted(request, promoted: list) -> None:
+    """Promoted accounts shown: their serves (caps, follows attributed) and impressions (analytics ingest)."""
+    if promoted:
+        promotion_services.do_record_delivery(
+            request.user, [promotion_services.Delivered(s.pick.campaign_id, s.pick.why, s.pick.price_milli)
+                           for s in promoted],
+            reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")))
 
 
 @login_required
@@ -92,7 +104,14 @@ def suggestions(request):
 def who_to_follow_box(request):
     """The home page's who-to-follow box, loaded by htmx after the page (keeps the home page fast)."""
     return render(request, "web/_who_to_follow.html",
-                  {"suggestions": discovery.suggestions(request.user, limit=3), "here": reverse("web:home")})
+                  {"suggestions": _with_promoted(request, discovery.suggestions(request.user, limit=3), 3),
+                   "here": reverse("web:home")})
+
+
+def _with_promoted(request, organic: list, limit: int) -> list:
+    promoted = promotion.promoted_suggestions(request.user)
+    _record_promoted(request, promoted)
+    return promotion.merge_suggestions(promoted, organic, limit)
 
 
 @login_required

@@ -8,12 +8,12 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
-from . import Account
+from . import Account, PromotedMark
 
 
 class SuggestionExt(Schema):
     reason: str = Field(description="Why this account is suggested, for a person to read")
-    kind: str = Field(description="interest | fof | similar | rising | popular")
+    kind: str = Field(description="interest | fof | similar | rising | popular | promoted")
     vertical: str | None = None
 
 
@@ -22,6 +22,9 @@ class Suggestion(Schema):
     sources: list[str]
     account: Account
     tastemaker: SuggestionExt
+    tastemaker_promoted: PromotedMark | None = Field(
+        None, description="Tastemaker extension: set when the account is paid promotion (Account "
+                          "Recommendation), null otherwise")
 
 
 class VerticalOut(Schema):

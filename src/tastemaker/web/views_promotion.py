@@ -12,7 +12,8 @@ standing orders (自动投放), the operators' review queue and revenue, and eve
 * ``/settings/promotion``: opt out of interest-based targeting, unmute advertisers; ``/promoted/<id>/<hide|mute>``:
   the controls on a promoted item.
 
-Thin: the rules are ``promotion.services``; the reads ``promotion.selectors`` and ``promotion.pages``.
+Thin: the rules are ``promotion.services``; the reads ``promotion.selectors`` (lists, report, estimate,
+review queue, standing orders) and ``promotion.pages`` (what only these pages need).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from tastemaker.core.money import format_amount, parse_amount
 from tastemaker.experts import selectors as experts
 from tastemaker.payments import idempotency
 from tastemaker.payments import selectors as payments
-from tastemaker.promotion import pages, services
+from tastemaker.promotion import pages, selectors, services
 from tastemaker.promotion.models import CampaignStatus, PriceModel, Tool
 
 from .charts import bar_chart
@@ -151,8 +152,8 @@ def _estimate(user, values: dict) -> int | None:
     if targeting is None:
         return None
     if values["tool"] == Tool.FAN_HEADLINE:
-        return pages.audience_estimate(user, Tool.FAN_HEADLINE)
-    return pages.audience_estimate(user, values["tool"], verticals=targeting.verticals,
+        return selectors.audience_estimate(user, Tool.FAN_HEADLINE)
+    return selectors.audience_estimate(user, values["tool"], verticals=targeting.verticals,
                                    languages=targeting.languages, regions=targeting.regions,
                                    lookalike=targeting.lookalike)
 
@@ -249,7 +250,7 @@ def _row(campaign) -> dict:
 def campaigns(request):
     raw = request.GET.get("max_id") or ""
     max_id = parse_id(raw) if raw else None
-    rows = pages.my_campaigns(request.user, max_id=max_id, limit=PAGE)
+    rows = selectors.campaigns_of(request.user, max_id=max_id, limit=PAGE)
     older = f"?max_id={rows[-1].pk}" if len(rows) == PAGE else None
     return render(request, "web/promotion/campaigns.html", {"rows": [_row(c) for c in rows], "older_url": older,
                                                             "balance": payments.balance(request.user, CURRENCY)})
@@ -259,9 +260,11 @@ def _campaign_context(request, campaign) -> dict:
     granularity = request.GET.get("granularity", "hour")
     if granularity not in GRANULARITY_LABELS:
         granularity = "hour"
-    figures = pages.campaign_figures(campaign)
+    figures = selectors.report(campaign)
     buckets, delivered, billed = pages.campaign_series(campaign, granularity)
     return {"campaign": campaign, "row": _row(campaign), "f": figures, "granularity": granularity,
+            "organic_impressions": pages.organic_impressions(campaign),
+            "left": max(0, campaign.budget - figures.committed),
             "granularities": list(GRANULARITY_LABELS.items()),
             "chart": bar_chart(buckets, delivered, granularity,
                                f"{_('Delivered')} · {GRANULARITY_LABELS[granularity]}"),
@@ -270,12 +273,19 @@ def _campaign_context(request, campaign) -> dict:
             "query": request.GET.urlencode(), "cpf": campaign.price_model == PriceModel.CPF}
 
 
+def _campaign_or_404(request, campaign_id: int):
+    c = selectors.campaign_for(request.user, campaign_id)
+    if c is None:
+        raise NotFound(_("Campaign not found."))
+    return c
+
+
 @login_required
 @require_GET
 @never_cache
 @domain_errors
 def campaign(request, campaign_id: int):
-    c = pages.campaign_for(request.user, campaign_id)
+    c = _campaign_or_404(request, campaign_id)
     template = "web/promotion/_campaign_live.html" if request.htmx else "web/promotion/campaign.html"
     return render(request, template, _campaign_context(request, c))
 
@@ -284,7 +294,7 @@ def campaign(request, campaign_id: int):
 @require_GET
 @domain_errors
 def campaign_csv(request, campaign_id: int):
-    c = pages.campaign_for(request.user, campaign_id)
+    c = _campaign_or_404(request, campaign_id)
     granularity = request.GET.get("granularity", "hour")
     if granularity not in GRANULARITY_LABELS:
         granularity = "hour"
@@ -313,7 +323,7 @@ def campaign_action(request, campaign_id: int, action: str):
 # --- standing orders ------------------------------------------------------------------------------
 
 def _orders_page(request, values: dict | None = None, errors: FieldErrors | None = None, status: int = 200):
-    orders = pages.standing_orders(request.user)
+    orders = selectors.standing_orders(request.user)
     return render(request, "web/promotion/standing.html", {
         "orders": orders, "values": values or {"tool": Tool.FAN_HEADLINE}, "errors": errors or {},
         "tools": [(Tool.FAN_HEADLINE.value, Tool.FAN_HEADLINE.label), (Tool.ACCOUNT_REC.value, Tool.ACCOUNT_REC.label)],
@@ -368,7 +378,7 @@ def standing_action(request, order_id: int, action: str):
 @domain_errors
 def review_queue(request):
     _staff_only(request)
-    rows = pages.review_queue()
+    rows = selectors.review_queue(limit=50)
     return render(request, "web/promotion/review.html", {"rows": [_row(c) for c in rows]})
 
 

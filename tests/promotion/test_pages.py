@@ -248,6 +248,7 @@ def test_campaign_page_shows_delivery_and_spend_live(as_user, creator, campaign,
     client = as_user(creator)
     page = client.get(reverse("web:promote_campaign", args=[c.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in page and 'data-minor="0"' in page
+    assert reverse("web:promote_campaign_action", args=[c.pk, "pause"]) in page
     fan = make_user("fan")
     follow(fan, creator)
     assert services.do_record_delivery(fan, [services.Delivered(c.pk, "why", 0)], device="mobile") == 1

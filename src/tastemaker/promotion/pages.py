@@ -53,7 +53,7 @@ def post_to_promote(owner: User, post_id: int) -> Post:
 def organic_impressions(campaign: Campaign) -> int:
     """The subject's lifetime impressions on every surface but ``promoted`` (organic vs promoted)."""
     subject_type = SubjectType.POST if campaign.post_id is not None else SubjectType.ACCOUNT
-    subject = campaign.post_id if campaign.post_id is not None else campaign.account_id
+    subject = campaign.post_id if campaign.post_id is not None else (campaign.account_id or 0)
     rows = dict(Stat.objects.filter(subject_type=subject_type, subject_id=subject, granularity="t", bucket=0,
                                     metric=Metric.IMPRESSION, dimension__in=("", "surface"))
                 .filter(Q(dimension="") | Q(value=Surface.PROMOTED)).values_list("dimension", "count"))

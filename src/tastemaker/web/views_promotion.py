@@ -34,7 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tastemaker.core.errors import NotFound, ValidationFailed
 from tastemaker.core.ids import parse_id
-from tastemaker.core.money import format_amount, parse_amount
+from tastemaker.core.money import format_amount
 from tastemaker.experts import selectors as experts
 from tastemaker.payments import idempotency
 from tastemaker.payments import selectors as payments
@@ -43,8 +43,17 @@ from tastemaker.promotion.models import CampaignStatus, PriceModel, Tool
 
 from .charts import bar_chart
 from .forms import FieldErrors, show_error
-from .helpers import domain_errors, keyed_form, posted, safe_next, see_other
-from .views_reports import GRANULARITY_LABELS, _csv_response, _iso
+from .helpers import (
+    amount_field,
+    csv_response,
+    domain_errors,
+    iso_bucket,
+    keyed_form,
+    posted,
+    safe_next,
+    see_other,
+)
+from .views_reports import GRANULARITY_LABELS
 
 PAGE = 20
 CURRENCY = "CNY"
@@ -65,23 +74,6 @@ def _staff_only(request) -> None:
 
 def _split(text: str) -> list[str]:
     return [p.strip() for p in text.replace("，", ",").split(",") if p.strip()][:50]
-
-
-def _money(text: str, field: str, errors: FieldErrors, *, required: bool = True) -> int | None:
-    """An amount typed in yuan (``12.30``) to fen, exactly; a message next to ``field`` otherwise."""
-    if not text:
-        if required:
-            show_error(errors, _("Enter an amount, for example 12.30."), at=field)
-        return None
-    try:
-        amount = parse_amount(text, CURRENCY, field=_("Amount"))
-    except ValidationFailed as exc:
-        show_error(errors, exc, at=field)
-        return None
-    if amount <= 0:
-        show_error(errors, _("The amount must be greater than zero."), at=field)
-        return None
-    return amount
 
 
 def _when(text: str, field: str, errors: FieldErrors) -> datetime | None:
@@ -163,9 +155,9 @@ def _compose(request, subject: str, post):
     if request.method != "POST":
         return _composer_page(request, subject, post, values)
     errors: FieldErrors = {}
-    budget = _money(values["budget_amount"], "budget_amount", errors)
-    bid = _money(values["bid_amount"], "bid_amount", errors)
-    daily = _money(values["daily_amount"], "daily_amount", errors, required=False)
+    budget = amount_field(values, "budget", CURRENCY, errors)
+    bid = amount_field(values, "bid", CURRENCY, errors)
+    daily = amount_field(values, "daily", CURRENCY, errors) if values["daily_amount"] else None
     starts_at = _when(values["starts_at"], "starts_at", errors)
     ends_at = _when(values["ends_at"], "ends_at", errors)
     tool = values["tool"]
@@ -299,8 +291,8 @@ def campaign_csv(request, campaign_id: int):
     if granularity not in GRANULARITY_LABELS:
         granularity = "hour"
     buckets, delivered, billed = pages.campaign_series(c, granularity)
-    rows = [[_iso(b), delivered[i], billed[i]] for i, b in enumerate(buckets)]
-    return _csv_response(f"campaign-{c.pk}-{granularity}.csv", ["bucket_start_utc", "delivered", "billed"], rows)
+    rows = [[iso_bucket(b), delivered[i], billed[i]] for i, b in enumerate(buckets)]
+    return csv_response(f"campaign-{c.pk}-{granularity}.csv", ["bucket_start_utc", "delivered", "billed"], rows)
 
 
 CAMPAIGN_ACTIONS = {"pause": services.do_pause_campaign, "resume": services.do_resume_campaign,
@@ -338,9 +330,9 @@ def standing(request):
         return _orders_page(request)
     values = posted(request, "tool", "vertical", "weekly_amount", "each_amount", "bid_amount")
     errors: FieldErrors = {}
-    weekly = _money(values["weekly_amount"], "weekly_amount", errors)
-    each = _money(values["each_amount"], "each_amount", errors)
-    bid = _money(values["bid_amount"], "bid_amount", errors)
+    weekly = amount_field(values, "weekly", CURRENCY, errors)
+    each = amount_field(values, "each", CURRENCY, errors)
+    bid = amount_field(values, "bid", CURRENCY, errors)
     if errors or weekly is None or each is None or bid is None:
         return _orders_page(request, values, errors, 422)
     try:

@@ -137,6 +137,17 @@ def test_create_fan_headline_holds_the_budget_once_per_key(as_user, creator, pos
     assert again.status_code == 303 and Campaign.objects.count() == 1 and balance(creator, "CNY").held == 5050
 
 
+def test_create_passerby_per_follow_with_targeting(as_user, creator, post_of):
+    client = as_user(creator)
+    response, _data = _compose(client, post_of(creator), tool="passerby", price_model="cpf", bid_amount="1.50",
+                               verticals=["beauty", "food"], languages="zh, en", regions="cn-31", lookalike="on",
+                               daily_amount="10")
+    assert response.status_code == 303
+    c = Campaign.objects.get()
+    assert (c.tool, c.price_model, c.bid, c.daily_budget) == ("passerby", "cpf", 150, 1000)
+    assert (c.verticals, c.languages, c.regions, c.lookalike) == (["beauty", "food"], ["en", "zh"], ["CN-31"], True)
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"budget_amount": "12.345"}, "decimal"),
     ({"budget_amount": "abc"}, ""),

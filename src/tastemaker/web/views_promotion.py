@@ -28,7 +28,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -63,8 +62,6 @@ PILLS = {CampaignStatus.ACTIVE: "ok", CampaignStatus.PENDING_REVIEW: "wait", Cam
 COMPOSER_FIELDS = {"budget": "budget_amount", "bid": "bid_amount", "daily_budget": "daily_amount",
                    "verticals": "verticals", "languages": "languages", "regions": "regions", "tool": "tool",
                    "price_model": "price_model", "starts_at": "starts_at", "ends_at": "ends_at", "currency": "budget_amount"}
-BID_HELP = {PriceModel.CPM: gettext_lazy("per 1,000 impressions (a Fan Headline: per 1,000 followers reached)"),
-            PriceModel.CPF: gettext_lazy("per follow gained")}
 
 
 def _staff_only(request) -> None:
@@ -127,7 +124,7 @@ def _composer_page(request, subject: str, post, values: dict, errors: FieldError
     context = {
         "subject": subject, "post": post, "values": values, "errors": errors or {},
         "tools": pages.tools_for(subject), "verticals": experts.verticals(),
-        "price_models": [(m.value, m.label, BID_HELP[m]) for m in PriceModel],
+        "price_models": PriceModel.choices,
         "balance": balance, "currency": CURRENCY, "key": idempotency.new_key(),
         "min_bid": format_amount(settings.PROMOTION_MIN_BID, CURRENCY),
         "min_budget": format_amount(settings.PROMOTION_MIN_BUDGET, CURRENCY),

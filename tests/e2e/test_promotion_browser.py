@@ -105,5 +105,14 @@ def test_fan_headline_from_the_post_to_a_followers_home_and_the_live_campaign_pa
         " && document.querySelector('[data-figure=spend]').dataset.minor === '5'", timeout=4000)
     assert "¥0.05" in maker.locator("[data-figure=spend] dd").inner_text()
     assert maker.locator("[data-figure=impressions] dd").inner_text().strip() == "1"
+
+    # the follower hides it: the item is replaced at once (htmx) and the hide is recorded
+    from tastemaker.promotion.models import HiddenPromotion
+
+    _touch_target(reader, ".promo-item-controls button")
+    reader.locator(".promo-item-controls form[action$='/hide'] button").click()
+    reader.locator(".promo-hidden-note").wait_for()
+    assert HiddenPromotion.objects.filter(user=fan, campaign=campaign).exists()
+    assert reader.locator(f"article[data-tm-post='{post.pk}']").count() == 0
     maker.context.close()
     reader.context.close()

@@ -104,6 +104,7 @@ def test_composer_offers_the_tools_of_the_subject_with_balance_and_estimate(as_u
         follow(make_user(f"fan{n}"), creator)
     client = as_user(creator)
     body = client.get(reverse("web:promote_post", args=[post.pk])).content.decode()
+    assert "promo-gate" not in body
     assert 'value="fan_headline"' in body and 'value="passerby"' in body and 'value="account_rec"' not in body
     assert "¥1,000.00" in body  # the creator's wallet (100,000 fen)
     assert 'data-estimate="3"' in body  # a Fan Headline reaches the three followers
@@ -176,7 +177,10 @@ def test_credit_gate_says_why_and_what_restores_access(as_user, creator, post_of
     post = post_of(creator)
     creator.credit_score = 60
     creator.save(update_fields=["credit_score"])
-    response, _data = _compose(as_user(creator), post)
+    client = as_user(creator)
+    page = client.get(reverse("web:promote_post", args=[post.pk])).content.decode()
+    assert "promo-gate" in page and "needs a credit score of at least" in page  # said before paying
+    response, _data = _compose(client, post)
     assert response.status_code == 403
     body = response.content.decode()
     assert "needs a credit score of at least" in body and "rises by" in body

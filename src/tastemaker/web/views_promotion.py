@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from tastemaker.accounts.standing import Feature, gate
 from tastemaker.core.errors import NotFound, ValidationFailed
 from tastemaker.core.ids import parse_id
 from tastemaker.core.money import format_amount
@@ -126,6 +127,7 @@ def _composer_page(request, subject: str, post, values: dict, errors: FieldError
         "tools": pages.tools_for(subject), "verticals": experts.verticals(),
         "price_models": PriceModel.choices,
         "balance": balance, "currency": CURRENCY, "key": idempotency.new_key(),
+        "gate": gate(request.user, Feature.PROMOTION),  # refused before paying: say why and what restores it
         "min_bid": format_amount(settings.PROMOTION_MIN_BID, CURRENCY),
         "min_budget": format_amount(settings.PROMOTION_MIN_BUDGET, CURRENCY),
         "estimate": _estimate(request.user, values) if not errors else None,

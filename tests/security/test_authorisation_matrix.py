@@ -52,6 +52,7 @@ PRIVATE_REASON = "Only my followers should read why: the Zanzibar balm saved my 
 PRIVATE_TEXT = "Zanzibar musings, for my followers only"  # Alice's followers-only post (she has no followers)
 PASSWORD = "Corr3ct-Horse-Battery"
 IDEMPOTENCY = {"HTTP_IDEMPOTENCY_KEY": "authz-matrix-0001"}
+PROMO_NAME = "Alice's Quokka campaign"  # her campaign's name: only she (and operators) see it
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -347,6 +348,25 @@ MATRIX: dict[str, Rule] = {
     "GET /@<username:username>/showcase": public(),
     "POST /@<username:username>/<str:action>": user(),
     "GET /media/<path:path>": public(),
+    # --- promotion pages (issue 13) ---
+    "GET /promote": user(),
+    "GET /promote/post/<int:post_id>": user(owned="post to promote"),
+    "POST /promote/post/<int:post_id>": user(owned="post to promote"),
+    "GET /promote/account": user(),
+    "POST /promote/account": user(),
+    "GET /promote/estimate": user(),
+    "GET /promote/auto": user(),
+    "POST /promote/auto": user(),
+    "POST /promote/auto/<int:order_id>/<str:action>": user(owned="standing order"),
+    "GET /promote/<int:campaign_id>": user(owned="campaign"),
+    "GET /promote/<int:campaign_id>.csv": user(owned="campaign"),
+    "POST /promote/<int:campaign_id>/<str:action>": user(owned="campaign"),
+    "POST /promoted/<int:campaign_id>/<str:action>": user(),  # hiding a promotion one was shown is anyone's
+    "GET /settings/promotion": user(),
+    "POST /settings/promotion": user(body="promotion_settings"),
+    "GET /moderation/promotion": staff(),
+    "GET /moderation/promotion/revenue": staff(),
+    "POST /moderation/promotion/<int:campaign_id>": staff(body="promotion_review"),
     "POST /i18n/setlang/": public(),
     # --- the admin: its login page and two of its pages; the rest is Django's own (see SKIPPED) ---
     "GET /admin/login/": public(),
@@ -376,6 +396,9 @@ ACTIONS = {
     "/posts/<int:post_id>/<str:action>": "like",
     "/settings/labels/<str:action>": "appeal",  # "refresh" would train the labeler in the request
     "/@<username:username>/<str:action>": "follow",
+    "/promote/<int:campaign_id>/<str:action>": "pause",
+    "/promote/auto/<int:order_id>/<str:action>": "pause",
+    "/promoted/<int:campaign_id>/<str:action>": "hide",
 }
 # The follow-request action names the requester (Carol), not Alice.
 WEB_PARAM_OVERRIDES = {"/follow-requests/@<username:username>/<str:action>": {"username": "carol_name"}}
@@ -526,7 +549,8 @@ def _build_world() -> dict:
     from tastemaker.promotion import services as promotion
 
     fund(dave, 100_000, "dave")
-    campaign = promotion.do_create_campaign(alice, tool="passerby", post_id=post.pk, budget=2_000, bid=1_000)
+    campaign = promotion.do_create_campaign(alice, tool="passerby", post_id=post.pk, budget=2_000, bid=1_000,
+                                          name=PROMO_NAME)
     standing_order = promotion.do_create_standing_order(alice, tool="account_rec", weekly_budget=2_000,
                                                         per_campaign_budget=1_000, bid=200)
     fund(bob, 100_000, "bob")
@@ -584,7 +608,8 @@ def _build_world() -> dict:
         "carol_action_id": str(carol_action.pk),
         "campaign_id": str(campaign.pk), "order_id": str(standing_order.pk),
         # what must never reach Bob: strings only Alice's objects carry
-        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON],
+        "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON,
+                    PROMO_NAME],
     }
 
 
@@ -644,6 +669,8 @@ BODIES = {
     "appeal_decision": lambda w: {"decision": "overturn", "reason": "It was a review"},
     "credit_appeal": lambda w: {"text": "It was not spam"},
     "restore": lambda w: {"reason": "A second look: it was fine"},
+    "promotion_settings": lambda w: {"action": "targeting", "opt_out": "on"},
+    "promotion_review": lambda w: {"decision": "reject", "note": "Not this time."},
     "campaign": lambda w: {"tool": "account_rec", "budget": 1_000, "bid": 200},
     "estimate": lambda w: {"tool": "passerby"},
     "review": lambda w: {"note": "checked"},

@@ -4,7 +4,9 @@ posts, and the keyed (idempotent) money forms. One copy of each; the page module
 
 from __future__ import annotations
 
+import csv
 import json
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
@@ -26,7 +28,8 @@ from .forms import FieldErrors, error_text, show_error
 
 PAGE_SIZE = 20
 
-__all__ = ["PAGE_SIZE", "account_or_404", "amount_field", "currency_field", "domain_errors", "error_response",
+__all__ = ["PAGE_SIZE", "account_or_404", "amount_field", "csv_response", "currency_field", "domain_errors",
+           "error_response", "iso_bucket",
            "id_or_404", "keyed_form", "keyed_outcome", "page_of", "post_or_404", "query_max_id", "posted", "safe_next", "see_other",
            "timeline_page", "viewer_of"]
 
@@ -123,6 +126,24 @@ def timeline_page(request, template: str, context: dict, posts: list, next_max_i
         response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# --- CSV exports (the report pages, the campaign page) -----------------------------------
+
+def csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        # no spreadsheet formulas from stored values
+        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
+    return response
+
+
+def iso_bucket(bucket: int) -> str:
+    """A bucket start (epoch seconds) as ISO 8601 UTC."""
+    return datetime.fromtimestamp(bucket, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- money forms ----------------------------------------------------------------------------

@@ -6,13 +6,11 @@ Thin: the figures come from ``analytics.selectors``, events go through ``analyti
 
 from __future__ import annotations
 
-import csv
-from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,7 +31,7 @@ from tastemaker.core.safeinput import request_json
 from tastemaker.trust.ratelimit import check_and_hit, client_ip
 
 from .charts import bar_chart
-from .helpers import domain_errors
+from .helpers import csv_response, domain_errors, iso_bucket
 from .visitors import set_visitor, viewer_fields
 
 GRANULARITY_CHOICES = ("minute", "hour", "day")
@@ -182,21 +180,6 @@ def post_report(request, post_id: int):
     return render(request, template, _post_context(request, post))
 
 
-def _csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        # no spreadsheet formulas from stored values
-        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
-    return response
-
-
-def _iso(bucket: int) -> str:
-    return datetime.fromtimestamp(bucket, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
 @login_required
 @require_GET
 @domain_errors
@@ -208,10 +191,10 @@ def post_report_csv(request, post_id: int):
         rows = [[metric, dim, cell["value"], cell["display"]]
                 for metric, dims in sorted(data["breakdowns"].items())
                 for dim, cells in sorted(dims.items()) for cell in cells]
-        return _csv_response(f"post-{post.pk}-breakdown.csv", ["metric", "dimension", "value", "count"], rows)
+        return csv_response(f"post-{post.pk}-breakdown.csv", ["metric", "dimension", "value", "count"], rows)
     s = data["series"]
-    rows = [[_iso(b), *[s.values[m][i] for m in reports.POST_METRICS]] for i, b in enumerate(s.buckets)]
-    return _csv_response(f"post-{post.pk}-{granularity}.csv", ["bucket_start_utc", *reports.POST_METRICS], rows)
+    rows = [[iso_bucket(b), *[s.values[m][i] for m in reports.POST_METRICS]] for i, b in enumerate(s.buckets)]
+    return csv_response(f"post-{post.pk}-{granularity}.csv", ["bucket_start_utc", *reports.POST_METRICS], rows)
 
 
 def _report_account(request, username: str | None):
@@ -265,9 +248,9 @@ def account_report_csv(request, username: str | None = None):
     data = reports.account_report(account, granularity)
     fs, ps = data["follow_series"], data["post_series"]
     header = ["bucket_start_utc", "follow_gained", "follow_lost", *[f"posts_{m}" for m in reports.POST_METRICS]]
-    rows = [[_iso(b), fs.values[Metric.FOLLOW_GAINED][i], fs.values[Metric.FOLLOW_LOST][i],
+    rows = [[iso_bucket(b), fs.values[Metric.FOLLOW_GAINED][i], fs.values[Metric.FOLLOW_LOST][i],
              *[ps.values[m][i] for m in reports.POST_METRICS]] for i, b in enumerate(fs.buckets)]
-    return _csv_response(f"account-{account.username}-{granularity}.csv", header, rows)
+    return csv_response(f"account-{account.username}-{granularity}.csv", header, rows)
 
 
 __all__ = ["DomainError", "account_report", "account_report_csv", "counted_read", "events", "post_report",

@@ -14,5 +14,7 @@ def test_system_memos_translated_and_typed_memos_kept():
         assert memo_text("deposit for Mei's Shop") == "Mei's Shop 的保证金"
         assert memo_text("thanks for the dinner 🍜") == "thanks for the dinner 🍜"
         assert memo_text("") == ""
+        assert memo_text("promotion campaign 12345") == "推广活动 12345"
+        assert memo_text("promotion campaign 12345 ended") == "推广活动 12345 已结束"
     with translation.override("en"):
         assert memo_text("sandbox SBX1") == "Top-up through Sandbox, trade SBX1"

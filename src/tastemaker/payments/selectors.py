@@ -121,6 +121,8 @@ _MEMO_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: _("%(provider)s settlement for %(day)s") % {"provider": _PROVIDERS[m[1]](), "day": m[2]}),
     (re.compile(r"^deposit for (.+)$"), lambda m: _("Deposit for %(store)s") % {"store": m[1]}),
     (re.compile(r"^sandbox demo top-up$"), lambda m: _("Sandbox top-up (demo data)")),
+    (re.compile(r"^promotion campaign (\d+)$"), lambda m: _("promotion campaign %(id)s") % {"id": m[1]}),
+    (re.compile(r"^promotion campaign (\d+) ended$"), lambda m: _("promotion campaign %(id)s ended") % {"id": m[1]}),
 ]
 
 

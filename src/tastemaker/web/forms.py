@@ -35,18 +35,12 @@ class ProfileForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=60, required=False)
     bio = forms.CharField(label=_("Bio"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 4}))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    interests = forms.CharField(label=_("Interests"), required=False, max_length=1000,
-                                help_text=_("Comma-separated, for example: beauty, tech, travel"))
     avatar = forms.FileField(label=_("Avatar"), required=False)
     header = forms.FileField(label=_("Header image"), required=False)
     locked = forms.BooleanField(
         label=_("Approve new followers"), required=False,
         help_text=_("People ask to follow you, and see your followers-only posts only after you approve them. "
                     "Turning this off approves everyone waiting."))
-
-    def clean_interests(self) -> list[str]:
-        raw = self.cleaned_data.get("interests") or ""
-        return [part.strip() for part in raw.replace("，", ",").split(",") if part.strip()]
 
 
 class PasswordForm(forms.Form):

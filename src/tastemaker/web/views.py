@@ -148,8 +148,8 @@ def logout_view(request):
 @domain_errors
 def settings_profile(request):
     user = request.user
-    initial = {"display_name": user.display_name, "bio": user.bio, "language": user.language,
-               "interests": ", ".join(user.interests or []), "locked": user.locked}
+    # interests have one editor, /settings/interests (the verticals, picked and learned): not a text field here
+    initial = {"display_name": user.display_name, "bio": user.bio, "language": user.language, "locked": user.locked}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -160,7 +160,7 @@ def settings_profile(request):
             try:  # no transaction around it: a refused image still counts against the upload limit
                 accounts.update_profile(
                     user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
-                    interests=data["interests"], avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
+                    avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
                     header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None,
                     locked=data["locked"])
             except ValidationFailed as exc:

@@ -18,10 +18,14 @@ PASSWORD = "Corr3ct-Horse-Battery"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (cached counts and fragments never leak between tests)."""
+    """Each test starts with an empty cache (cached counts and fragments never leak between tests), the
+    per-process list of deliverable promotion campaigns included (a rolled-back test's campaigns are gone)."""
     from django.core.cache import cache
 
+    from tastemaker.promotion.selectors import forget_active
+
     cache.clear()
+    forget_active()
     yield
 
 

@@ -114,7 +114,7 @@ def test_import_publish_click_out_and_see_the_commission(browser, live_server, m
                                                                        body=STORE_LANDING))
     fan_page.goto(f"{live_server.url}/")
     fan_page.locator(f"article[data-tm-post='{post_id}'] a.sc-buy", has_text="Buy at Fixture Shop").click()
-    fan_page.wait_for_url("https://shop.test/**")
+    fan_page.wait_for_url("https://shop.test/**", wait_until="commit")  # the landing URL is what counts
     landed = urlsplit(fan_page.url)
     query = parse_qs(landed.query)
     assert (landed.hostname, landed.path) == ("shop.test", "/p/1")

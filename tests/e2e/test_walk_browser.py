@@ -54,8 +54,15 @@ PROBE = """() => {
 
 @pytest.fixture
 def community(make_user, operator, showcase_post, store, png_bytes):
+    import importlib
+
+    from tastemaker.experts.models import Vertical
     from tastemaker.social.services import do_create_post, do_follow, do_upload_media
 
+    # a transactional test's flush empties the verticals the migration seeded: put them back
+    for position, (slug, en, zh) in enumerate(importlib.import_module(
+            "tastemaker.experts.migrations.0002_default_verticals").DEFAULTS):
+        Vertical.objects.get_or_create(slug=slug, defaults={"name_en": en, "name_zh": zh, "position": position})
     expert = make_user("expert", display_name="Expert Eve")
     from tastemaker.showcase import services as showcase
 

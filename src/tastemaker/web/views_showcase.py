@@ -26,6 +26,7 @@ from tastemaker.experts import selectors as experts
 from tastemaker.showcase import products, services
 from tastemaker.showcase import selectors as showcase
 from tastemaker.showcase.models import CommissionStatus, Disclosure
+from tastemaker.showcase.notes import step_note
 from tastemaker.social import selectors as social_selectors
 from tastemaker.social import services as social
 from tastemaker.trust.ratelimit import check_and_hit
@@ -315,6 +316,6 @@ def commission_detail(request, commission_id: int):
         "rate_source": RATE_SOURCES.get(t["rate_source"], t["rate_source"]),
         "events": [(e, EVENT_TYPES.get(e.type, e.type)) for e in t["events"]],
         "steps": [(s, STEP_KINDS.get(s.kind, s.kind), _status_label(s.status_after),
-                   showcase.step_note(s.note, commission.currency)) for s in t["steps"]],
+                   step_note(s.note, commission.currency)) for s in t["steps"]],
         "is_creator": commission.creator_id == request.user.pk,
     })

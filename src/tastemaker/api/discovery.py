@@ -84,8 +84,7 @@ def suggestions(request, limit: int = Query(40, ge=1, le=80)):
     promoted = promotion.promoted_suggestions(request.user)
     if promoted:
         promotion_services.do_record_delivery(
-            request.user, [promotion_services.Delivered(s.pick.campaign_id, s.pick.why, s.pick.price_milli)
-                           for s in promoted],
+            request.user, [s.pick for s in promoted],
             reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")))
     rows = promotion.merge_suggestions(promoted, discovery.suggestions(request.user, limit=limit), limit)
     ctx = ser.Ctx(request)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from tastemaker.analytics.filters import device_class, request_reason
 from tastemaker.feeds import rows as feed_rows
 from tastemaker.promotion import selectors as promotion
-from tastemaker.promotion.services import Delivered, do_record_delivery
+from tastemaker.promotion.services import do_record_delivery
 from tastemaker.social.formatting import render_html
 
 from . import serializers as ser
@@ -280,7 +280,7 @@ def home_json(request, viewer, page) -> tuple[bytes, int | None, int | None]:
         return b"[]", None, None
     body = _render(request, viewer, refs, rows, promoted)
     if promoted:
-        do_record_delivery(viewer, [Delivered(p.campaign_id, p.why, p.price_milli) for p in promoted.values()],
+        do_record_delivery(viewer, list(promoted.values()),
                            reason=request_reason(request),
                            device=device_class(request.META.get("HTTP_USER_AGENT", "")))
     return body, (fetched[0][0] if fetched else None), (fetched[-1][0] if fetched else None)

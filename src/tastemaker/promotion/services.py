@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -429,6 +429,17 @@ class _NoBudget(Exception):
     pass
 
 
+class Shown(Protocol):
+    """What a page showed of a promoted item: a selector's ``Pick`` or a ``Delivered``."""
+
+    @property
+    def campaign_id(self) -> int: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def price_milli(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Delivered:
     """One promoted item shown on a page: which campaign, to whom, and why (for the serve record)."""
@@ -438,7 +449,7 @@ class Delivered:
     price_milli: int = 0  # the clearing price per unit (0: the bid)
 
 
-def do_record_delivery(viewer: User, items: Sequence[Delivered], *, reason: str = "", device: str = "unknown",
+def do_record_delivery(viewer: User, items: Sequence[Shown], *, reason: str = "", device: str = "unknown",
                        at: datetime | None = None) -> int:
     """A page showed ``items`` to ``viewer``: record the serves (the frequency caps), one impression event per
     item (``surface=promoted``, through the analytics ingest and its invalid-traffic filter) and, for each
@@ -450,7 +461,7 @@ def do_record_delivery(viewer: User, items: Sequence[Delivered], *, reason: str 
         return _record_delivery(viewer, items, reason, device, at)
 
 
-def _record_delivery(viewer: User, items: Sequence[Delivered], reason: str, device: str,
+def _record_delivery(viewer: User, items: Sequence[Shown], reason: str, device: str,
                      at: datetime | None) -> int:
     now = at or timezone.now()
     day = now.date()

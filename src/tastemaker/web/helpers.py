@@ -81,6 +81,14 @@ def page_of(request):
     return page_from(request.GET, default_limit=PAGE_SIZE)
 
 
+def page_number(request, *, first: int, last: int) -> int:
+    """``?page=N`` clamped to ``first..last``; missing or not a number: ``first``."""
+    try:
+        return max(first, min(int(request.GET.get("page") or first), last))
+    except ValueError:
+        return first
+
+
 def query_max_id(request) -> int | None:
     raw = request.GET.get("max_id")
     return parse_id(raw) if raw else None

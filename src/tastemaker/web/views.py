@@ -62,10 +62,14 @@ def _remember_language(response: HttpResponse, language: str) -> None:
                         samesite="Lax", httponly=False)
 
 
+def _offered(code: str) -> str | None:
+    """``code`` if it is a UI language the site offers."""
+    return code if code in dict(settings.LANGUAGES) else None
+
+
 def _chosen_language(request: HttpRequest) -> str | None:
     """The UI language the visitor picked in the footer (its cookie), if it is one the site offers."""
-    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return code if code in dict(settings.LANGUAGES) else None
+    return _offered(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""))
 
 
 @require_POST
@@ -73,8 +77,8 @@ def set_language(request):
     """The footer's language switch: Django's ``set_language`` (cookie, safe ``next``), and for a logged-in
     user the profile's language too, so the choice follows them to other devices and to the next log-in."""
     response = django_set_language(request)
-    code = request.POST.get("language", "")
-    if request.user.is_authenticated and code in dict(settings.LANGUAGES) and code != request.user.language:
+    code = _offered(request.POST.get("language", ""))
+    if request.user.is_authenticated and code and code != request.user.language:
         accounts.update_profile(request.user, language=code)
     return response
 
@@ -233,7 +237,7 @@ def home(request):
     shown, picks = promotion.splice_home_posts(request.user, posts, first_page=page.max_id is None)
     if picks:
         promotion_services.do_record_delivery(
-            request.user, [promotion_services.Delivered(p.campaign_id, p.why, p.price_milli) for p in picks],
+            request.user, picks,
             reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")))
     return timeline_page(request, "web/home.html", {"compose": ComposeForm()}, shown, limit=page.limit,
                          next_max_id=posts[-1].pk if posts else None)  # paging follows the organic posts

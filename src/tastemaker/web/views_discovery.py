@@ -24,7 +24,7 @@ from tastemaker.showcase.selectors import cards_for_posts, products_in_vertical
 from tastemaker.social import selectors as social
 from tastemaker.trust.ratelimit import check_and_hit
 
-from .helpers import domain_errors, safe_next, timeline_page, viewer_of
+from .helpers import domain_errors, page_number, safe_next, timeline_page, viewer_of
 
 EXPERTS_PER_VERTICAL = 4
 
@@ -96,8 +96,7 @@ def _record_promoted(request, promoted: list) -> None:
     """Promoted accounts shown: their serves (caps, follows attributed) and impressions (analytics ingest)."""
     if promoted:
         promotion_services.do_record_delivery(
-            request.user, [promotion_services.Delivered(s.pick.campaign_id, s.pick.why, s.pick.price_milli)
-                           for s in promoted],
+            request.user, [s.pick for s in promoted],
             reason=request_reason(request), device=device_class(request.META.get("HTTP_USER_AGENT", "")))
 
 
@@ -159,10 +158,7 @@ def discover_index(request):
     slug = request.GET.get("v", "")[:64]
     chosen = _vertical_or_404(slug) if slug else None
     verticals = [chosen] if chosen else discovery.for_you_verticals(viewer)
-    try:
-        page = max(0, min(int(request.GET.get("page", "0")), 50))
-    except ValueError:
-        page = 0
+    page = page_number(request, first=0, last=50)
     posts = discovery.ranked_posts(viewer, verticals, limit=WATERFALL_PAGE + 1, offset=page * WATERFALL_PAGE,
                                    visual=True)
     more = len(posts) > WATERFALL_PAGE

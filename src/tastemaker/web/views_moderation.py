@@ -36,7 +36,7 @@ from tastemaker.social import selectors as social_selectors
 from tastemaker.social.models import Visibility
 
 from .forms import FieldErrors, error_text, show_error
-from .helpers import domain_errors, page_of, safe_next, see_other
+from .helpers import domain_errors, page_number, page_of, safe_next, see_other
 
 QUEUE_PAGE = 20
 OWN_LIST = 20  # notices, reports and actions shown on the credit page
@@ -123,13 +123,6 @@ def _operators_only(request) -> None:
         raise NotFound(_("Page not found."))
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page") or 1), 10_000))
-    except ValueError:
-        return 1
-
-
 @login_required
 @never_cache
 @domain_errors
@@ -139,7 +132,7 @@ def queue(request):
     status = request.GET.get("status") or CaseStatus.OPEN
     if status not in CaseStatus.values:
         status = CaseStatus.OPEN
-    number = _page_number(request)
+    number = page_number(request, first=1, last=10_000)
     cases = selectors.queue(status, limit=QUEUE_PAGE + 1, offset=(number - 1) * QUEUE_PAGE)
     counts = selectors.queue_counts()
     return render(request, "web/moderation/queue.html", {

@@ -22,10 +22,12 @@ def _fresh_cache():
     per-process list of deliverable promotion campaigns included (a rolled-back test's campaigns are gone)."""
     from django.core.cache import cache
 
+    from tastemaker.promotion import pending
     from tastemaker.promotion.selectors import forget_active
 
     cache.clear()
     forget_active()
+    pending.clear()
     yield
 
 

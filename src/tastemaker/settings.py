@@ -573,6 +573,11 @@ PROMOTION_MIN_BID = env_int_at_least("PROMOTION_MIN_BID", 100, 1)
 PROMOTION_MIN_BUDGET = env_int_at_least("PROMOTION_MIN_BUDGET", 1000, 1)
 # when the capture job runs (seconds between runs) and what the automatic review treats as keyword stuffing:
 # one word making up more than this share of a post's words (posts of at least 8 words)
+# promoted deliveries (serves, impression events, charges): "thread" (queued in the process and written in
+# batches every PROMOTION_DELIVERY_INTERVAL_MS by a background thread: no home page waits for the write) or
+# "inline" (written in the request: the tests). See promotion/services.py, do_record_delivery.
+PROMOTION_DELIVERIES = env_choice("PROMOTION_DELIVERIES", "inline" if HUEY_IMMEDIATE else "thread", ("thread", "inline"))
+PROMOTION_DELIVERY_INTERVAL_MS = env_int_between("PROMOTION_DELIVERY_INTERVAL_MS", 200, 10, 1000)
 PROMOTION_SETTLE_SECONDS = env_int_between("PROMOTION_SETTLE_SECONDS", 5, 1, 60)
 PROMOTION_STUFFING_SHARE = env_fraction("PROMOTION_STUFFING_SHARE", 0.3)
 # campaigns and standing orders one account may create (count/seconds; trust.ratelimit)

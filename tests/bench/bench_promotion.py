@@ -118,6 +118,7 @@ def bench_home(world: dict, rounds: int) -> dict:
         selectors.forget_active()
 
     def end_campaigns():
+        services.flush_deliveries()
         Campaign.objects.update(status="ended")
         Serve.objects.all().delete()  # the next round's requests compete again (frequency caps reset)
         selectors.forget_active()
@@ -128,9 +129,11 @@ def bench_home(world: dict, rounds: int) -> dict:
         end_campaigns()
         without.append(home_rps(client_for, sample, 1))
         make_campaigns() if _round == 0 else (Campaign.objects.update(status="active"), selectors.forget_active())
+        services.flush_deliveries()
         Serve.objects.all().delete()
         with_.append(home_rps(client_for, sample, 1))
     # the decision alone, warm
+    services.flush_deliveries()
     Campaign.objects.update(status="active")
     Serve.objects.all().delete()
     selectors.forget_active()

@@ -3,6 +3,7 @@ auction and pacing, the frequency caps, and hidden / muted / opted-out / blocked
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -161,3 +162,70 @@ def test_the_web_home_marks_a_promoted_post(creator, campaign, make_user, follow
     assert "promoted-label" in page and "Why am I seeing this?" in page
     first = page[page.index("<article"):]
     assert first.startswith('<article class="post promoted"') and f'data-tm-post="{c.post_id}"' in first[:200]
+
+
+def test_queued_deliveries_keep_the_caps_and_are_written_by_the_background_writer(
+        creator, campaign, make_user, follow, api_as, settings):
+    """Production mode (``PROMOTION_DELIVERIES = "thread"``): the home page answers without writing; until
+    the writer has written the page's deliveries, the decision counts them (the Fan Headline is not shown
+    twice), then the serve, the impression event and the charge are all there."""
+
+    from tastemaker.analytics.models import Event
+    from tastemaker.promotion import pending
+    from tastemaker.promotion.models import Charge
+
+    fan = make_user()
+    follow(fan, creator)
+    c = campaign("fan_headline", bid=1_000)
+    settings.PROMOTION_DELIVERIES = "thread"
+    settings.PROMOTION_DELIVERY_INTERVAL_MS = 60_000  # the writer waits: the caps must hold meanwhile
+    client = api_as(fan)
+    client.defaults["HTTP_USER_AGENT"] = PHONE  # a person's app (no user agent would be invalid traffic)
+    first = client.get("/api/v1/timelines/home").json()
+    assert first[0]["tastemaker_promoted"]["campaign_id"] == str(c.pk)
+    assert not Serve.objects.filter(campaign=c).exists()  # nothing written by the request
+    assert pending.served(fan.pk, _time_today()) == {c.pk}
+    again = client.get("/api/v1/timelines/home").json()
+    assert all(i["tastemaker_promoted"] is None for i in again)  # once, although not yet written
+    assert services.flush_deliveries() == 1
+    assert Serve.objects.filter(campaign=c, viewer=fan).count() == 1
+    assert Event.objects.filter(surface="promoted", subject_id=c.post_id, viewer_key=f"u{fan.pk}").count() == 1
+    assert Charge.objects.filter(campaign=c, viewer_id=fan.pk).count() == 1
+    assert pending.served(fan.pk, _time_today()) == set()  # forgotten once written
+    assert all(i["tastemaker_promoted"] is None for i in client.get("/api/v1/timelines/home").json())
+
+
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+
+
+def _time_today():
+    from django.utils import timezone
+
+    return timezone.now().date()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_writer_writes_within_a_second(creator, campaign, make_user, follow, api_as, settings):
+    import time as _time
+
+    from tastemaker.promotion.models import Charge
+
+    fan = make_user()
+    follow(fan, creator)
+    c = campaign("fan_headline", bid=1_000)
+    settings.PROMOTION_DELIVERIES = "thread"
+    settings.PROMOTION_DELIVERY_INTERVAL_MS = 50
+    assert api_as(fan).get("/api/v1/timelines/home", HTTP_USER_AGENT=PHONE).json()[0]["tastemaker_promoted"]
+    from django.db import OperationalError
+
+    def charged() -> bool:
+        try:
+            return Charge.objects.filter(campaign=c, viewer_id=fan.pk).exists()
+        except OperationalError:  # the test database (SQLite in memory, shared cache) while the writer writes
+            return False
+
+    deadline = _time.monotonic() + 1.0
+    while not charged() and _time.monotonic() < deadline:
+        _time.sleep(0.02)
+    assert Charge.objects.filter(campaign=c, viewer_id=fan.pk).exists()
+    assert Serve.objects.filter(campaign=c, viewer=fan).count() == 1

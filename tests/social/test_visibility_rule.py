@@ -19,6 +19,7 @@ from tastemaker.social.visibility import (
     post_sql,
     posts_q,
     visible_authors,
+    visible_authors_many,
 )
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,13 @@ def test_the_filter_the_sql_and_the_checks_agree(world, surface):
         assert by_q == _by_sql(viewer, surface, lists=True) & set(ids), (viewer, surface)
         assert set(visible_authors(viewer, ids, surface)) == by_q
         assert {p.pk for p in posts if can_see(viewer, p, surface)} == by_q
+    # the batch form (the analytics ingest): every viewer at once, one statement per chunk of viewers
+    many = visible_authors_many([(v, ids) for v in viewers], surface)
+    for viewer in viewers:
+        assert many[viewer.id] == visible_authors(viewer, ids, surface), (viewer, surface)
+    originals = visible_authors_many([(v, ids) for v in viewers], surface, originals_only=True)
+    for viewer in viewers:
+        assert originals[viewer.id] == visible_authors(viewer, ids, surface, originals_only=True), (viewer, surface)
     # the world is not trivial: viewers see different things
     seen = {frozenset(Post.objects.filter(pk__in=ids).filter(posts_q(v, surface)).values_list("pk", flat=True))
             for v in viewers}

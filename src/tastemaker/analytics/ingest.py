@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import SEQUENCE_BITS, new_id, now_ms
 from tastemaker.core.languages import language_tag
-from tastemaker.social.visibility import AccountReach, Viewer, accounts_q, visible_authors
+from tastemaker.social.visibility import AccountReach, Viewer, accounts_q, visible_authors_many
 
 from .models import Event, InvalidReason, Metric, Pending, SubjectType, Surface
 from .rollup import schedule_rollup
@@ -106,10 +106,12 @@ def _owners(events: list[EventIn], staff: set[int]) -> dict[tuple[str, int, int 
             post_ids.setdefault(e.viewer_id, set()).add(e.subject_id)
         elif e.subject_type == SubjectType.ACCOUNT:
             account_ids.add(e.subject_id)
-    for viewer_id, ids in post_ids.items():
-        visible = visible_authors(Viewer(viewer_id, viewer_id in staff), ids, originals_only=True)
-        for pid, author in visible.items():
-            owners[(SubjectType.POST, pid, viewer_id)] = author
+    if post_ids:
+        seen = visible_authors_many([(Viewer(viewer_id, viewer_id in staff), ids) for viewer_id, ids in post_ids.items()],
+                                    originals_only=True)
+        for viewer_id, visible in seen.items():
+            for pid, author in visible.items():
+                owners[(SubjectType.POST, pid, viewer_id)] = author
     if account_ids:
         found = set(User.objects.filter(pk__in=account_ids).filter(accounts_q(reach=AccountReach.LISTED))
                     .values_list("pk", flat=True))

@@ -43,6 +43,7 @@ from tastemaker.social import visibility
 from tastemaker.social.models import Post
 from tastemaker.social.visibility import AccountReach, accounts_q
 
+from . import pending
 from .models import (
     AutoPromotion,
     Campaign,
@@ -258,16 +259,18 @@ def _viewer_state(viewer: User, live: Sequence[Live], today: date) -> _ViewerSta
     parts.append("SELECT 6 + h.k, h.target FROM ("
                  + hidden_sql.replace("SELECT 0, target_id", "SELECT 0 k, target_id target", 1) + ") h")
     params += hidden_params
-    if posts:
+    if posts:  # campaigns are on original posts only (do_create_campaign); no "not a repost" test here: with
+        # one, SQLite walked the repost index (every original post) instead of the ids
         rule, rule_params = visibility.post_sql(viewer, visibility.Surface.LIST, post="vp", author="vu",
                                                 originals=False)
         parts.append(f"SELECT 9, vp.id FROM {Post._meta.db_table} vp JOIN accounts_user vu ON vu.id = vp.author_id"
-                     f" WHERE vp.id IN ({', '.join(['%s'] * len(posts))}) AND vp.reblog_of_id IS NULL AND ({rule})")
+                     f" WHERE vp.id IN ({', '.join(['%s'] * len(posts))}) AND ({rule})")
         params += [*posts, *rule_params]
     if any(c.verticals or c.lookalike for c in live):
         parts.append("SELECT 8, vertical_id FROM discovery_userinterest WHERE user_id = %s AND hidden = %s"
                      " AND (picked = %s OR learned_weight > 0)")
         params += [viewer_id, False, True]
+    queued = pending.served(viewer_id, today)  # read before the query: a batch is forgotten after its commit
     state = _ViewerState()
     sets = {0: state.served_today, 1: state.headlines_seen, 2: state.hidden, 3: state.muted_advertisers,
             5: state.follows, 6: state.blocked, 7: state.muted, 8: state.interests, 9: state.visible_posts}
@@ -281,6 +284,10 @@ def _viewer_state(viewer: User, live: Sequence[Live], today: date) -> _ViewerSta
                 state.served_today.add(value)
             else:
                 sets[kind].add(value)
+    unwritten = queued - state.served_today
+    state.served_today |= unwritten
+    state.count_today += len(unwritten)
+    state.headlines_seen |= unwritten & set(headlines)
     if any(c.regions for c in live):
         with connection.cursor() as cur:
             cur.execute("SELECT region FROM analytics_audienceprofile WHERE user_id = %s", [viewer_id])

@@ -40,6 +40,7 @@ from tastemaker.accounts.models import User
 from tastemaker.accounts.standing import Feature, require
 from tastemaker.analytics.ingest import EventIn, do_record_events
 from tastemaker.analytics.models import Metric, SubjectType, Surface
+from tastemaker.core.batching import BatchWriter
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tastemaker.core.ids import new_id
 from tastemaker.core.money import check_currency, check_minor, format_amount
@@ -52,6 +53,7 @@ from tastemaker.social.visibility import can_see
 from tastemaker.trust.ratelimit import check_and_hit
 from tastemaker.trust.spam import check_text
 
+from . import pending
 from .models import (
     FINAL_STATUSES,
     AutoPromotion,
@@ -449,49 +451,95 @@ class Delivered:
     price_milli: int = 0  # the clearing price per unit (0: the bid)
 
 
+@dataclass(frozen=True)
+class QueuedDelivery:
+    """One page's promoted items for one viewer, waiting to be written (``PROMOTION_DELIVERIES = "thread"``)."""
+
+    viewer_id: int
+    items: tuple[Delivered, ...]
+    reason: str
+    device: str
+    at: datetime
+    at_given: bool = False  # the caller fixed the time (the event keeps it)
+
+
 def do_record_delivery(viewer: User, items: Sequence[Shown], *, reason: str = "", device: str = "unknown",
-                       at: datetime | None = None) -> int:
+                       at: datetime | None = None, inline: bool = False) -> int:
     """A page showed ``items`` to ``viewer``: record the serves (the frequency caps), one impression event per
     item (``surface=promoted``, through the analytics ingest and its invalid-traffic filter) and, for each
     event the filter accepted as valid, the charge of a CPM campaign (a Fan Headline's follower reached).
-    ``reason``: an invalid reason decided from the request (bot, prefetch, head). Returns the charges made."""
+    ``reason``: an invalid reason decided from the request (bot, prefetch, head).
+
+    With ``PROMOTION_DELIVERIES = "thread"`` (production) the page's items are queued in the process and
+    written with others' in one transaction every ``PROMOTION_DELIVERY_INTERVAL_MS`` by a background thread
+    (``core.batching``): no home page waits for the write. Until then ``pending`` counts them for the caps.
+    Returns the charges made (0 when queued)."""
     if not items:
         return 0
-    with transaction.atomic():  # one commit for the serves, the events and the charges
-        return _record_delivery(viewer, items, reason, device, at)
-
-
-def _record_delivery(viewer: User, items: Sequence[Shown], reason: str, device: str,
-                     at: datetime | None) -> int:
     now = at or timezone.now()
-    day = now.date()
-    campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in=[i.campaign_id for i in items])}
-    serves = [Serve(campaign_id=i.campaign_id, viewer_id=viewer.pk, day=day, why=i.why[:200], created_at=now,
-                    price_milli=i.price_milli) for i in items if i.campaign_id in campaigns]
+    queued = QueuedDelivery(viewer.pk, tuple(Delivered(i.campaign_id, i.why, i.price_milli) for i in items),
+                            reason, device, now, at is not None)
+    if not inline and settings.PROMOTION_DELIVERIES == "thread":
+        pending.note(viewer.pk, now.date(), (i.campaign_id for i in queued.items))
+        _deliveries.add(queued)
+        return 0
+    return write_deliveries([queued])
+
+
+def write_deliveries(batch: Sequence[QueuedDelivery]) -> int:
+    """Write queued deliveries in one transaction (one insert of the serves, one call of the analytics
+    ingest); returns the charges made."""
+    if not batch:
+        return 0
+    with transaction.atomic():
+        return _record_deliveries(batch)
+
+
+def _forget_written(batch: Sequence[QueuedDelivery]) -> None:
+    for d in batch:
+        pending.forget(d.viewer_id, d.at.date(), (i.campaign_id for i in d.items))
+
+
+_deliveries: BatchWriter[QueuedDelivery] = BatchWriter(
+    "promotion-deliveries", write_deliveries, lambda: settings.PROMOTION_DELIVERY_INTERVAL_MS / 1000,
+    after=_forget_written)
+
+
+def flush_deliveries() -> int:
+    """Write what this process has queued now (tests, the benchmark and shutdown)."""
+    return _deliveries.flush()
+
+
+def _record_deliveries(batch: Sequence[QueuedDelivery]) -> int:
+    campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in={i.campaign_id for d in batch for i in d.items})}
+    serves = [Serve(campaign_id=i.campaign_id, viewer_id=d.viewer_id, day=d.at.date(), why=i.why[:200],
+                    created_at=d.at, price_milli=i.price_milli)
+              for d in batch for i in d.items if i.campaign_id in campaigns]
     Serve.objects.bulk_create(serves, ignore_conflicts=True)
     events: list[EventIn] = []
-    order: list[tuple[Campaign, int]] = []
-    for item in items:
-        c = campaigns.get(item.campaign_id)
-        if c is None:
-            continue
-        subject = (SubjectType.POST, c.post_id) if c.post_id is not None else (SubjectType.ACCOUNT, c.account_id)
-        if subject[1] is None:
-            continue
-        events.append(EventIn(metric=Metric.IMPRESSION, subject_type=subject[0], subject_id=subject[1],
-                              surface=Surface.PROMOTED, viewer_id=viewer.pk, reason=reason, device=device,
-                              at_ms=int(now.timestamp() * 1000) if at is not None else None))
-        order.append((c, item.price_milli))
+    order: list[tuple[Campaign, int, QueuedDelivery]] = []
+    for d in batch:
+        for item in d.items:
+            c = campaigns.get(item.campaign_id)
+            if c is None:
+                continue
+            subject = (SubjectType.POST, c.post_id) if c.post_id is not None else (SubjectType.ACCOUNT, c.account_id)
+            if subject[1] is None:
+                continue
+            events.append(EventIn(metric=Metric.IMPRESSION, subject_type=subject[0], subject_id=subject[1],
+                                  surface=Surface.PROMOTED, viewer_id=d.viewer_id, reason=d.reason, device=d.device,
+                                  at_ms=int(d.at.timestamp() * 1000) if d.at_given else None))
+            order.append((c, item.price_milli, d))
     outcomes: list[Any] = []
     do_record_events(events, outcomes)
     made = 0
-    for (c, price), outcome in zip(order, outcomes, strict=True):
+    for (c, price, d), outcome in zip(order, outcomes, strict=True):
         if outcome is None or not outcome[1]:
             continue  # rejected (not visible) or invalid traffic: never billed
         if c.price_model != PriceModel.CPM or c.status != CampaignStatus.ACTIVE:
             continue
         kind = ChargeKind.REACH if c.tool == Tool.FAN_HEADLINE else ChargeKind.IMPRESSION
-        if do_charge(c, viewer.pk, kind, event_id=outcome[0], at=now, unit_milli=price) is not None:
+        if do_charge(c, d.viewer_id, kind, event_id=outcome[0], at=d.at, unit_milli=price) is not None:
             made += 1
     return made
 

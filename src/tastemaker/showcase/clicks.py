@@ -5,28 +5,23 @@ background thread per process, like the analytics rollup); the click id is fixed
 ``SHOWCASE_CLICKS = "inline"`` (the tests) writes each click in the request instead. The trade-off of
 "thread": a process killed with SIGKILL loses the clicks of its last interval (≤ 50 ms by default); a normal
 stop flushes them (atexit). A store reports an order seconds to days after the click, by which time the
-click is long written.
+click is long written. The queue and its thread: ``core.batching.BatchWriter``.
 """
 
 from __future__ import annotations
 
-import atexit
-import logging
-import os
-import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
+from tastemaker.core.batching import BatchWriter
 from tastemaker.core.ids import new_id
 from tastemaker.social.visibility import published_q
 
 from . import links
 from .models import CardLink, StoreStatus
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,71 +81,8 @@ def write_clicks(clicks: list[ClickIn]) -> list[tuple[ClickIn, bool, str]]:
     return rows
 
 
-class _Writer:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.queue: list[ClickIn] = []
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.pid: int | None = None
-
-    def add(self, click: ClickIn) -> None:
-        with self.lock:
-            if self.thread is None or not self.thread.is_alive() or self.pid != os.getpid():
-                if self.pid is not None and self.pid != os.getpid():
-                    self.queue = []  # a forked child: the parent's queue is the parent's to write
-                self.pid = os.getpid()
-                self.wake = threading.Event()
-                self.thread = threading.Thread(target=self.run, name="showcase-clicks", daemon=True)
-                self.thread.start()
-            self.queue.append(click)
-            if len(self.queue) >= 500:
-                self.wake.set()
-
-    def take(self) -> list[ClickIn]:
-        with self.lock:
-            batch, self.queue = self.queue, []
-        return batch
-
-    def flush(self) -> int:
-        batch = self.take()
-        for attempt in range(3):
-            try:
-                write_clicks(batch)
-                return len(batch)
-            except Exception:  # noqa: BLE001 - retried, then logged: a click never breaks the redirect
-                if attempt == 2:
-                    log.exception("could not write %d click-outs", len(batch))
-                time.sleep(0.05 * (attempt + 1))
-        return 0
-
-    def run(self) -> None:
-        interval = settings.SHOWCASE_CLICK_INTERVAL_MS / 1000
-        while True:
-            self.wake.wait(timeout=interval)
-            self.wake.clear()
-            if not self.queue:
-                if connection.connection is not None:
-                    time.sleep(interval)
-                    if not self.queue:
-                        connection.close()  # idle: give the database connection back
-                continue
-            try:
-                self.flush()
-            finally:
-                close_old_connections()
-
-
-_writer = _Writer()
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    if _writer.queue and _writer.pid == os.getpid():
-        try:
-            _writer.flush()
-        except Exception:  # noqa: BLE001 - nothing more to do at exit
-            log.exception("click-outs lost at exit")
+_writer: BatchWriter[ClickIn] = BatchWriter(
+    "showcase-clicks", write_clicks, lambda: settings.SHOWCASE_CLICK_INTERVAL_MS / 1000)
 
 
 def record_click(*, inline: bool = False, **fields):
@@ -169,7 +101,7 @@ def record_click(*, inline: bool = False, **fields):
 
 def flush_pending() -> int:
     """Write what this process has queued now (tests and shutdown)."""
-    return _writer.flush() if _writer.queue else 0
+    return _writer.flush()
 
 
 # --- where a tracked link goes, and recording its click-out ------------------------------------

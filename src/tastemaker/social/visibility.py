@@ -57,7 +57,7 @@ a SQL condition, from one table of atoms each, so the ORM lists and the raw time
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -287,6 +287,51 @@ def visible_authors(viewer: ViewerLike, post_ids: Iterable[int], surface: Surfac
     else:
         qs = qs.filter(posts_q(viewer, surface))
     return dict(qs.values_list("pk", "author_id"))
+
+
+def visible_authors_many(wanted: Sequence[tuple[ViewerLike, Collection[int]]], surface: Surface = Surface.DIRECT,
+                         *, originals_only: bool = False) -> dict[int | None, dict[int, int]]:
+    """``visible_authors`` for several viewers at once (the analytics ingest: one batch of events from many
+    viewers), as ``{viewer id: {post id: author id}}``: the rule rendered to SQL (``post_sql``, cached per
+    shape), one statement per ``_MANY_CHUNK`` viewers instead of one ORM query each."""
+    from django.db import connection
+
+    from tastemaker.accounts.models import User as UserModel
+
+    out: dict[int | None, dict[int, int]] = {}
+    parts: list[str] = []
+    params: list[Param] = []
+
+    def run() -> None:
+        if not parts:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for viewer_id, pid, author, reblog_of in cursor.fetchall():
+                if not (originals_only and reblog_of is not None):
+                    out.setdefault(viewer_id, {})[pid] = author
+        parts.clear()
+        params.clear()
+
+    for who, ids in wanted:
+        v = viewer_of(who)
+        out.setdefault(v.id, {})
+        if not ids:
+            continue
+        # the originals test is made in Python: "reblog_of_id IS NULL" in the WHERE led SQLite to walk the
+        # repost index (every original post) instead of the ids
+        rule, rule_params = post_sql(v, surface, post="mp", author="mu", originals=not originals_only)
+        parts.append(f"SELECT %s, mp.id, mp.author_id, mp.reblog_of_id FROM {Post._meta.db_table} mp"
+                     f" JOIN {UserModel._meta.db_table} mu ON mu.id = mp.author_id"
+                     f" WHERE mp.id IN ({', '.join(['%s'] * len(ids))}) AND ({rule})")
+        params.extend([v.id, *ids, *rule_params])
+        if len(parts) >= _MANY_CHUNK:
+            run()
+    run()
+    return out
+
+
+_MANY_CHUNK = 20  # viewers per statement (SQLite's parameter limit stays far away)
 
 
 def published_q(prefix: str = "") -> Q:

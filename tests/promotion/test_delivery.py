@@ -91,11 +91,22 @@ def test_hidden_muted_blocked_and_invisible_never_shown(creator, campaign, make_
     for v in viewers[:4]:
         assert not home_promotions(v, 20), v
     assert home_promotions(viewers[4], 20)
-    # the post became followers-only: the one visibility rule keeps it from non-followers at once
+    # the post became followers-only (or held, or its author suspended): the one visibility rule keeps it
+    # from non-followers once the list of campaigns is read again (PROMOTION_CACHE_SECONDS; whether everyone
+    # may see a campaign's post is read with it), and a page that showed it meanwhile is never billed (the
+    # analytics ingest checks the rule again when the delivery is written)
+    from tastemaker.promotion.models import Charge
+    from tastemaker.promotion.services import Delivered
     from tastemaker.social.models import Post
 
     Post.objects.filter(pk=c.post_id).update(visibility="private")
+    stale = home_promotions(viewers[4], 20)
+    assert [p.campaign_id for p in stale] == [c.pk]
+    services.do_record_delivery(viewers[4], [Delivered(p.campaign_id, p.why, p.price_milli) for p in stale])
+    assert not Charge.objects.filter(campaign=c).exists()
+    selectors.forget_active()
     assert not home_promotions(viewers[4], 20)
+    assert not home_promotions(make_user(), 20)
 
 
 def test_frequency_caps(creator, campaign, make_user, post_of, settings):

@@ -18,6 +18,7 @@ from tastemaker.social.visibility import (
     hidden_sql,
     post_sql,
     posts_q,
+    seen_by_everyone,
     visible_authors,
     visible_authors_many,
 )
@@ -73,6 +74,13 @@ def _by_sql(viewer: Viewer, surface: Surface, lists: bool) -> set[int]:
         return {row[0] for row in cur.fetchall()}
 
 
+def _hidden(viewer_id: int, mutes: bool) -> set[int]:
+    sql, params = hidden_sql(viewer_id)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return {a for k, a in cur.fetchall() if k == 0 or mutes}
+
+
 @pytest.mark.parametrize("surface", list(Surface))
 def test_the_filter_the_sql_and_the_checks_agree(world, surface):
     viewers, posts = world
@@ -90,6 +98,14 @@ def test_the_filter_the_sql_and_the_checks_agree(world, surface):
     originals = visible_authors_many([(v, ids) for v in viewers], surface, originals_only=True)
     for viewer in viewers:
         assert originals[viewer.id] == visible_authors(viewer, ids, surface, originals_only=True), (viewer, surface)
+    # what everyone sees: every viewer sees it unless a block either way or a mute (on lists) stands between
+    open_posts = seen_by_everyone(ids, surface)
+    assert open_posts == visible_authors(Viewer(), ids, surface, originals_only=True)
+    assert len(open_posts) >= (1 if surface != Surface.SEARCH else 0)
+    for viewer in viewers[1:]:
+        hidden = _hidden(viewer.id, mutes=surface != Surface.DIRECT)
+        sees = set(visible_authors(viewer, ids, surface))
+        assert {p for p, author in open_posts.items() if author not in hidden} <= sees, (viewer, surface)
     # the world is not trivial: viewers see different things
     seen = {frozenset(Post.objects.filter(pk__in=ids).filter(posts_q(v, surface)).values_list("pk", flat=True))
             for v in viewers}

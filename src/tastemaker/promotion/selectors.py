@@ -90,6 +90,12 @@ class Live:
     like_verticals: frozenset[int] = frozenset()  # the owner's followers' main interests
     like_accounts: frozenset[int] = frozenset()  # accounts the owner's followers follow most
     paced_out: bool = False
+    author_id: int = 0  # the subject's author (the post's, or the account itself); 0: the owner
+    post_open: bool = False  # the post is one everyone may see but for blocks and mutes (seen_by_everyone)
+
+    @property
+    def author(self) -> int:
+        return self.author_id or self.owner_id
 
     @property
     def ecpm(self) -> float:
@@ -188,6 +194,11 @@ def _load_live(now: datetime) -> list[Live]:
                      .values_list("campaign_id", "committed_milli"))
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     day_fraction = (now - midnight).total_seconds() / 86400
+    post_ids = {r[4] for r in rows if r[4] is not None}
+    # posts everyone may see but for blocks and mutes (the ONE rule, signed out): the decision then needs
+    # no per-viewer visibility query for them; the others (followers-only...) are checked per viewer
+    open_posts = visibility.seen_by_everyone(post_ids) if post_ids else {}
+    authors = dict(Post.objects.filter(pk__in=post_ids).values_list("pk", "author_id")) if post_ids else {}
     out = []
     for (pk, owner_id, username, tool, post_id, price_model, bid, verticals, languages, regions, lookalike,
          daily) in rows:
@@ -198,7 +209,8 @@ def _load_live(now: datetime) -> list[Live]:
         out.append(Live(pk, owner_id, username, tool, post_id, price_model, unit, rate,
                         frozenset(vertical_ids[s] for s in verticals or [] if s in vertical_ids),
                         frozenset(languages or []), frozenset(regions or []), bool(lookalike), like_v, like_a,
-                        paced_out(committed.get(pk, 0), daily, day_fraction, unit)))
+                        paced_out(committed.get(pk, 0), daily, day_fraction, unit),
+                        authors.get(post_id, 0) if post_id is not None else 0, post_id in open_posts))
     return out
 
 
@@ -233,49 +245,69 @@ class _ViewerState:
     count_today: int = 0
 
 
-def _viewer_state(viewer: User, live: Sequence[Live], today: date) -> _ViewerState:
-    """Everything the decision needs about the viewer, in one round trip: served today, Fan Headlines seen,
-    hidden items, muted advertisers, opt-out, follows, blocks and mutes (``visibility.hidden_sql``),
-    interests, and which of the campaigns' posts the viewer may see (``visibility.post_sql``, the ONE rule
-    rendered to SQL, surface LIST)."""
-    viewer_id = viewer.pk
+@dataclass(frozen=True)
+class _StateSql:
+    sql: str  # parameters: the viewer's id, the day, then the viewer's id ``viewers - 1`` more times
+    viewers: int
+    closed_posts: list[int]  # campaign posts not everyone may see: checked per viewer by the rule
+    headlines: frozenset[int]  # the Fan Headline campaigns
+
+
+def _state_sql(live: Sequence[Live]) -> _StateSql:
+    """The decision's statement for this list of campaigns, built once per list (the same for every viewer;
+    the campaigns' ids are integers from the database, written into the SQL)."""
+    found = _cache.get("state_sql")
+    if isinstance(found, tuple) and found[0] is live:  # the list itself is kept: its identity is the key
+        return found[1]  # type: ignore[no-any-return]
+
+    def ids(values: Iterable[int]) -> str:
+        return ", ".join(str(int(v)) for v in sorted(values))
+
     owners = {c.owner_id for c in live} | {a for c in live for a in c.like_accounts}
     headlines = [c.id for c in live if c.tool == Tool.FAN_HEADLINE]
-    posts = sorted({c.post_id for c in live if c.post_id is not None})
+    posts = sorted({c.post_id for c in live if c.post_id is not None and not c.post_open})
     parts = ["SELECT 0, campaign_id FROM promotion_serve WHERE viewer_id = %s AND day = %s",
              "SELECT 2, campaign_id FROM promotion_hiddenpromotion WHERE user_id = %s",
              "SELECT 3, advertiser_id FROM promotion_mutedadvertiser WHERE user_id = %s",
              "SELECT 4, user_id FROM promotion_targetingoptout WHERE user_id = %s"]
-    params: list[int | str | bool | None] = [viewer_id, today.isoformat(), viewer_id, viewer_id, viewer_id]
     if headlines:
         parts.append(f"SELECT 1, campaign_id FROM promotion_serve WHERE viewer_id = %s AND campaign_id IN "
-                     f"({', '.join(['%s'] * len(headlines))})")
-        params += [viewer_id, *headlines]
+                     f"({ids(headlines)})")
     if owners:
-        parts.append(f"SELECT 5, target_id FROM social_follow WHERE follower_id = %s AND target_id IN "
-                     f"({', '.join(['%s'] * len(owners))})")
-        params += [viewer_id, *owners]
-    hidden_sql, hidden_params = visibility.hidden_sql(viewer_id)
+        parts.append(f"SELECT 5, target_id FROM social_follow WHERE follower_id = %s AND target_id IN ({ids(owners)})")
+    hidden_sql, _hidden_params = visibility.hidden_sql(0)  # three viewer-id parameters
     parts.append("SELECT 6 + h.k, h.target FROM ("
                  + hidden_sql.replace("SELECT 0, target_id", "SELECT 0 k, target_id target", 1) + ") h")
-    params += hidden_params
-    if posts:  # campaigns are on original posts only (do_create_campaign); no "not a repost" test here: with
-        # one, SQLite walked the repost index (every original post) instead of the ids
+    if any(c.verticals or c.lookalike for c in live):
+        parts.append("SELECT 8, vertical_id FROM discovery_userinterest WHERE user_id = %s AND hidden = FALSE"
+                     " AND (picked = TRUE OR learned_weight > 0)")
+    sql = " UNION ALL ".join(parts)
+    built = _StateSql(sql, sql.count("%s") - 1, posts, frozenset(headlines))
+    _cache["state_sql"] = (live, built)
+    return built
+
+
+def _viewer_state(viewer: User, live: Sequence[Live], today: date) -> _ViewerState:
+    """Everything the decision needs about the viewer, in one round trip: served today, Fan Headlines seen,
+    hidden items, muted advertisers, opt-out, follows, blocks and mutes (``visibility.hidden_sql``),
+    interests, and which of the campaigns' posts that not everyone may see this viewer may
+    (``visibility.post_sql``, the ONE rule rendered to SQL, surface LIST)."""
+    viewer_id = viewer.pk
+    shape = _state_sql(live)
+    sql, posts = shape.sql, shape.closed_posts
+    params: list[visibility.Param] = [viewer_id, today.isoformat(), *[viewer_id] * (shape.viewers - 1)]
+    if posts:
         rule, rule_params = visibility.post_sql(viewer, visibility.Surface.LIST, post="vp", author="vu",
                                                 originals=False)
-        parts.append(f"SELECT 9, vp.id FROM {Post._meta.db_table} vp JOIN accounts_user vu ON vu.id = vp.author_id"
-                     f" WHERE vp.id IN ({', '.join(['%s'] * len(posts))}) AND ({rule})")
+        sql += (f" UNION ALL SELECT 9, vp.id FROM {Post._meta.db_table} vp JOIN accounts_user vu ON vu.id ="
+                f" vp.author_id WHERE vp.id IN ({', '.join(['%s'] * len(posts))}) AND ({rule})")
         params += [*posts, *rule_params]
-    if any(c.verticals or c.lookalike for c in live):
-        parts.append("SELECT 8, vertical_id FROM discovery_userinterest WHERE user_id = %s AND hidden = %s"
-                     " AND (picked = %s OR learned_weight > 0)")
-        params += [viewer_id, False, True]
     queued = pending.served(viewer_id, today)  # read before the query: a batch is forgotten after its commit
     state = _ViewerState()
     sets = {0: state.served_today, 1: state.headlines_seen, 2: state.hidden, 3: state.muted_advertisers,
             5: state.follows, 6: state.blocked, 7: state.muted, 8: state.interests, 9: state.visible_posts}
     with connection.cursor() as cur:
-        cur.execute(" UNION ALL ".join(parts), params)
+        cur.execute(sql, params)
         for kind, value in cur.fetchall():
             if kind == 4:
                 state.opted_out = True
@@ -287,7 +319,7 @@ def _viewer_state(viewer: User, live: Sequence[Live], today: date) -> _ViewerSta
     unwritten = queued - state.served_today
     state.served_today |= unwritten
     state.count_today += len(unwritten)
-    state.headlines_seen |= unwritten & set(headlines)
+    state.headlines_seen |= unwritten & shape.headlines
     if any(c.regions for c in live):
         with connection.cursor() as cur:
             cur.execute("SELECT region FROM analytics_audienceprofile WHERE user_id = %s", [viewer_id])
@@ -346,24 +378,31 @@ def _why(c: Live, codes: tuple[str, ...], state: _ViewerState, names: dict[int, 
         "name": c.owner_username, "reasons": "; ".join(words[code]() for code in codes)}
 
 
-def _eligible(viewer: User, live: Sequence[Live], state: _ViewerState) -> list[tuple[Live, tuple[str, ...]]]:
-    """The campaigns that may reach the viewer now: not paced out, not the viewer's own, within the caps, not
-    hidden or muted, the author not blocked or muted, the post visible by the rule, the targeting matched."""
-    out = []
-    me, language = viewer.pk, viewer.language
-    for c in live:
-        if c.paced_out or c.owner_id == me or c.id in state.served_today or c.id in state.hidden:
-            continue
-        if c.owner_id in state.muted_advertisers or c.owner_id in state.blocked or c.owner_id in state.muted:
-            continue
-        if c.post_id is not None and c.post_id not in state.visible_posts:
-            continue
-        if c.tool == Tool.FAN_HEADLINE and c.id in state.headlines_seen:
-            continue
-        codes = _match(c, language, state)
-        if codes is not None:
-            out.append((c, codes))
-    return out
+def _eligible(viewer: User, c: Live, state: _ViewerState) -> tuple[str, ...] | None:
+    """Whether campaign ``c`` may reach the viewer now, and what matched: not paced out, not the viewer's
+    own, within the caps, not hidden or muted, the author not blocked or muted, the post visible by the
+    rule, the targeting matched."""
+    if c.paced_out or c.owner_id == viewer.pk or c.id in state.served_today or c.id in state.hidden:
+        return None
+    if c.owner_id in state.muted_advertisers or c.owner_id in state.blocked or c.owner_id in state.muted:
+        return None
+    if c.author != c.owner_id and (c.author in state.blocked or c.author in state.muted):
+        return None
+    if c.post_id is not None and not c.post_open and c.post_id not in state.visible_posts:
+        return None
+    if c.tool == Tool.FAN_HEADLINE and c.id in state.headlines_seen:
+        return None
+    return _match(c, viewer.language, state)
+
+
+def _ranked(live: Sequence[Live]) -> list[Live]:
+    """The campaigns in auction order (eCPM, then the older), sorted once per list of campaigns."""
+    found = _cache.get("ranked")
+    if isinstance(found, tuple) and found[0] is live:  # the list itself is kept: its identity is the key
+        return found[1]  # type: ignore[no-any-return]
+    ranked = sorted(live, key=lambda c: (-c.ecpm, c.id))
+    _cache["ranked"] = (live, ranked)
+    return ranked
 
 
 def _names(live: Sequence[Live]) -> dict[int, str]:
@@ -382,28 +421,44 @@ def _names(live: Sequence[Live]) -> dict[int, str]:
 def _run_slots(viewer: User, slots: list[tuple[int, tuple[str, ...]]], live: Sequence[Live],
                state: _ViewerState) -> list[Pick]:
     budget = max(0, settings.PROMOTION_DAILY_CAP - state.count_today)
-    eligible = _eligible(viewer, live, state)
-    if not eligible or not budget:
+    if not budget:
         return []
-    names = _names(live)
-    codes = {c.id: why for c, why in eligible}
+    ranked = _ranked(live)
+    codes: dict[int, tuple[str, ...] | None] = {}  # eligibility, checked lazily: in auction order, as needed
+
+    def top_two(tools: tuple[str, ...], skip: set[int], owners: set[int]) -> list[Live]:
+        """The two best eligible campaigns for a slot (all a second-price auction needs, in its order)."""
+        found: list[Live] = []
+        for c in ranked:
+            if c.tool not in tools or c.id in skip or c.owner_id in owners:
+                continue
+            if c.id not in codes:
+                codes[c.id] = _eligible(viewer, c, state)
+            if codes[c.id] is not None:
+                found.append(c)
+                if len(found) == 2:
+                    break
+        return found
+
+    names: dict[int, str] | None = None
     refused: set[int] = set()
     for _attempt in range(3):
         picks: list[Pick] = []
         taken: set[int] = set()
         owners: set[int] = set()
         for position, tools in slots[:budget]:
-            pool = [c for c, _w in eligible if c.tool in tools and c.id not in taken and c.id not in refused
-                    and c.owner_id not in owners]
-            won = auction(pool)
+            won = auction(top_two(tools, taken | refused, owners))
             if won is None:
                 continue
             winner, price = won
             taken.add(winner.id)
             owners.add(winner.owner_id)
+            names = _names(live) if names is None else names
+            matched = codes[winner.id]
+            assert matched is not None  # top_two returns eligible campaigns only
             picks.append(Pick(winner.id, winner.owner_id, winner.post_id,
                               winner.owner_id if winner.post_id is None else None, price,
-                              _why(winner, codes[winner.id], state, names), position, winner.tool))
+                              _why(winner, matched, state, names), position, winner.tool))
         # posts were checked by the visibility rule in the state's round trip; accounts by accounts_q here
         accounts = [p.account_id for p in picks if p.account_id is not None]
         shown = set(_listed_accounts(viewer, accounts)) if accounts else set()

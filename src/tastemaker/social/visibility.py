@@ -289,6 +289,17 @@ def visible_authors(viewer: ViewerLike, post_ids: Iterable[int], surface: Surfac
     return dict(qs.values_list("pk", "author_id"))
 
 
+def seen_by_everyone(post_ids: Iterable[int], surface: Surface = Surface.LIST) -> dict[int, int]:
+    """Of ``post_ids``, the original posts (reposts left out: their originals' authors count too) every
+    viewer may see unless a block (either way) or a mute stands between the viewer and the author, as
+    ``{post id: author id}``: what a signed-out viewer sees. The rule only
+    grows with what a viewer has (own, follows, mentioned, operator) and shrinks only with blocks and mutes
+    (``_ANONYMOUS`` sets the first false and the second false too), so a caller that already knows a
+    viewer's blocks and mutes (``hidden_sql``) needs no per-viewer query for these posts (the ad decision:
+    ``promotion.selectors``). Tested against every viewer in ``tests/social/test_visibility_rule.py``."""
+    return visible_authors(Viewer(), post_ids, surface, originals_only=True)
+
+
 def visible_authors_many(wanted: Sequence[tuple[ViewerLike, Collection[int]]], surface: Surface = Surface.DIRECT,
                          *, originals_only: bool = False) -> dict[int | None, dict[int, int]]:
     """``visible_authors`` for several viewers at once (the analytics ingest: one batch of events from many

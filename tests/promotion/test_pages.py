@@ -274,6 +274,15 @@ def test_campaign_page_shows_delivery_and_spend_live(as_user, creator, campaign,
     assert 'data-minor="5"' in body and "¥0.05" in body
     csv = client.get(reverse("web:promote_campaign_csv", args=[c.pk])).content.decode()
     assert csv.splitlines()[0] == "bucket_start_utc,delivered,billed" and csv.splitlines()[-1].endswith(",1,1")
+    # breakdowns by the existing dimensions (the rollup's counters, the "<5" privacy rule): the promoted surface
+    from tastemaker.analytics.rollup import do_rollup
+
+    do_rollup()
+    body = client.get(reverse("web:promote_campaign", args=[c.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-dimension="surface"' in body and 'data-dimension="device"' in body
+    table = client.get(reverse("web:promote_campaign_csv", args=[c.pk]) + "?table=breakdown").content.decode()
+    assert table.splitlines()[0] == "metric,dimension,value,count"
+    assert "impression,surface,promoted,<5" in table.splitlines()
 
 
 # --- standing orders ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -139,3 +139,16 @@ def advertiser_of(campaign_id: int) -> int:
     if owner_id is None:
         raise NotFound(_("Campaign not found."))
     return int(owner_id)
+
+
+def campaign_breakdowns(campaign: Campaign) -> tuple[str, dict[str, dict[str, list[dict[str, Any]]]]]:
+    """The campaign subject's breakdowns by the existing dimensions (surface, audience, device, language,
+    region...; ``analytics.selectors.breakdowns``, with its "<5" privacy rule) over the days the campaign
+    ran, and the metric they are shown for (impressions of a post, follows of an account)."""
+    from tastemaker.analytics.selectors import breakdowns
+
+    start = campaign.activated_at or campaign.created_at
+    days = max(1, -(-int((timezone.now() - start).total_seconds()) // 86400))
+    if campaign.post_id is not None:
+        return Metric.IMPRESSION, breakdowns(SubjectType.POST, campaign.post_id, days=min(days, 3660))
+    return Metric.FOLLOW_GAINED, breakdowns(SubjectType.ACCOUNT, campaign.account_id or 0, days=min(days, 3660))

@@ -53,7 +53,7 @@ from .helpers import (
     safe_next,
     see_other,
 )
-from .views_reports import GRANULARITY_LABELS
+from .views_reports import GRANULARITY_LABELS, breakdown_tables
 
 PAGE = 20
 CURRENCY = "CNY"
@@ -253,7 +253,8 @@ def _campaign_context(request, campaign) -> dict:
         granularity = "hour"
     figures = selectors.report(campaign)
     buckets, delivered, billed = pages.campaign_series(campaign, granularity)
-    return {"campaign": campaign, "row": _row(campaign), "f": figures, "granularity": granularity,
+    metric, breakdowns = pages.campaign_breakdowns(campaign)
+    return {"campaign": campaign, "tables": breakdown_tables(breakdowns, metric), "row": _row(campaign), "f": figures, "granularity": granularity,
             "organic_impressions": pages.organic_impressions(campaign),
             "left": max(0, campaign.budget - figures.committed),
             "granularities": list(GRANULARITY_LABELS.items()),
@@ -289,6 +290,11 @@ def campaign_csv(request, campaign_id: int):
     granularity = request.GET.get("granularity", "hour")
     if granularity not in GRANULARITY_LABELS:
         granularity = "hour"
+    if request.GET.get("table") == "breakdown":
+        _metric, breakdowns = pages.campaign_breakdowns(c)
+        cells = [[metric, dim, cell["value"], cell["display"]] for metric, dims in sorted(breakdowns.items())
+                 for dim, found in sorted(dims.items()) for cell in found]
+        return csv_response(f"campaign-{c.pk}-breakdown.csv", ["metric", "dimension", "value", "count"], cells)
     buckets, delivered, billed = pages.campaign_series(c, granularity)
     rows = [[iso_bucket(b), delivered[i], billed[i]] for i, b in enumerate(buckets)]
     return csv_response(f"campaign-{c.pk}-{granularity}.csv", ["bucket_start_utc", "delivered", "billed"], rows)

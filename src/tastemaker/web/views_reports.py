@@ -143,7 +143,7 @@ def _params(request, default_granularity: str) -> tuple[str, str, int | None]:
     return granularity, metric, days
 
 
-def _breakdown_tables(breakdowns: dict, metric: str) -> list[dict]:
+def breakdown_tables(breakdowns: dict, metric: str) -> list[dict]:
     cells = breakdowns.get(metric, {})
     return [{"dimension": d, "label": DIMENSION_LABELS[d],
              "cells": [{**c, "label": _value_label(d, c["value"])} for c in cells.get(d, [])]} for d in DIMENSIONS]
@@ -164,7 +164,7 @@ def _post_context(request, post) -> dict:
         "post": post, "granularity": granularity, "metric": metric, "days": days, "report": data,
         "totals": [{"metric": m, "label": Metric(m).label, "value": data["totals"][m]} for m in reports.POST_METRICS],
         "chart": bar_chart(s.buckets, s.values[metric], granularity, f"{metric_label} · {GRANULARITY_LABELS[granularity]}"),
-        "tables": _breakdown_tables(data["breakdowns"], metric),
+        "tables": breakdown_tables(data["breakdowns"], metric),
         "invalid_total": sum(data["invalid"].values()), "invalid": _invalid_labels(data["invalid"]),
         "granularities": list(GRANULARITY_LABELS.items()), "metrics": [(m, Metric(m).label) for m in reports.POST_METRICS],
         "query": request.GET.urlencode(),
@@ -223,7 +223,7 @@ def _account_context(request, account) -> dict:
                                  "{} · {}".format(Metric(metric).label, _("all posts"))),
         "totals": [{"metric": m, "label": Metric(m).label, "value": data["post_totals"][m]}
                    for m in reports.POST_METRICS],
-        "tables": _breakdown_tables(data["breakdowns"], Metric.FOLLOW_GAINED),
+        "tables": breakdown_tables(data["breakdowns"], Metric.FOLLOW_GAINED),
         "invalid_total": sum(data["invalid"].values()),
         "granularities": list(GRANULARITY_LABELS.items()), "metrics": [(m, Metric(m).label) for m in reports.POST_METRICS],
         "query": request.GET.urlencode(),

@@ -89,6 +89,31 @@ def test_a_follow_kept_is_billed_and_one_undone_in_the_window_is_refunded(creato
     invariants()
 
 
+def test_a_campaign_spent_out_by_a_follow_that_is_undone_delivers_again(creator, campaign, make_user, follow,
+                                                                          invariants):
+    """A refunded follow frees its budget: an exhausted campaign whose hold is still open (a charge was
+    pending) goes back to active; once its time or its money is gone it does not."""
+    from tastemaker.social.services import do_unfollow
+
+    c = campaign("passerby", price_model="cpf", bid=1_000, budget=1_000)  # exactly one follow
+    fan, other = make_user(), make_user()
+    services.do_record_delivery(fan, [Delivered(c.pk)])
+    follow(fan, creator)
+    c.refresh_from_db()
+    assert c.committed_milli == 1_000_000  # the whole budget reserved by one pending follow
+    services.do_record_delivery(other, [Delivered(c.pk)])
+    follow(other, creator)  # no room: the campaign is spent out
+    c.refresh_from_db()
+    assert c.status == "exhausted" and Charge.objects.filter(campaign=c, status="pending").count() == 1
+    assert c.pk not in {x.id for x in selectors.live_campaigns()}
+    do_unfollow(fan, creator)  # within the window: refunded, and the budget is free again
+    c.refresh_from_db()
+    assert c.status == "active" and c.ended_at is None and c.committed_milli == 0 and not c.closed
+    selectors.forget_active()
+    assert c.pk in {x.id for x in selectors.live_campaigns()}
+    invariants()
+
+
 def test_fan_headline_charges_per_follower_reached(creator, campaign, make_user, follow):
     c = campaign("fan_headline", bid=1_000)
     fan = make_user()

@@ -648,7 +648,20 @@ def do_follow_lost(follower_id: int, target_id: int, at: datetime | None = None)
                 CampaignDay.objects.filter(campaign_id=f.campaign_id, day=charge.day).update(
                     committed_milli=F("committed_milli") - charge.unit_milli)
                 voided += 1
+                _reactivate_if_room(f.campaign_id, now)
     return voided
+
+
+def _reactivate_if_room(campaign_id: int, now: datetime) -> None:
+    """A campaign spent out (``exhausted``) whose budget a voided charge freed again delivers again, while its
+    hold is still open (not ``closed``: a pending charge kept it) and its time is not over."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != CampaignStatus.EXHAUSTED:
+        return
+    if Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.EXHAUSTED, closed=False, ends_at__gt=now,
+                               committed_milli__lte=F("budget") * 1000 - campaign.unit_milli).update(
+            status=CampaignStatus.ACTIVE, ended_at=None):
+        transaction.on_commit(_changed)
 
 
 def do_pause_for_suspension(user: User) -> int:

@@ -6,7 +6,7 @@ import pytest
 
 from tastemaker.core.errors import Conflict, Forbidden, ValidationFailed
 from tastemaker.payments.ledger import InsufficientFunds, held_account_for, wallet_for
-from tastemaker.promotion import services
+from tastemaker.promotion import selectors, services
 from tastemaker.promotion.models import Campaign
 
 
@@ -64,8 +64,23 @@ def test_a_private_post_is_refused_and_stuffing_goes_to_review(creator, campaign
 
 def test_pause_resume_end_release_the_rest(creator, campaign, invariants):
     c = campaign("passerby", budget=10_000)
+    assert wallet_for(creator, "CNY").balance == 90_000
     services.do_pause_campaign(creator, c.pk)
+    paused = Campaign.objects.get(pk=c.pk)
+    assert paused.status == "paused" and paused.hold is None
+    assert wallet_for(creator, "CNY").balance == 100_000  # the pause gave the budget back
+    services.do_resume_campaign(creator, c.pk)
+    resumed = Campaign.objects.get(pk=c.pk)
+    assert resumed.status == "active" and resumed.hold.amount == 10_000
+    assert wallet_for(creator, "CNY").balance == 90_000  # held again
+    assert selectors.reconcile_campaigns([c.pk]) == []
+    # resuming needs the money again: with the wallet spent elsewhere meanwhile it stays paused (409)
+    services.do_pause_campaign(creator, c.pk)
+    other = campaign("passerby", budget=95_000)
+    with pytest.raises(InsufficientFunds):
+        services.do_resume_campaign(creator, c.pk)
     assert Campaign.objects.get(pk=c.pk).status == "paused"
+    services.do_end_campaign(creator, other.pk)
     services.do_resume_campaign(creator, c.pk)
     c = services.do_end_campaign(creator, c.pk)
     assert c.status == "ended" and c.closed

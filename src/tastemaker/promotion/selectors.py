@@ -529,18 +529,24 @@ def reconcile_campaigns(campaign_ids: Iterable[int] | None = None) -> list[Campa
       ``surface=promoted``, of the campaign's subject and viewer (the existing filter decided).
 
     Returns the mismatches (empty: all agree)."""
-    qs = Campaign.objects.exclude(hold=None)
+    qs = Campaign.objects.filter(activated_at__isnull=False)  # every campaign that ever held money
     if campaign_ids is not None:
         qs = qs.filter(pk__in=list(campaign_ids))
     out: list[CampaignMismatch] = []
-    campaigns = list(qs.values_list("pk", "captured", "settled_milli", "committed_milli", "budget", "hold_id",
-                                    "post_id", "account_id"))
+    campaigns = list(qs.values_list("pk", "captured", "settled_milli", "committed_milli", "budget", "post_id",
+                                    "account_id"))
     ids = [c[0] for c in campaigns]
     sums: dict[tuple[int, str], int] = defaultdict(int)
     for cid, status, s in (Charge.objects.filter(campaign_id__in=ids).values("campaign_id", "status")
                            .annotate(s=Sum("unit_milli")).values_list("campaign_id", "status", "s")):
         sums[(cid, status)] = s or 0
-    holds = dict(Hold.objects.filter(pk__in=[c[5] for c in campaigns]).values_list("pk", "captured"))
+    # a campaign's holds: one per active spell (a pause releases it, a resume holds the rest again)
+    holds: dict[int, int] = defaultdict(int)
+    for ref, hold_captured in Hold.objects.filter(reference__startswith="promotion:").values_list("reference",
+                                                                                                 "captured"):
+        parts = (ref or "").split(":")
+        if len(parts) >= 3 and parts[1].isdigit() and parts[2] == "hold":
+            holds[int(parts[1])] += hold_captured
     ledger: dict[int, int] = defaultdict(int)
     spend_ids = list(Account.objects.filter(kind=AccountKind.PROMOTION_SPEND).values_list("pk", flat=True))
     for ref, amount in (Entry.objects.filter(account_id__in=spend_ids, transaction__kind=TransactionKind.CAPTURE,
@@ -549,11 +555,11 @@ def reconcile_campaigns(campaign_ids: Iterable[int] | None = None) -> list[Campa
         parts = (ref or "").split(":")
         if len(parts) == 3 and parts[1].isdigit():
             ledger[int(parts[1])] += amount
-    for cid, captured, settled, committed, budget, hold_id, post_id, account_id in campaigns:
+    for cid, captured, settled, committed, budget, post_id, account_id in campaigns:
         charged = sums[(cid, ChargeStatus.CAPTURED)]
         pending = sums[(cid, ChargeStatus.PENDING)]
         checks = [("captured", charged // 1000, captured), ("settled", charged, settled),
-                  ("ledger", captured, ledger.get(cid, 0)), ("hold", captured, holds.get(hold_id, 0)),
+                  ("ledger", captured, ledger.get(cid, 0)), ("hold", captured, holds.get(cid, 0)),
                   ("committed", charged + pending, committed)]
         if committed > budget * 1000:
             checks.append(("budget", budget * 1000, committed))

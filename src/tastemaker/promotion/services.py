@@ -5,8 +5,9 @@ Life cycle: ``do_create_campaign`` validates (clear messages), asks the credit g
 the automatic review (``review_flags``) either activates it at once or sends it to the operators' queue
 (``pending_review``; ``do_review_campaign`` approves or rejects). Activation places the hold for the whole
 budget on the owner's wallet (``payments.do_hold``, destination ``promotion_spend``); ``InsufficientFunds``
-(409) leaves nothing behind. ``do_pause_campaign`` / ``do_resume_campaign`` keep the hold;
-``do_end_campaign`` and a spent budget (``exhausted``) stop delivery, and the capture job releases what is
+(409) leaves nothing behind. ``do_pause_campaign`` captures what is due and releases the rest of the hold
+(unless a follow charge is still in its window); ``do_resume_campaign`` holds the rest of the budget again
+(``InsufficientFunds``: stays paused); ``do_end_campaign`` and a spent budget (``exhausted``) stop delivery, and the capture job releases what is
 left once no charge is pending (``closed``).
 
 Billing: ``do_record_delivery`` (a home page showed promoted items) records the serves (frequency caps)
@@ -273,14 +274,24 @@ def _submit(campaign: Campaign) -> None:
         _activate(campaign)
 
 
+def _hold_rest(campaign: Campaign) -> None:
+    """Hold what is left of the budget (all of it at first; after a pause released the hold, the budget less
+    what was captured) on the owner's wallet, as the campaign's hold. Each hold has its own reference
+    (``promotion:<id>:hold``, then ``...:hold:<n>``); the reconcile check adds up their captures."""
+    n = Hold.objects.filter(reference__startswith=f"promotion:{campaign.pk}:hold").count()
+    rest = campaign.budget - campaign.captured
+    if rest <= 0:
+        raise Conflict(_("Nothing is left of this campaign's budget."))
+    campaign.hold = do_hold(campaign.owner, rest, campaign.currency,
+                            memo=_("promotion campaign %(id)s") % {"id": campaign.pk},
+                            destination=platform_account("promotion_spend", campaign.currency),
+                            reference=f"promotion:{campaign.pk}:hold" + (f":{n}" if n else ""))
+
+
 def _activate(campaign: Campaign) -> None:
     """Hold the budget and go active (inside the caller's transaction: an ``InsufficientFunds`` undoes all)."""
     if campaign.hold_id is None:
-        hold = do_hold(campaign.owner, campaign.budget, campaign.currency,
-                       memo=_("promotion campaign %(id)s") % {"id": campaign.pk},
-                       destination=platform_account("promotion_spend", campaign.currency),
-                       reference=f"promotion:{campaign.pk}:hold")
-        campaign.hold = hold
+        _hold_rest(campaign)
     campaign.status = CampaignStatus.ACTIVE
     campaign.activated_at = timezone.now()
     campaign.save(update_fields=["hold", "status", "activated_at"])
@@ -318,7 +329,9 @@ def _owned(user: User, campaign_id: int, *, lock: bool = False) -> Campaign:
 
 
 def do_pause_campaign(user: User, campaign_id: int) -> Campaign:
-    """Stop delivery for now (the hold stays, so resuming needs no new money)."""
+    """Stop delivery for now and give the rest of the budget back: what is due is captured, then the hold is
+    released (resuming holds the rest again). A follow charge still in its window keeps the hold until the
+    campaign resumes or ends (the capture job settles it then)."""
     with transaction.atomic():
         campaign = _owned(user, campaign_id, lock=True)
         if campaign.status == CampaignStatus.PAUSED:
@@ -327,8 +340,23 @@ def do_pause_campaign(user: User, campaign_id: int) -> Campaign:
             raise Conflict(_("Only an active campaign can be paused."))
         campaign.status = CampaignStatus.PAUSED
         campaign.save(update_fields=["status"])
+        _release_if_settled(campaign)
     _changed()
     return campaign
+
+
+def _release_if_settled(campaign: Campaign) -> None:
+    """A paused campaign (its row locked by the caller, so no charge is being added): capture what is due
+    and, when no charge is pending, release the rest of its hold."""
+    _settle_campaign(campaign.pk, timezone.now())
+    campaign.refresh_from_db()
+    if campaign.hold_id is None or Charge.objects.filter(campaign_id=campaign.pk, status=ChargeStatus.PENDING).exists():
+        return
+    hold = Hold.objects.get(pk=campaign.hold_id)
+    if hold.status == HoldStatus.PENDING:
+        do_release(hold, memo=_("promotion campaign %(id)s paused") % {"id": campaign.pk})
+    Campaign.objects.filter(pk=campaign.pk).update(hold=None)
+    campaign.hold = None
 
 
 def do_resume_campaign(user: User, campaign_id: int) -> Campaign:
@@ -343,8 +371,10 @@ def do_resume_campaign(user: User, campaign_id: int) -> Campaign:
         require(campaign.owner, Feature.PROMOTION)
         if campaign.ends_at <= timezone.now():
             raise Conflict(_("This campaign's time is over."))
+        if campaign.hold_id is None:  # the pause gave the rest back: hold it again (InsufficientFunds: 409)
+            _hold_rest(campaign)
         campaign.status, campaign.paused_by_moderation = CampaignStatus.ACTIVE, False
-        campaign.save(update_fields=["status", "paused_by_moderation"])
+        campaign.save(update_fields=["status", "paused_by_moderation", "hold"])
     _changed()
     return campaign
 

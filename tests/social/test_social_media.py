@@ -80,7 +80,16 @@ def test_large_image_is_downscaled_with_a_preview(make_user, png_bytes):
     with Image.open(stored(media.file)) as img:
         assert img.size == (2048, 512) and img.format == "JPEG"
     with Image.open(stored(media.preview)) as img:
-        assert img.size == (480, 120)
+        assert img.size == (480, 120) and img.format == "WEBP"  # previews are WebP, generated at upload
+    assert stored(media.preview).stat().st_size < stored(media.file).stat().st_size
+
+
+def test_a_transparent_preview_keeps_its_alpha_in_webp():
+    buf = io.BytesIO()
+    Image.new("RGBA", (900, 900), (255, 0, 0, 0)).save(buf, "PNG")
+    info = process_image(buf.getvalue(), user=None)
+    with Image.open(stored(info["preview"])) as img:
+        assert img.format == "WEBP" and img.mode == "RGBA" and img.getpixel((0, 0))[3] == 0
 
 
 def test_transparency_is_kept_as_png():

@@ -143,7 +143,7 @@ def test_settings_saves_profile_and_language(client, make_user, png_bytes):
     user.refresh_from_db()
     assert user.display_name == "Bobby" and user.language == "zh-hans"
     assert user.interests == []  # not edited here: /settings/interests is the one editor
-    assert user.avatar.endswith((".jpg", ".png"))
+    assert user.avatar.endswith(".webp")  # the processed preview (WebP), never the bytes sent
     profile = client.get(reverse("web:profile", args=["bob"])).content.decode()
     assert "I review &lt;b&gt;phones&lt;/b&gt;" in profile
     assert f'src="/media/{user.avatar}"' in profile

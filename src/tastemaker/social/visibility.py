@@ -22,9 +22,8 @@ The rule
      ``CREDIT_LIMITED_BELOW``): each of their posts reaches only their followers and the accounts it
      mentions, as if it were followers-only: not public or tag timelines, search, discovery, storefronts
      or product pages for anyone else, and not when opened directly either;
-   - DIRECT (issue 14, messages): the mentioned accounts only. ``Visibility`` has no DIRECT yet (the API
-     answers 422), so the atom is fixed to False in ``_FIXED``; issue 14 removes it from there and gives
-     it its Q and SQL below (look for "issue 14").
+   - direct messages (``Visibility.DIRECT``, issue 14): the accounts the post mentions only (its
+     recipients; with rule 3, its author) — not followers, not operators in any list.
 7. A repost is seen only if its original is seen too (``originals=True``, the default).
 
 Mutes (decided here): a muted account's posts are hidden from lists (home, public and tag timelines,
@@ -32,13 +31,20 @@ thread replies, search, discovery) and visible when opened directly (the post, i
 the account's profile and storefront, bookmarks and likes), as Mastodon does.
 
 Surfaces (``Surface``) add to the rule what a list shows:
-- ``DIRECT``: the rule as above (a post opened by id, a thread's ancestors, a profile's statuses, a
-  storefront, bookmarks, likes, a card, the subject of an analytics event);
-- ``LIST``: operators are ordinary viewers and muted accounts are hidden (home, thread replies);
+- ``DIRECT``: the rule as above (a post opened by id, a thread's ancestors, bookmarks, likes, a
+  conversation's messages);
+- ``PROFILE``: ``DIRECT`` without direct messages (a profile's statuses, a storefront, a card, the subject of
+  an analytics event): a message is never shown as part of its author's public presence;
+- ``THREAD``: operators are ordinary viewers and muted accounts are hidden (a thread's replies: a direct
+  reply is seen there by its participants only);
+- ``LIST``: ``THREAD`` without direct messages (home, lists: a message never appears in a timeline);
 - ``PUBLIC``: ``LIST`` and public posts only: unlisted and followers-only posts stay out (public and tag
   timelines, discovery, product pages and vertical pages);
 - ``SEARCH``: ``LIST`` and unlisted posts only your own (followers-only posts are found by those who may
-  read them).
+  read them; direct messages never).
+
+Delivery (``published_q`` / ``published_sql``: what is fanned out to followers' home feeds) is the rule for a
+follower who is not mentioned, so a direct message is never fanned out.
 
 Accounts (``accounts_q``): ``AccountReach.LISTED`` (followers and following lists, follow requests,
 notifications, who recommends a product, a profile by name): not suspended (which includes deactivated);
@@ -89,7 +95,7 @@ class Atom(StrEnum):
     MENTIONED = "mentioned"  # the post mentions the viewer
     LIMITED = "limited"  # the author is limited (standing.limited_q)
     FOLLOWERS_ONLY = "followers_only"  # visibility = private
-    DIRECT = "direct"  # visibility = direct (issue 14; fixed False until then, see _FIXED)
+    DIRECT = "direct"  # visibility = direct (a direct message, issue 14)
     PUBLIC = "public"  # visibility = public
     UNLISTED = "unlisted"  # visibility = unlisted
 
@@ -140,21 +146,27 @@ _SEE = any_(
 
 class Surface(StrEnum):
     DIRECT = "direct"  # opened directly: operators see everything, mutes do not hide
-    LIST = "list"  # home, thread replies: mutes hide, operators are ordinary viewers
+    PROFILE = "profile"  # a profile, a storefront, a card, an analytics subject: DIRECT without messages
+    THREAD = "thread"  # thread replies: mutes hide, operators are ordinary viewers
+    LIST = "list"  # home, lists: THREAD without direct messages
     PUBLIC = "public"  # public and tag timelines, discovery, product pages: public posts only
     SEARCH = "search"  # search: unlisted posts only the viewer's own
 
 
-_LISTED = all_(_SEE, not_(A.MUTED))
+_THREAD = all_(_SEE, not_(A.MUTED))
+_LISTED = all_(_THREAD, not_(A.DIRECT))  # no direct message in any list or timeline
 _SURFACES: dict[Surface, Expr] = {
     Surface.DIRECT: _SEE,
+    Surface.PROFILE: all_(_SEE, not_(A.DIRECT)),
+    Surface.THREAD: _THREAD,
     Surface.LIST: _LISTED,
     Surface.PUBLIC: all_(_LISTED, A.PUBLIC),
     Surface.SEARCH: all_(_LISTED, any_(A.OWN, not_(A.UNLISTED))),
 }
-# facts true for everyone today. issue 14 (direct messages): remove DIRECT from here and fill in its
-# Q (``_atom_q``) and SQL (``_atom_sql``) renderings.
-_FIXED: dict[Atom, bool] = {A.DIRECT: False}
+# the surfaces where an operator sees every post (opened directly)
+_OPERATOR_SURFACES = frozenset({Surface.DIRECT, Surface.PROFILE})
+# facts true for everyone (none today; an atom not yet backed by data would be fixed here)
+_FIXED: dict[Atom, bool] = {}
 # what nobody signed out has
 _ANONYMOUS: dict[Atom, bool] = {A.OPERATOR: False, A.OWN: False, A.BLOCKED: False, A.MUTED: False,
                                 A.FOLLOWS: False, A.MENTIONED: False}
@@ -206,7 +218,7 @@ def viewer_of(who: ViewerLike) -> Viewer:
 
 
 def _expr(viewer: Viewer, surface: Surface, known: Mapping[Atom, bool] | None = None) -> Expr:
-    facts: dict[Atom, bool] = {**_FIXED, A.OPERATOR: viewer.operator and surface == Surface.DIRECT}
+    facts: dict[Atom, bool] = {**_FIXED, A.OPERATOR: viewer.operator and surface in _OPERATOR_SURFACES}
     if viewer.id is None:
         facts.update(_ANONYMOUS)
     if known:
@@ -233,6 +245,8 @@ def _atom_q(atom: Atom, p: str, viewer_id: int | None) -> Q:
         return Q(**{f"{p}visibility": Visibility.PUBLIC})
     if atom == A.UNLISTED:
         return Q(**{f"{p}visibility": Visibility.UNLISTED})
+    if atom == A.DIRECT:
+        return Q(**{f"{p}visibility": Visibility.DIRECT})
     if atom == A.BLOCKED:
         return (Q(Exists(Block.objects.filter(account_id=author, target_id=viewer_id)))
                 | Q(Exists(Block.objects.filter(account_id=viewer_id, target_id=author))))
@@ -344,6 +358,8 @@ def _atom_sql(atom: Atom, c: _SqlCtx) -> tuple[str, list[_P]]:
         return f"{p}.visibility = %s", [Visibility.PUBLIC.value]
     if atom == A.UNLISTED:
         return f"{p}.visibility = %s", [Visibility.UNLISTED.value]
+    if atom == A.DIRECT:
+        return f"{p}.visibility = %s", [Visibility.DIRECT.value]
     if atom == A.BLOCKED:
         if c.blocked is not None:
             return _in_list(f"{p}.author_id", "blocked", c.blocked)

@@ -246,6 +246,15 @@ class Status(Schema):
 Status.model_rebuild()
 
 
+class Conversation(Schema):
+    id: str
+    unread: bool
+    accounts: list[Account] = Field(description="The other participants")
+    last_status: Status | None
+    tastemaker_folder: Literal["inbox", "requests", "declined"] = Field(
+        "inbox", description="Tastemaker extension: inbox, or a message request from an account you do not follow")
+
+
 class Context(Schema):
     ancestors: list[Status]
     descendants: list[Status]

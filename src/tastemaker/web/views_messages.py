@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from tastemaker.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from tastemaker.core.errors import DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 from tastemaker.core.pagination import page_from
 from tastemaker.social import selectors
 from tastemaker.social import services as social
@@ -85,9 +85,12 @@ def thread(request, conversation_id: int):
     status, refused = 200, None
     if request.method == "POST":  # a reply: to the newest message, so it reaches everyone in the conversation
         newest = selectors.conversation_messages(request.user, view.id, page_from({}, default_limit=1))
-        if not newest:
-            raise NotFound(_("Conversation not found."))
-        post, error, refused = _send(request, form, in_reply_to_id=newest[0].pk)
+        if newest:
+            post, error, refused = _send(request, form, in_reply_to_id=newest[0].pk)
+        else:  # nothing in it the viewer may see: the others are hidden (a block, a suspension)
+            post, error = None, _("You cannot write in this conversation: one of you has blocked the other, or "
+                                  "the other account is suspended.")
+            refused = Forbidden(error)
         if post is not None:
             return redirect(reverse("web:message_thread", args=[view.id]) + f"#post-{post.pk}")
         form.add_error(None, error)

@@ -303,6 +303,12 @@ def visible_authors(viewer: ViewerLike, post_ids: Iterable[int], surface: Surfac
     return dict(qs.values_list("pk", "author_id"))
 
 
+def messages_q(prefix: str = "") -> Q:
+    """The direct messages (issue 14), as a filter on posts: what has no public presence at all, not even for
+    its author — no analytics report, no export (``analytics.selectors.post_for_report`` leaves them out)."""
+    return _atom_q(A.DIRECT, prefix, None)
+
+
 def published_q(prefix: str = "") -> Q:
     """The part of the rule that does not depend on the viewer: the author is not suspended and the post
     is not held (the rule for a follower who is not the author). What is fanned out to home timelines and

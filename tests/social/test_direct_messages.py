@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test import TestCase, override_settings
+from django.utils import translation
 
 from tastemaker.core.errors import Forbidden, RateLimited, ValidationFailed
 from tastemaker.core.pagination import page_from
@@ -16,6 +17,13 @@ from tastemaker.social.models import ConversationMember, Folder, Notification, N
 
 pytestmark = pytest.mark.django_db
 SECRET = "Quetzalcoatl discount code"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are checked in English (a page another test rendered in Chinese leaves its language)."""
+    with translation.override("en"):
+        yield
 
 
 def dm(author, text, **kw):

@@ -132,10 +132,14 @@ def not_(part: Expr) -> Expr:
 
 A = Atom
 # who a post reaches (rule 6). Cheap column tests come first: SQL evaluates OR / AND left to right in practice.
+# (written so that a viewer known to follow the author folds it to "not a direct message, or mentioned":
+# the simplifier substitutes and folds constants, it does not factor)
 _AUDIENCE = any_(
-    all_(not_(A.FOLLOWERS_ONLY), not_(A.DIRECT), not_(A.LIMITED)),  # public / unlisted, author in good standing
-    all_(not_(A.DIRECT), A.FOLLOWS),  # followers-only posts, and everything of a limited author: followers
-    A.MENTIONED,  # and the accounts mentioned (the only audience of a DIRECT post, issue 14)
+    all_(not_(A.DIRECT), any_(
+        all_(not_(A.FOLLOWERS_ONLY), not_(A.LIMITED)),  # public / unlisted, author in good standing
+        A.FOLLOWS,  # followers-only posts, and everything of a limited author: followers
+    )),
+    A.MENTIONED,  # and the accounts mentioned (the only audience of a direct message, issue 14)
 )
 # may the viewer see the post (rules 1-6; rule 7, the original of a repost, is ``originals``)
 _SEE = any_(

@@ -20,7 +20,7 @@ from tastemaker.social import selectors
 from tastemaker.social import services as social
 from tastemaker.social.models import Folder, Post
 
-from .forms import MessageForm, error_text
+from .forms import MessageForm, error_text, show_error
 from .helpers import PAGE_SIZE, account_or_404, domain_errors, page_of
 
 FOLDERS = {"inbox": Folder.INBOX, "requests": Folder.REQUEST}
@@ -93,7 +93,7 @@ def thread(request, conversation_id: int):
             refused = Forbidden(error)
         if post is not None:
             return redirect(reverse("web:message_thread", args=[view.id]) + f"#post-{post.pk}")
-        form.add_error(None, error)
+        show_error(form, refused or error or "")
         status = refused.status if refused else 422
     page = page_of(request)
     if view.unread and page.max_id is None:
@@ -156,6 +156,6 @@ def new_message(request, username: str):
         post, error, refused = _send(request, form, recipients=[account])
         if post is not None:
             return redirect(reverse("web:message_thread", args=[post.conversation_id]) + f"#post-{post.pk}")
-        form.add_error(None, error)
+        show_error(form, refused or error or "")
         status = refused.status if refused else 422
     return render(request, "web/message_new.html", {"account": account, "form": form}, status=status)

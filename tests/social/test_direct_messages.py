@@ -302,14 +302,20 @@ def test_never_in_home_timelines_nor_feed_rows(leak_world):
         assert w["message"].pk not in {p.pk for p in home_timeline(who, page_from({}))}
 
 
-def test_never_in_a_rebuilt_home_feed_of_a_follower(leak_world):
+def test_never_in_a_rebuilt_home_feed(leak_world):
+    from tastemaker.feeds.management.commands.rebuild_feeds import rebuild_viewers
     from tastemaker.feeds.models import TimelineEntry
     from tastemaker.feeds.services import rebuild_viewer
 
     w = leak_world
-    for who in (w["bob"], w["carol"]):
+    for who in (w["alice"], w["bob"], w["carol"]):  # the author's own posts are rebuilt too, but not messages
         rebuild_viewer(who.pk)
+        assert TimelineEntry.objects.filter(viewer_id=who.pk, post_id=w["public"].pk).exists()
         assert not TimelineEntry.objects.filter(viewer_id=who.pk, post_id=w["message"].pk).exists()
+    TimelineEntry.objects.all().delete()
+    rebuild_viewers([w["alice"].pk, w["bob"].pk, w["carol"].pk])  # the management command's batch statement
+    assert TimelineEntry.objects.filter(post_id=w["public"].pk).count() == 3
+    assert not TimelineEntry.objects.filter(post_id=w["message"].pk).exists()
 
 
 def test_never_in_public_or_tag_timelines_search_or_profiles(leak_world):

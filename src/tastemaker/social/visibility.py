@@ -458,6 +458,12 @@ def post_sql(viewer: ViewerLike, surface: Surface, *, post: str, author: str | N
     return sql, params
 
 
+def messages_sql(post: str) -> tuple[str, list[Param]]:
+    """``messages_q`` as SQL on ``social_post`` under ``post``: a home timeline's own-posts arm leaves them out."""
+    sql, params = _atom_sql(A.DIRECT, _SqlCtx(post, None, None, None))
+    return sql, [p for p in params if not isinstance(p, _Slot)]
+
+
 def published_sql(post: str, author: str) -> tuple[str, list[Param]]:
     """``published_q`` as SQL on ``social_post`` under ``post`` and its author under ``author``."""
     sql, params = _to_sql(_expr(Viewer(), Surface.LIST, _DELIVERY), _SqlCtx(post, author, None, None))

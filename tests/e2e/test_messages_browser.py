@@ -20,7 +20,8 @@ def test_a_conversation_on_a_phone_updates_by_itself(browser, live_server, make_
     page.goto(f"{live_server.url}/")
     me_tab = page.locator("nav.tabbar a", has_text="我")
     assert me_tab.locator(".badge").inner_text().startswith("1")  # an unread conversation
-    page.goto(me_tab.get_attribute("href") and f"{live_server.url}/me")
+    me_tab.click()
+    page.wait_for_url(f"{live_server.url}/me")
     page.locator(".me-menu .nav-messages").click()
     page.wait_for_url(f"{live_server.url}/messages")
     assert no_sideways_scroll(page)

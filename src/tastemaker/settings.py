@@ -206,6 +206,9 @@ HOOKS = {
     "social.rule_offence": ["tastemaker.moderation.services.rule_offence"],
     # social: a post was held for review by the spam filter (the moderation app queues it)
     "social.post_held": ["tastemaker.moderation.services.post_held"],
+    # social: a direct message was written (inside its transaction; post=, recipients=): streaming and the fan
+    # service platform wire their consumers here
+    "social.direct_message": [],
     # accounts: a profile field was refused by the spam filter (social passes it on as social.rule_offence)
     "accounts.rule_offence": ["tastemaker.social.account_hooks.rule_offence"],
 }
@@ -418,6 +421,10 @@ RATE_LOGIN_ACCOUNT = env_rate("RATE_LOGIN_ACCOUNT", "10/900")
 RATE_REGISTER_IP = env_rate("RATE_REGISTER_IP", "20/3600")
 RATE_INTERACT = env_rate("RATE_INTERACT", "1000/3600")
 RATE_MEDIA = env_rate("RATE_MEDIA", "30/300")  # image uploads per user (API, compose, profile, cards)
+# direct messages (issue 14) per sender, and the message requests among them (a new conversation with someone
+# who does not follow the sender); the flood rules (social.rules) apply to messages as to posts
+RATE_MESSAGE = env_rate("RATE_MESSAGE", "200/3600")
+RATE_MESSAGE_REQUEST = env_rate("RATE_MESSAGE_REQUEST", "20/86400")
 AUTHENTICATION_BACKENDS = ["tastemaker.accounts.backends.UsernameOrEmailBackend"]
 
 # --- experts and discovery (issue 5) ----------------------------------------------------------

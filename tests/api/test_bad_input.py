@@ -1,7 +1,7 @@
 """Bad input is a 4xx ``{"error": …}``, never a 500, and writes nothing (issue 10, items 8, 12 and 15):
 every case the outside review reported — lone surrogates in JSON on eight endpoints, 50,000 nested ``[``,
 impossible webhook dates — plus NUL bytes in ``text/plain`` JSON and in multipart forms, undecodable UTF-8
-in forms and query strings, and ``visibility: "direct"``. Runs on SQLite and PostgreSQL."""
+in forms and query strings, and ``visibility: "direct"`` without a recipient. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -185,7 +185,7 @@ def test_signed_webhook_with_bad_text_is_a_400(world, signer, body):
     assert not OrderEvent.objects.exists()
 
 
-# --- Mastodon's visibility "direct" (issue 10, item 15): a clear 422 until direct messages exist ---------
+# --- Mastodon's visibility "direct" (issue 10, item 15; issue 14): a message with no recipient is a clear 422 ----
 
 def test_direct_visibility_is_a_clear_422(world):
     from tastemaker.social.models import Post
@@ -193,8 +193,8 @@ def test_direct_visibility_is_a_clear_422(world):
     r = _send("post", "/api/v1/statuses", json.dumps({"status": "psst", "visibility": "direct"}),
               token=world["token"])
     assert r.status_code == 422
-    assert r.json()["error"].startswith("Direct messages are not supported yet") and r.json()["field"] == "visibility"
+    assert r.json()["error"].startswith("A direct message needs a recipient") and r.json()["field"] == "status"
     form = _send("post", "/api/v1/statuses", "status=psst&visibility=direct", "application/x-www-form-urlencoded",
                  world["token"])
-    assert form.status_code == 422 and "Direct messages" in form.json()["error"]
+    assert form.status_code == 422 and "recipient" in form.json()["error"]
     assert not Post.objects.exists()

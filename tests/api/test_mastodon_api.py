@@ -89,7 +89,7 @@ def test_post_rules_and_errors(api, make_user, png_bytes):
     too_long = c.post("/api/v1/statuses", {"status": "x" * 2001})
     assert too_long.status_code == 422 and "2000" in too_long.json()["error"]
     assert c.post("/api/v1/statuses", {"status": ""}).status_code == 422
-    assert c.post("/api/v1/statuses", {"status": "hi", "visibility": "direct"}).status_code == 422
+    assert c.post("/api/v1/statuses", {"status": "hi", "visibility": "direct"}).status_code == 422  # no recipient
     assert c.post("/api/v1/statuses", {"status": "hi", "media_ids": ["999"]}).status_code == 422
     assert c.post("/api/v1/statuses", {"status": "hi", "in_reply_to_id": "12345"}).status_code == 404
     malformed = c.client.post("/api/v1/statuses", b"{not json", content_type="application/json", **c.headers)

@@ -53,6 +53,7 @@ PRIVATE_TEXT = "Zanzibar musings, for my followers only"  # Alice's followers-on
 PASSWORD = "Corr3ct-Horse-Battery"
 IDEMPOTENCY = {"HTTP_IDEMPOTENCY_KEY": "authz-matrix-0001"}
 PROMO_NAME = "Alice's Quokka campaign"  # her campaign's name: only she (and operators) see it
+DM_TEXT = "the Okapi sale starts at noon, just between us"  # a direct message to Alice: hers and Carol's only
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -167,6 +168,12 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/notifications/{notification_id}": scope("read:notifications", owned="notification"),
     "POST /api/v1/notifications/{notification_id}/dismiss": scope("write:notifications", owned="notification"),
     "GET /api/v2/search": public(query=(("q", "search_word"),)),
+    # --- API: direct messages (issue 14): a conversation is its participants' only ---
+    "GET /api/v1/conversations": scope("read:statuses"),
+    "POST /api/v1/conversations/{conversation_id}/read": scope("write:conversations", owned="conversation"),
+    "DELETE /api/v1/conversations/{conversation_id}": scope("write:conversations", owned="conversation"),
+    "POST /api/v1/conversations/{conversation_id}/accept": scope("write:conversations", owned="conversation"),
+    "POST /api/v1/conversations/{conversation_id}/decline": scope("write:conversations", owned="conversation"),
     # --- API: discovery, experts, interests ---
     "GET /api/v2/suggestions": scope("read:accounts"),
     "DELETE /api/v1/suggestions/{account_id}": scope("write:accounts"),
@@ -287,6 +294,13 @@ MATRIX: dict[str, Rule] = {
     "GET /moderation/appeals": staff(),
     "POST /moderation/appeals/<int:appeal_id>": staff(body="appeal_decision"),
     "GET /notifications": user(),
+    "GET /messages": user(),
+    "GET /messages/new/@<username:username>": user(caller="bob"),  # Bob writes to Alice (not to himself)
+    "POST /messages/new/@<username:username>": user(caller="bob", body="message"),
+    "GET /messages/<int:conversation_id>": user(owned="conversation"),
+    "POST /messages/<int:conversation_id>": user(owned="conversation", body="message"),
+    "GET /messages/<int:conversation_id>/updates": user(owned="conversation"),
+    "POST /messages/<int:conversation_id>/<str:action>": user(owned="conversation"),
     "GET /bookmarks": user(),
     "GET /follow-requests": user(),
     "POST /follow-requests/@<username:username>/<str:action>": user(owned="follow request"),
@@ -389,6 +403,7 @@ PARAMS = {
     "provider": "provider", "path": "media_path",
     "kind": "flag_kind", "target_id": "post_id", "case_id": "case_id", "appeal_id": "appeal_id",
     "action_id": "carol_action_id", "campaign_id": "campaign_id", "order_id": "order_id",
+    "conversation_id": "conversation_id",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -399,6 +414,7 @@ ACTIONS = {
     "/promote/<int:campaign_id>/<str:action>": "pause",
     "/promote/auto/<int:order_id>/<str:action>": "pause",
     "/promoted/<int:campaign_id>/<str:action>": "hide",
+    "/messages/<int:conversation_id>/<str:action>": "accept",
 }
 # The follow-request action names the requester (Carol), not Alice.
 WEB_PARAM_OVERRIDES = {"/follow-requests/@<username:username>/<str:action>": {"username": "carol_name"}}
@@ -591,6 +607,8 @@ def _build_world() -> dict:
     alice_removed = social.do_create_post(alice, text="Alice's post the moderators removed")
     case = moderation.do_report(bob, "post", alice_removed.pk, "spam")
     moderation_action = moderation.do_act(operator, case.case, "remove", "spam")
+    # a direct message to Alice from Carol (who does not follow her: a message request in Alice's view)
+    message = social.do_create_post(carol, text=f"@alice {DM_TEXT}", visibility="direct")
     return {
         "alice": alice, "bob": bob, "carol": carol, "operator": operator, "admin": admin, "token": token,
         "brand": dave, "store_key": store_secrets.api_key,
@@ -607,9 +625,10 @@ def _build_world() -> dict:
         "flag_kind": "post", "case_id": str(open_case.pk), "appeal_id": str(appeal.pk),
         "carol_action_id": str(carol_action.pk),
         "campaign_id": str(campaign.pk), "order_id": str(standing_order.pk),
+        "conversation_id": str(message.conversation_id),
         # what must never reach Bob: strings only Alice's objects carry
         "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON,
-                    PROMO_NAME],
+                    PROMO_NAME, DM_TEXT],
     }
 
 
@@ -678,6 +697,7 @@ BODIES = {
                                  "bid": 200},
     "standing_order_patch": lambda w: {"active": False},
     "opt_out": lambda w: {"opted_out": True},
+    "message": lambda w: {"text": "a message from the matrix"},
     "catalog": lambda w: {"items": [{"external_id": "c1", "title": "Hydrating face cream", "price": 12900,
                                      "url": "https://shop.example.com/p/cream-1", "stock": 4}]},
 }

@@ -10,8 +10,9 @@ posts (so storefronts and product pages carry them), and the viewers around them
 - ``blocked`` (every author blocked them); ``blocker`` (blocked every author);
 - ``muter`` (follows every author, and muted them); ``operator`` (``is_staff``, no relation).
 
-Alice's posts: public, unlisted, followers-only, one held for review before its fan-out (``held``) and
-one held after it reached her followers' home timelines (``held_late``). Sam, Lim and Low post publicly.
+Alice's posts: public, unlisted, followers-only, one held for review before its fan-out (``held``),
+one held after it reached her followers' home timelines (``held_late``) and a direct message to the
+mentioned account (``direct``, issue 14; its thread's leaf is the recipient's direct reply). Sam, Lim and Low post publicly.
 
 ``EXPECTED`` is the rule written out by hand, one letter per class of surface where the viewer sees the post:
 
@@ -43,7 +44,7 @@ from tastemaker.core.pagination import Page
 
 pytestmark = pytest.mark.django_db
 
-KINDS = ("public", "unlisted", "private", "held", "held_late", "suspended", "limited", "low_credit")
+KINDS = ("public", "unlisted", "private", "held", "held_late", "suspended", "limited", "low_credit", "direct")
 VIEWERS = ("anonymous", "self", "follower", "stranger", "mentioned", "blocked", "blocker", "muter", "operator")
 
 # the rule, by hand: kind -> viewer -> surface classes where the viewer sees the post
@@ -66,11 +67,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     # a limited author (by an operator, or a low credit score): followers and the mentioned only
     "limited": _LIMITED,
     "low_credit": _LIMITED,
+    # a direct message: its author and its recipient (the mentioned) when opened; operators too; never in a
+    # list (not even the author's home, profile, storefront or search) and no report
+    "direct": {"self": "D", "mentioned": "D", "operator": "D"},
 }
 
 MARKERS = {  # a word only each post carries (text, card title and reason), for the web pages
     "public": "zqpubliczq", "unlisted": "zqunlistedzq", "private": "zqprivatezq", "held": "zqheldzq",
     "held_late": "zqheldlatezq", "suspended": "zqsuspendedzq", "limited": "zqlimitedzq", "low_credit": "zqlowzq",
+    "direct": "zqdirectzq",
 }
 TEXTS = {  # distinct sentences, so no duplicate-post rule takes them for one another
     "public": "Morning tea on the balcony with a new face cream",
@@ -81,6 +86,7 @@ TEXTS = {  # distinct sentences, so no duplicate-post rule takes them for one an
     "suspended": "An account that will not be around much longer says hello",
     "limited": "Recommending the cream again to whoever still listens",
     "low_credit": "My score is low but my taste in creams is fine",
+    "direct": "Between the two of us, this cream is the one I would buy again",
 }
 TAG, WORD = "matrixtag", "matrixword"
 PASSWORD = "Corr3ct-Horse-Battery"
@@ -127,7 +133,7 @@ def _build_world(png: bytes) -> World:
     store, _secrets = do_create_store(users["operator"], name="Good Shop", domains=["shop.example.com"])
     url = "https://shop.example.com/p/cream-1"
     do_upsert_catalog(store, [{"external_id": "c1", "title": "Hydrating face cream", "url": url, "price": 12900}])
-    authors = {k: alice for k in ("public", "unlisted", "private", "held", "held_late")}
+    authors = {k: alice for k in ("public", "unlisted", "private", "held", "held_late", "direct")}
     authors.update(suspended=sam, limited=lim, low_credit=low)
     for author in (alice, sam, lim, low):
         for name in ("follower", "muter", "neutral"):
@@ -140,15 +146,18 @@ def _build_world(png: bytes) -> World:
                          image_media_id=social.do_upload_media(author, png).pk)
         made = do_create_showcase_post(author, text=f"{TEXTS[kind]} {marker} #{TAG} {WORD} @menno", card=card,
                                        visibility=visibility)
-        # the neutral account's public reply: the post is an ancestor in its thread
-        replies[kind] = social.do_create_post(users["neutral"], text=f"A reply to that, number {len(replies)}",
-                                              in_reply_to_id=made.pk)
+        # the neutral account's public reply: the post is an ancestor in its thread (a direct message: its
+        # recipient's direct reply, as no one else may answer it)
+        replier = users["mentioned"] if visibility == "direct" else users["neutral"]
+        replies[kind] = social.do_create_post(replier, text=f"A reply to that, number {len(replies)}",
+                                              in_reply_to_id=made.pk, visibility=visibility if visibility == "direct"
+                                              else "public")
         return made
 
     posts, replies = {}, {}
     for kind, visibility in (("public", "public"), ("unlisted", "unlisted"), ("private", "private"),
                              ("held_late", "public"), ("suspended", "public"), ("limited", "public"),
-                             ("low_credit", "public")):
+                             ("low_credit", "public"), ("direct", "direct")):
         with TestCase.captureOnCommitCallbacks(execute=True):  # the fan-out runs after the commit
             posts[kind] = post(kind, visibility)
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -356,6 +365,8 @@ def _api_status(w, user, kind):
 def _api_context(w, user, kind):
     r = _api(w, user, f"/api/v1/statuses/{w.replies[kind].pk}/context")
     if r.status_code == 401:  # a suspended account's token
+        return False
+    if kind == "direct" and r.status_code == 404:  # the leaf is itself a direct message: only its participants
         return False
     assert r.status_code == 200, r.content[:200]
     return str(w.posts[kind].pk) in [s["id"] for s in r.json()["ancestors"]]

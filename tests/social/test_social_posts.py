@@ -72,7 +72,7 @@ def test_empty_post_refused(make_user):
     assert not Post.objects.exists()
 
 
-@pytest.mark.parametrize("kwargs,field", [({"visibility": "direct"}, "visibility"),
+@pytest.mark.parametrize("kwargs,field", [({"visibility": "secret"}, "visibility"),
                                           ({"spoiler_text": "s" * 201}, "spoiler_text")])
 def test_bad_options_refused(make_user, kwargs, field):
     with pytest.raises(ValidationFailed) as err:

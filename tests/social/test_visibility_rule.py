@@ -43,6 +43,9 @@ def world(make_user):
                                                visibility=visibility))
         posts.append(social.do_create_post(author, text=f"hello @named from {author.username}",
                                            visibility="private"))
+        # a direct message to the named account (issue 14): seen by its author and @named only
+        posts.append(social.do_create_post(author, text=f"psst @named from {author.username}",
+                                           visibility="direct"))
     held = social.do_create_post(good, text="held one")
     Post.objects.filter(pk=held.pk).update(held=True)
     # reposts by the fan of public posts (their originals' authors change state below)

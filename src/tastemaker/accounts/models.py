@@ -18,6 +18,13 @@ class AccountManager(UserManager):
         return self.get(username__iexact=username)
 
 
+class MessagesFrom(models.TextChoices):
+    """Who may send an account direct messages (``User.messages_from``; social enforces it)."""
+    EVERYONE = "everyone", _("Everyone")
+    FOLLOWING = "following", _("Only people I follow")
+    NOBODY = "nobody", _("Nobody")
+
+
 class User(AbstractUser):
     """An account: fan, tastemaker, brand or operator (staff). Profile fields live here."""
 
@@ -30,6 +37,10 @@ class User(AbstractUser):
     interests = models.JSONField(_("interests"), default=list, blank=True)
     locked = models.BooleanField(default=False)
     bot = models.BooleanField(default=False)
+    # who may send this account direct messages (issue 14): from people it does not follow, they arrive as
+    # message requests
+    messages_from = models.CharField(_("who can message me"), max_length=10, choices=MessagesFrom.choices,
+                                     default=MessagesFrom.EVERYONE)
     is_suspended = models.BooleanField(_("suspended"), default=False)
     # limited by an operator (a moderation action): posts reach followers only, out of discovery and
     # promotion. A low credit score limits the same way (accounts.standing decides; never test this alone)

@@ -19,7 +19,7 @@ from tastemaker.images.intake import process_image
 from tastemaker.trust import spam
 
 from . import hooks
-from .models import CreditChange, User
+from .models import CreditChange, MessagesFrom, User
 from .tokens import revoke_tokens
 
 if TYPE_CHECKING:
@@ -87,11 +87,17 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
 def update_profile(user: User, *, display_name: str | None = None, bio: str | None = None,
                    language: str | None = None, interests: list[str] | None = None,
                    avatar: bytes | None = None, header: bytes | None = None,
-                   locked: bool | None = None, bot: bool | None = None) -> User:
+                   locked: bool | None = None, bot: bool | None = None, messages_from: str | None = None) -> User:
     changed: list[str] = []
     was_locked = user.locked
     try:
         _apply_profile(user, changed, display_name, bio, language, interests, avatar, header, locked, bot)
+        if messages_from is not None:  # who may send direct messages (social enforces it)
+            if messages_from not in MessagesFrom.values:
+                raise ValidationFailed(_("Who can message you must be everyone, following or nobody."),
+                                       field="messages_from")
+            user.messages_from = messages_from
+            changed.append("messages_from")
     except ValidationFailed:
         if changed:  # a refused update leaves the caller's object as it was, not half-changed
             user.refresh_from_db(fields=changed)

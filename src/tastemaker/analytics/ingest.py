@@ -22,6 +22,7 @@ from tastemaker.accounts.models import User
 from tastemaker.core.ids import SEQUENCE_BITS, new_id, now_ms
 from tastemaker.core.languages import language_tag
 from tastemaker.social.visibility import AccountReach, Viewer, accounts_q, visible_authors_many
+from tastemaker.social.visibility import Surface as SeeSurface
 
 from .models import Event, InvalidReason, Metric, Pending, SubjectType, Surface
 from .rollup import schedule_rollup
@@ -107,8 +108,9 @@ def _owners(events: list[EventIn], staff: set[int]) -> dict[tuple[str, int, int 
         elif e.subject_type == SubjectType.ACCOUNT:
             account_ids.add(e.subject_id)
     if post_ids:
+        # PROFILE: a direct message is never the subject of an event (no report or export counts it)
         seen = visible_authors_many([(Viewer(viewer_id, viewer_id in staff), ids) for viewer_id, ids in post_ids.items()],
-                                    originals_only=True)
+                                    SeeSurface.PROFILE, originals_only=True)
         for viewer_id, visible in seen.items():
             for pid, author in visible.items():
                 owners[(SubjectType.POST, pid, viewer_id)] = author

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from tastemaker.accounts.models import User
 from tastemaker.core.errors import NotFound, ValidationFailed
 from tastemaker.social.models import Post
+from tastemaker.social.visibility import messages_q
 
 from .ingest import DIMENSIONS
 from .models import InvalidReason, Metric, Stat, SubjectType
@@ -42,7 +43,7 @@ def post_for_report(user: User | AnonymousUser | None, post_id: str | int, *, li
         post_id = int(post_id)
     except (TypeError, ValueError):
         raise NotFound(_("Post not found.")) from None
-    qs = Post.objects.filter(pk=post_id, reblog_of__isnull=True)
+    qs = Post.objects.filter(pk=post_id, reblog_of__isnull=True).exclude(messages_q())  # a message has no report
     post = qs.only("id", "author_id", "text").first() if light else qs.select_related("author").first()
     if post is None or not can_read_report(user, post.author_id):
         raise NotFound(_("Post not found."))

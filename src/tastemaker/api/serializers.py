@@ -80,6 +80,7 @@ def credential_account(user, ctx: Ctx) -> dict:
     }
     data["role"] = {"id": "-99", "name": "Operator" if user.is_staff else "", "permissions": "0",
                     "color": "", "highlighted": False}
+    data["tastemaker_messages_from"] = user.messages_from
     return data
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from tastemaker.accounts.models import User
 from tastemaker.core.ids import id_floor
 from tastemaker.social.models import Post
-from tastemaker.social.visibility import published_q, published_sql
+from tastemaker.social.visibility import messages_sql, published_q, published_sql
 
 from .models import FanoutProgress, TimelineEntry
 
@@ -169,6 +169,7 @@ def rebuild_viewer(viewer_id: int, cap: int | None = None) -> int:
     """Rebuild one home timeline from the source tables (follows + posts), newest ``cap`` posts."""
     cap = cap or settings.TIMELINE_CAP
     published, published_params = published_sql("p", "u")  # social.visibility: not held, author not suspended
+    message, message_params = messages_sql("p")  # one's own direct messages are no home-timeline entries
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {TABLE} WHERE viewer_id = %s", [viewer_id])
         cur.execute(
@@ -176,12 +177,12 @@ def rebuild_viewer(viewer_id: int, cap: int | None = None) -> int:
             "SELECT %s, p.id, p.author_id FROM (SELECT p.id, p.author_id FROM social_post p "
             "JOIN accounts_user u ON u.id = p.author_id "
             # own posts always (as insert_own_entry does), followed accounts' published ones under the reply rule
-            "WHERE (p.author_id = %s OR (u.followers_count <= %s AND p.author_id IN "
+            f"WHERE ((p.author_id = %s AND NOT ({message})) OR (u.followers_count <= %s AND p.author_id IN "
             "(SELECT target_id FROM social_follow WHERE follower_id = %s) "
             f"AND {_reply_filter('p', '%s')} AND {published})) ORDER BY p.id DESC LIMIT %s) AS p WHERE 1 = 1 "
             "ON CONFLICT (viewer_id, post_id) DO NOTHING",
-            [viewer_id, viewer_id, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id, *published_params,
-             cap],
+            [viewer_id, viewer_id, *message_params, settings.FANOUT_THRESHOLD, viewer_id, viewer_id, viewer_id,
+             *published_params, cap],
         )
         return max(cast(int, cur.rowcount), 0)
 

@@ -119,10 +119,10 @@ def storefront(creator_id: int, *, vertical: str | None = None, max_id: int | No
                limit: int = 20, viewer: ViewerLike = None) -> list[CardView]:
     """A creator's Showcase tab (the web's and the API's): their cards, newest first, optionally in one
     vertical (keyset by post id). Each card's post passes the one visibility rule for ``viewer``
-    (``social.visibility``, opened directly as the account's profile: nothing across a block either way,
+    (``social.visibility``, ``Surface.PROFILE``: as the account's profile, no direct message; nothing across a block,
     followers-only cards for followers, a held card for its author)."""
     qs = (ProductCard.objects.select_related("vertical").filter(creator_id=creator_id)
-          .filter(posts_q(viewer, Surface.DIRECT, "post__", originals=False)))
+          .filter(posts_q(viewer, Surface.PROFILE, "post__", originals=False)))
     if vertical:
         qs = qs.filter(vertical__slug=vertical)
     if max_id is not None:
@@ -138,7 +138,7 @@ def storefront_verticals(creator_id: int, viewer: ViewerLike = None) -> list[tup
     from tastemaker.experts.models import Vertical
 
     counts = dict(ProductCard.objects.filter(creator_id=creator_id, vertical__isnull=False)
-                  .filter(posts_q(viewer, Surface.DIRECT, "post__", originals=False))
+                  .filter(posts_q(viewer, Surface.PROFILE, "post__", originals=False))
                   .values_list("vertical_id").annotate(n=Count("pk")).values_list("vertical_id", "n"))
     return [(v.slug, v.name, counts[v.pk])
             for v in Vertical.objects.filter(pk__in=counts).order_by("position", "slug")]

@@ -20,3 +20,8 @@ post_held = HookPoint(
     "social.post_held",
     "post=, reasons= (list of str), score= (float): the spam filter held a new post or reply for review (inside "
     "its transaction; it is not fanned out until do_release_post).")
+direct_message = HookPoint(
+    "social.direct_message",
+    "post=, recipients= (list of User: the accounts it reached, in the inbox or the message requests; not the "
+    "author, not one who declined): a direct message was written (inside its transaction; a message held by the "
+    "spam filter calls it when an operator releases it).")

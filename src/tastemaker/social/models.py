@@ -61,6 +61,7 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public")
     UNLISTED = "unlisted", _("Unlisted")
     PRIVATE = "private", _("Followers only")
+    DIRECT = "direct", _("Direct message")  # its author and the accounts it mentions (issue 14)
 
 
 class Post(models.Model):
@@ -90,10 +91,16 @@ class Post(models.Model):
     held = models.BooleanField(default=False)
     # SimHash of the text (trust.flood), for finding near-identical posts of the same author; null for reposts
     fingerprint = models.BigIntegerField(null=True, blank=True, editable=False)
+    # a direct message's conversation (its thread: a direct reply continues its parent's); null otherwise
+    conversation = models.ForeignKey("Conversation", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="posts", db_index=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["author", "-id"], name="social_post_author_id"),
+            # a conversation's messages, in order (only direct posts have one)
+            models.Index(fields=["conversation", "id"], name="social_post_conversation",
+                         condition=Q(conversation__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -179,3 +186,36 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["recipient", "-id"], name="social_notif_recipient")]
+
+
+class Conversation(models.Model):
+    """A thread of direct messages (Mastodon's conversation): its posts have ``Post.conversation`` set; each
+    participant's view of it is a ``ConversationMember``."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class Folder(models.TextChoices):
+    INBOX = "inbox", _("Inbox")
+    REQUEST = "request", _("Message requests")  # from someone the participant does not follow: not accepted yet
+    DECLINED = "declined", _("Declined")  # a request turned down: stays out of sight, notifies nothing
+
+
+class ConversationMember(models.Model):
+    """One participant's view of a conversation: the newest message, whether it is unread, which folder it is
+    in, and whether the participant removed it from the list (it comes back with the next message)."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="conversation_views", db_index=False)
+    last_status = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    db_index=False)
+    unread = models.BooleanField(default=False)
+    folder = models.CharField(max_length=10, choices=Folder.choices, default=Folder.INBOX)
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="social_convmember_unique")]
+        # a participant's list of one folder, newest message first (keyset by the last message's id)
+        indexes = [models.Index(fields=["user", "folder", "-last_status"], name="social_convmember_list")]

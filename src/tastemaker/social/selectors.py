@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, cast
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 
-from tastemaker.accounts.models import User
+from tastemaker.accounts.models import MessagesFrom, User
 from tastemaker.core.pagination import Page, apply_keyset
 
 from .models import (
     Block,
     Bookmark,
+    ConversationMember,
     Favourite,
+    Folder,
     Follow,
     FollowRequest,
     Hashtag,
@@ -91,8 +93,9 @@ def tag_timeline(viewer: User | None, tag: str, page: Page) -> list[Post]:
 
 def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_replies: bool = False,
                      exclude_reblogs: bool = False, only_media: bool = False, tagged: str | None = None) -> list[Post]:
-    # opened directly (mutes do not hide); nothing across a block; a repost only if its original is visible too
-    qs = Post.objects.filter(author=account).filter(posts_q(viewer))
+    # as opened directly (mutes do not hide) but never a direct message (Surface.PROFILE); nothing across a
+    # block; a repost only if its original is visible too
+    qs = Post.objects.filter(author=account).filter(posts_q(viewer, Surface.PROFILE))
     if exclude_replies:
         qs = qs.filter(Q(in_reply_to_account_id__isnull=True) | Q(in_reply_to_account_id=account.pk))
     if exclude_reblogs:
@@ -106,7 +109,8 @@ def account_timeline(viewer: User | None, account: User, page: Page, *, exclude_
 
 def thread_context(viewer: User | None, post: Post, limit: int = 200) -> tuple[list[Post], list[Post]]:
     """Ancestors (oldest first) the viewer may open, and descendants (depth-first, in id order) the viewer's
-    lists show (``Surface.LIST``: a muted account's replies are left out, and the replies below them)."""
+    lists show (``Surface.THREAD``: a muted account's replies are left out, and the replies below them; a direct
+    reply only for its participants)."""
     chain: list[Post] = []
     current = post
     seen = {post.pk}
@@ -119,7 +123,7 @@ def thread_context(viewer: User | None, post: Post, limit: int = 200) -> tuple[l
         current = parent
     shown = visible_authors(viewer, [p.pk for p in chain]) if chain else {}
     ancestors = [p for p in reversed(chain) if p.pk in shown]
-    listed = posts_q(viewer, Surface.LIST)
+    listed = posts_q(viewer, Surface.THREAD)
     descendants: list[Post] = []
     frontier = [post.pk]
     while frontier and len(descendants) < limit:
@@ -376,3 +380,78 @@ def unused_media(user: User, media_id: int | None) -> Media | None:
 
 def post_exists(post_id: int) -> bool:
     return Post.objects.filter(pk=post_id).exists()
+
+
+# --- direct messages (issue 14) -----------------------------------------------------------------
+
+@dataclass
+class ConversationView:
+    """One participant's view of a conversation: the other participants who may appear, the newest message
+    the viewer may see, unread, and its folder (inbox, request, declined)."""
+
+    id: int
+    unread: bool
+    folder: str
+    accounts: list[User]
+    last_status: Post | None
+    removed: bool = False
+
+
+def _views(user: User, members: list[ConversationMember]) -> list[ConversationView]:
+    ids = [m.conversation_id for m in members]
+    others: dict[int, list[User]] = {}
+    for row in (ConversationMember.objects.filter(conversation_id__in=ids).exclude(user_id=user.pk)
+                .filter(accounts_q(prefix="user__")).select_related("user").order_by("pk")):
+        others.setdefault(row.conversation_id, []).append(row.user)
+    return [ConversationView(m.conversation_id, m.unread, m.folder, others.get(m.conversation_id, []),
+                             m.last_status, m.removed) for m in members]
+
+
+def conversations(user: User, page: Page, folder: str = Folder.INBOX
+                  ) -> tuple[list[ConversationView], int | None, int | None]:
+    """A participant's conversations in one folder, newest message first (keyset by the last message's id, as
+    Mastodon pages them), leaving out the removed ones and those whose newest message the viewer may not see
+    any more (``visibility.posts_q``: a block since, say)."""
+    rows = apply_keyset(ConversationMember.objects.filter(user=user, folder=folder, removed=False,
+                                                          last_status__isnull=False)
+                        .filter(posts_q(user, Surface.DIRECT, "last_status__"))
+                        .select_related("last_status__author"), page, field="last_status_id")
+    return _views(user, rows), (rows[0].last_status_id if rows else None), (rows[-1].last_status_id if rows else None)
+
+
+def conversation(user: User, conversation_id: int | None) -> ConversationView | None:
+    """``user``'s view of one conversation (removed or declined ones too); None if not a participant."""
+    if conversation_id is None:
+        return None
+    member = (ConversationMember.objects.filter(user=user, conversation_id=conversation_id)
+              .select_related("last_status__author").first())
+    return _views(user, [member])[0] if member is not None else None
+
+
+def conversation_messages(user: User, conversation_id: int, page: Page) -> list[Post]:
+    """The messages of a conversation ``user`` takes part in that ``user`` may see (``visibility.posts_q``:
+    their own and those they are mentioned in), newest first; none for anyone else."""
+    if not ConversationMember.objects.filter(user=user, conversation_id=conversation_id).exists():
+        return []
+    qs = (Post.objects.filter(conversation_id=conversation_id).filter(posts_q(user, Surface.DIRECT))
+          .select_related("author"))
+    return apply_keyset(qs, page)
+
+
+def unread_conversations_count(user: User) -> int:
+    """Unread conversations in the inbox (the nav badge)."""
+    return ConversationMember.objects.filter(user=user, folder=Folder.INBOX, unread=True, removed=False).count()
+
+
+def message_requests_count(user: User) -> int:
+    return ConversationMember.objects.filter(user=user, folder=Folder.REQUEST, removed=False).count()
+
+
+def may_message(viewer: User, target: User) -> bool:
+    """Whether a "Message" button makes sense: not oneself, no block either way, and the target's setting lets
+    the viewer write (``conversations.admit`` is the check that counts, with the credit gate and limits)."""
+    if viewer.pk == target.pk or is_blocked_either_way(viewer.pk, target.pk):
+        return False
+    if target.messages_from == MessagesFrom.NOBODY:
+        return False
+    return target.messages_from != MessagesFrom.FOLLOWING or is_following(target.pk, viewer.pk)

@@ -25,12 +25,14 @@ from tastemaker.core.text import extract_hashtags, extract_mentions, search_text
 from tastemaker.images.intake import process_image
 from tastemaker.trust.ratelimit import check_and_hit
 
-from . import hooks, rules, search
+from . import conversations, hooks, rules, search
 from .media import delete_media
 from .models import (
     Block,
     Bookmark,
+    ConversationMember,
     Favourite,
+    Folder,
     Follow,
     FollowRequest,
     Hashtag,
@@ -227,7 +229,11 @@ def do_create_post(
     sensitive: bool = False,
     spoiler_text: str = "",
     language: str | None = None,
+    recipients: Sequence[User] | None = None,
 ) -> Post:
+    """A post, reply or direct message (``visibility="direct"``: its recipients are the accounts it mentions,
+    the author of the post it replies to, and ``recipients`` — the web inbox's reply names the conversation's
+    participants this way; ``social.conversations`` decides who may message whom)."""
     text = (text or "").replace("\r\n", "\n").strip()
     # ids arrive as strings from the API: a malformed one is a 422, never a 500
     media_ids = [parse_int(m, "media_ids") for m in (media_ids or [])]
@@ -249,11 +255,9 @@ def do_create_post(
                                field="media_ids")
     if len(set(media_ids)) != len(media_ids):
         raise ValidationFailed(_("The same image is attached twice."), field="media_ids")
-    if visibility == "direct":  # Mastodon's fourth value: direct messages come with the fan service
-        raise ValidationFailed(_("Direct messages are not supported yet: post as public, unlisted or private "
-                                 "(followers only)."), field="visibility")
     if visibility not in Visibility.values:
-        raise ValidationFailed(_("Visibility must be public, unlisted or private."), field="visibility")
+        raise ValidationFailed(_("Visibility must be public, unlisted, private or direct."), field="visibility")
+    direct = visibility == Visibility.DIRECT
     if len(spoiler_text or "") > 200:
         raise ValidationFailed(_("A content warning has at most 200 characters."), field="spoiler_text")
     parent = None
@@ -270,6 +274,15 @@ def do_create_post(
     names = extract_mentions(text)  # lower-cased; usernames are unique on lower(username), which is indexed
     mentioned = {u.username.lower(): u for u in User.objects.annotate(name_ci=Lower("username")).filter(
         name_ci__in=names, is_suspended=False)} if names else {}
+    admission = None
+    if direct:  # who may message whom (social.conversations): refused here, before anything is written
+        named = [*mentioned.values(), *(recipients or [])]
+        if parent is not None:  # a reply goes to the parent's author, and to a message's recipients too
+            named.append(parent.author)
+            if parent.visibility == Visibility.DIRECT:
+                named += [m.user for m in Mention.objects.filter(post=parent).select_related("user")]
+        to = {u.pk: u for u in named if u.pk != author.pk and u.is_active and not u.is_suspended}
+        admission = conversations.admit(author, list(to.values()), parent)
     indexed = search_text(text)
     # anti-flooding and the spam filter (social.rules): a flood is refused here, spam is saved held
     checked = rules.check_post(author, text, parent_id=parent.pk if parent else None, mentions=names,
@@ -298,11 +311,23 @@ def do_create_post(
         for name in tags:
             tag, _created = Hashtag.objects.get_or_create(name=name[:64])
             PostTag.objects.get_or_create(post=post, hashtag=tag)
-        recipients = {u.pk for u in mentioned.values()}
+        if admission is not None:  # a direct message: its recipients (mentioned) and its conversation
+            for uid in admission.folders:
+                Mention.objects.get_or_create(post=post, user_id=uid)
+            reached, notify = conversations.deliver(post, admission, recipients_see=not checked.held)
+            for uid in notify:
+                _notify(uid, author.pk, NotificationType.MENTION, post.pk)
+            search.index_post(post.pk, post.search_text)
+            if checked.held and checked.verdict is not None:  # its recipients get it when it is released
+                hooks.post_held(post=post, reasons=list(checked.verdict.reasons), score=checked.verdict.score)
+            else:  # not a public post: no fan-out, no public counter, no engagement event
+                hooks.direct_message(post=post, recipients=list(User.objects.filter(pk__in=reached)))
+            return post
+        notified = {u.pk for u in mentioned.values()}
         if parent is not None:
-            recipients.add(parent.author_id)
+            notified.add(parent.author_id)
             Post.objects.filter(pk=parent.pk).update(replies_count=F("replies_count") + 1)
-        for uid in recipients:
+        for uid in notified:
             if uid == author.pk or is_blocked_either_way(uid, author.pk):
                 continue
             Mention.objects.get_or_create(post=post, user_id=uid)
@@ -330,6 +355,12 @@ def do_release_post(post: Post) -> Post:
             post.refresh_from_db(fields=["held"])
             return post
         post.held = False
+        if post.visibility == Visibility.DIRECT:  # a message reaches its recipients' views now
+            reached, notify = conversations.deliver_held(post)
+            for uid in notify:
+                _notify(uid, post.author_id, NotificationType.MENTION, post.pk)
+            hooks.direct_message(post=post, recipients=list(User.objects.filter(pk__in=reached)))
+            return post
         for uid in Mention.objects.filter(post=post).values_list("user_id", flat=True):
             if not is_blocked_either_way(uid, post.author_id):
                 _notify(uid, post.author_id, NotificationType.MENTION, post.pk)
@@ -343,6 +374,14 @@ def do_release_post(post: Post) -> Post:
 def do_delete_post(user: User, post: Post) -> None:
     if post.author_id != user.pk and not user.is_staff:
         raise NotFound(_("Post not found."))
+    if post.visibility == Visibility.DIRECT:  # counted nowhere public: only its conversation's views change
+        with transaction.atomic():
+            search.unindex_post(post.pk)
+            conversation_id = post.conversation_id
+            post.delete()
+            if conversation_id is not None:
+                conversations.refresh_last_status(conversation_id)
+        return
     with transaction.atomic():
         if post.reblog_of_id:
             Post.objects.filter(pk=post.reblog_of_id, reblogs_count__gt=0).update(
@@ -368,6 +407,8 @@ def do_reblog(user: User, post: Post) -> Post:
         raise NotFound(_("Post not found."))
     if post.visibility == Visibility.PRIVATE:
         raise Forbidden(_("Followers-only posts cannot be reposted."))
+    if post.visibility == Visibility.DIRECT:
+        raise Forbidden(_("Direct messages cannot be reposted."))
     if is_blocked_either_way(user.pk, post.author_id):
         raise Forbidden(_("You cannot repost this post."))
     existing = Post.objects.filter(author=user, reblog_of=post).first()
@@ -454,6 +495,45 @@ def do_dismiss_notification(user: User, notification_id: int) -> None:
 
 def do_clear_notifications(user: User) -> None:
     Notification.objects.filter(recipient=user).delete()
+
+
+# --- direct messages (issue 14): a participant's view of a conversation --------------------------
+
+def _my_view(user: User, conversation_id: int) -> ConversationMember:
+    view = ConversationMember.objects.filter(conversation_id=conversation_id, user=user).first()
+    if view is None:
+        raise NotFound(_("Conversation not found."))
+    return view
+
+
+def do_mark_conversation_read(user: User, conversation_id: int) -> ConversationMember:
+    view = _my_view(user, conversation_id)
+    if view.unread:
+        ConversationMember.objects.filter(pk=view.pk).update(unread=False)
+        view.unread = False
+    return view
+
+
+def do_remove_conversation(user: User, conversation_id: int) -> None:
+    """Out of the list (Mastodon's DELETE): the messages stay, and the next one brings it back."""
+    view = _my_view(user, conversation_id)
+    ConversationMember.objects.filter(pk=view.pk).update(removed=True, unread=False)
+
+
+def do_accept_conversation(user: User, conversation_id: int) -> ConversationMember:
+    """A message request accepted (or a declined one taken back): into the inbox; replies need no gate."""
+    view = _my_view(user, conversation_id)
+    ConversationMember.objects.filter(pk=view.pk).update(folder=Folder.INBOX, removed=False)
+    view.folder, view.removed = Folder.INBOX, False
+    return view
+
+
+def do_decline_conversation(user: User, conversation_id: int) -> None:
+    """A message request turned down: out of sight, and later messages in it arrive silently (declined)."""
+    view = _my_view(user, conversation_id)
+    if view.folder == Folder.INBOX:
+        raise ValidationFailed(_("Only a message request can be declined; remove the conversation instead."))
+    ConversationMember.objects.filter(pk=view.pk).update(folder=Folder.DECLINED, unread=False)
 
 
 __all__ = [name for name in dir() if name.startswith("do_")] + ["Conflict"]

@@ -22,9 +22,8 @@ The rule
      ``CREDIT_LIMITED_BELOW``): each of their posts reaches only their followers and the accounts it
      mentions, as if it were followers-only: not public or tag timelines, search, discovery, storefronts
      or product pages for anyone else, and not when opened directly either;
-   - DIRECT (issue 14, messages): the mentioned accounts only. ``Visibility`` has no DIRECT yet (the API
-     answers 422), so the atom is fixed to False in ``_FIXED``; issue 14 removes it from there and gives
-     it its Q and SQL below (look for "issue 14").
+   - direct messages (``Visibility.DIRECT``, issue 14): the accounts the post mentions only (its
+     recipients; with rule 3, its author) — not followers, not operators in any list.
 7. A repost is seen only if its original is seen too (``originals=True``, the default).
 
 Mutes (decided here): a muted account's posts are hidden from lists (home, public and tag timelines,
@@ -32,13 +31,20 @@ thread replies, search, discovery) and visible when opened directly (the post, i
 the account's profile and storefront, bookmarks and likes), as Mastodon does.
 
 Surfaces (``Surface``) add to the rule what a list shows:
-- ``DIRECT``: the rule as above (a post opened by id, a thread's ancestors, a profile's statuses, a
-  storefront, bookmarks, likes, a card, the subject of an analytics event);
-- ``LIST``: operators are ordinary viewers and muted accounts are hidden (home, thread replies);
+- ``DIRECT``: the rule as above (a post opened by id, a thread's ancestors, bookmarks, likes, a
+  conversation's messages);
+- ``PROFILE``: ``DIRECT`` without direct messages (a profile's statuses, a storefront, a card, the subject of
+  an analytics event): a message is never shown as part of its author's public presence;
+- ``THREAD``: operators are ordinary viewers and muted accounts are hidden (a thread's replies: a direct
+  reply is seen there by its participants only);
+- ``LIST``: ``THREAD`` without direct messages (home, lists: a message never appears in a timeline);
 - ``PUBLIC``: ``LIST`` and public posts only: unlisted and followers-only posts stay out (public and tag
   timelines, discovery, product pages and vertical pages);
 - ``SEARCH``: ``LIST`` and unlisted posts only your own (followers-only posts are found by those who may
-  read them).
+  read them; direct messages never).
+
+Delivery (``published_q`` / ``published_sql``: what is fanned out to followers' home feeds) is the rule for a
+follower who is not mentioned, so a direct message is never fanned out.
 
 Accounts (``accounts_q``): ``AccountReach.LISTED`` (followers and following lists, follow requests,
 notifications, who recommends a product, a profile by name): not suspended (which includes deactivated);
@@ -89,7 +95,7 @@ class Atom(StrEnum):
     MENTIONED = "mentioned"  # the post mentions the viewer
     LIMITED = "limited"  # the author is limited (standing.limited_q)
     FOLLOWERS_ONLY = "followers_only"  # visibility = private
-    DIRECT = "direct"  # visibility = direct (issue 14; fixed False until then, see _FIXED)
+    DIRECT = "direct"  # visibility = direct (a direct message, issue 14)
     PUBLIC = "public"  # visibility = public
     UNLISTED = "unlisted"  # visibility = unlisted
 
@@ -126,10 +132,14 @@ def not_(part: Expr) -> Expr:
 
 A = Atom
 # who a post reaches (rule 6). Cheap column tests come first: SQL evaluates OR / AND left to right in practice.
+# (written so that a viewer known to follow the author folds it to "not a direct message, or mentioned":
+# the simplifier substitutes and folds constants, it does not factor)
 _AUDIENCE = any_(
-    all_(not_(A.FOLLOWERS_ONLY), not_(A.DIRECT), not_(A.LIMITED)),  # public / unlisted, author in good standing
-    all_(not_(A.DIRECT), A.FOLLOWS),  # followers-only posts, and everything of a limited author: followers
-    A.MENTIONED,  # and the accounts mentioned (the only audience of a DIRECT post, issue 14)
+    all_(not_(A.DIRECT), any_(
+        all_(not_(A.FOLLOWERS_ONLY), not_(A.LIMITED)),  # public / unlisted, author in good standing
+        A.FOLLOWS,  # followers-only posts, and everything of a limited author: followers
+    )),
+    A.MENTIONED,  # and the accounts mentioned (the only audience of a direct message, issue 14)
 )
 # may the viewer see the post (rules 1-6; rule 7, the original of a repost, is ``originals``)
 _SEE = any_(
@@ -140,21 +150,27 @@ _SEE = any_(
 
 class Surface(StrEnum):
     DIRECT = "direct"  # opened directly: operators see everything, mutes do not hide
-    LIST = "list"  # home, thread replies: mutes hide, operators are ordinary viewers
+    PROFILE = "profile"  # a profile, a storefront, a card, an analytics subject: DIRECT without messages
+    THREAD = "thread"  # thread replies: mutes hide, operators are ordinary viewers
+    LIST = "list"  # home, lists: THREAD without direct messages
     PUBLIC = "public"  # public and tag timelines, discovery, product pages: public posts only
     SEARCH = "search"  # search: unlisted posts only the viewer's own
 
 
-_LISTED = all_(_SEE, not_(A.MUTED))
+_THREAD = all_(_SEE, not_(A.MUTED))
+_LISTED = all_(_THREAD, not_(A.DIRECT))  # no direct message in any list or timeline
 _SURFACES: dict[Surface, Expr] = {
     Surface.DIRECT: _SEE,
+    Surface.PROFILE: all_(_SEE, not_(A.DIRECT)),
+    Surface.THREAD: _THREAD,
     Surface.LIST: _LISTED,
     Surface.PUBLIC: all_(_LISTED, A.PUBLIC),
     Surface.SEARCH: all_(_LISTED, any_(A.OWN, not_(A.UNLISTED))),
 }
-# facts true for everyone today. issue 14 (direct messages): remove DIRECT from here and fill in its
-# Q (``_atom_q``) and SQL (``_atom_sql``) renderings.
-_FIXED: dict[Atom, bool] = {A.DIRECT: False}
+# the surfaces where an operator sees every post (opened directly)
+_OPERATOR_SURFACES = frozenset({Surface.DIRECT, Surface.PROFILE})
+# facts true for everyone (none today; an atom not yet backed by data would be fixed here)
+_FIXED: dict[Atom, bool] = {}
 # what nobody signed out has
 _ANONYMOUS: dict[Atom, bool] = {A.OPERATOR: False, A.OWN: False, A.BLOCKED: False, A.MUTED: False,
                                 A.FOLLOWS: False, A.MENTIONED: False}
@@ -206,7 +222,7 @@ def viewer_of(who: ViewerLike) -> Viewer:
 
 
 def _expr(viewer: Viewer, surface: Surface, known: Mapping[Atom, bool] | None = None) -> Expr:
-    facts: dict[Atom, bool] = {**_FIXED, A.OPERATOR: viewer.operator and surface == Surface.DIRECT}
+    facts: dict[Atom, bool] = {**_FIXED, A.OPERATOR: viewer.operator and surface in _OPERATOR_SURFACES}
     if viewer.id is None:
         facts.update(_ANONYMOUS)
     if known:
@@ -233,6 +249,8 @@ def _atom_q(atom: Atom, p: str, viewer_id: int | None) -> Q:
         return Q(**{f"{p}visibility": Visibility.PUBLIC})
     if atom == A.UNLISTED:
         return Q(**{f"{p}visibility": Visibility.UNLISTED})
+    if atom == A.DIRECT:
+        return Q(**{f"{p}visibility": Visibility.DIRECT})
     if atom == A.BLOCKED:
         return (Q(Exists(Block.objects.filter(account_id=author, target_id=viewer_id)))
                 | Q(Exists(Block.objects.filter(account_id=viewer_id, target_id=author))))
@@ -345,6 +363,12 @@ def visible_authors_many(wanted: Sequence[tuple[ViewerLike, Collection[int]]], s
 _MANY_CHUNK = 20  # viewers per statement (SQLite's parameter limit stays far away)
 
 
+def messages_q(prefix: str = "") -> Q:
+    """The direct messages (issue 14), as a filter on posts: what has no public presence at all, not even for
+    its author — no analytics report, no export (``analytics.selectors.post_for_report`` leaves them out)."""
+    return _atom_q(A.DIRECT, prefix, None)
+
+
 def published_q(prefix: str = "") -> Q:
     """The part of the rule that does not depend on the viewer: the author is not suspended and the post
     is not held (the rule for a follower who is not the author). What is fanned out to home timelines and
@@ -400,6 +424,8 @@ def _atom_sql(atom: Atom, c: _SqlCtx) -> tuple[str, list[_P]]:
         return f"{p}.visibility = %s", [Visibility.PUBLIC.value]
     if atom == A.UNLISTED:
         return f"{p}.visibility = %s", [Visibility.UNLISTED.value]
+    if atom == A.DIRECT:
+        return f"{p}.visibility = %s", [Visibility.DIRECT.value]
     if atom == A.BLOCKED:
         if c.blocked is not None:
             return _in_list(f"{p}.author_id", "blocked", c.blocked)
@@ -486,6 +512,12 @@ def post_sql(viewer: ViewerLike, surface: Surface, *, post: str, author: str | N
     params: list[Param] = [
         (v.id if p.kind == "viewer" else values[p.kind][p.index]) if isinstance(p, _Slot) else p for p in template]
     return sql, params
+
+
+def messages_sql(post: str) -> tuple[str, list[Param]]:
+    """``messages_q`` as SQL on ``social_post`` under ``post``: a home timeline's own-posts arm leaves them out."""
+    sql, params = _atom_sql(A.DIRECT, _SqlCtx(post, None, None, None))
+    return sql, [p for p in params if not isinstance(p, _Slot)]
 
 
 def published_sql(post: str, author: str) -> tuple[str, list[Param]]:

@@ -19,9 +19,16 @@ def site(request):
         from tastemaker.social.selectors import unread_notifications_count
 
         context["unread_notifications"] = unread_notifications_count(user)
+        from tastemaker.social.selectors import unread_conversations_count
+
+        unread_messages = unread_conversations_count(user)
+        context["unread_messages"] = unread_messages  # the inbox badge (direct messages)
         from tastemaker.moderation.selectors import queue_count, unread_notices_count
 
-        context["unread_notices"] = unread_notices_count(user)  # the moderators' notices (credit page)
+        unread_notices = unread_notices_count(user)
+        context["unread_notices"] = unread_notices  # the moderators' notices (credit page)
+        # a phone's "Me" tab reaches both (the credit page and the inbox): its badge counts both
+        context["me_badge"] = unread_notices + unread_messages
         if user.is_staff:
             context["open_cases"] = queue_count()
         if user.locked:  # only a locked account has follow requests (unlocking approves them all)

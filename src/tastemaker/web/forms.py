@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tastemaker.accounts.models import MessagesFrom
 from tastemaker.core.errors import DomainError, RateLimited
 
 
@@ -41,6 +42,17 @@ class ProfileForm(forms.Form):
         label=_("Approve new followers"), required=False,
         help_text=_("People ask to follow you, and see your followers-only posts only after you approve them. "
                     "Turning this off approves everyone waiting."))
+    messages_from = forms.ChoiceField(
+        label=_("Who can send you direct messages"), choices=MessagesFrom.choices, required=False,
+        help_text=_("Messages from people you do not follow arrive as message requests, which you accept or "
+                    "decline."))
+
+
+class MessageForm(forms.Form):
+    """A direct message (the inbox's reply box, and a new message from a profile)."""
+
+    text = forms.CharField(label=_("Message"), required=False, strip=False, max_length=settings.POST_MAX_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PasswordForm(forms.Form):
@@ -60,7 +72,8 @@ class ComposeForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(
         label=_("Visibility"), required=False,
-        choices=[("public", _("Public")), ("unlisted", _("Unlisted")), ("private", _("Followers only"))],
+        choices=[("public", _("Public")), ("unlisted", _("Unlisted")), ("private", _("Followers only")),
+                 ("direct", _("Direct message"))],
     )
     in_reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 

@@ -153,7 +153,8 @@ def logout_view(request):
 def settings_profile(request):
     user = request.user
     # interests have one editor, /settings/interests (the verticals, picked and learned): not a text field here
-    initial = {"display_name": user.display_name, "bio": user.bio, "language": user.language, "locked": user.locked}
+    initial = {"display_name": user.display_name, "bio": user.bio, "language": user.language, "locked": user.locked,
+               "messages_from": user.messages_from}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -166,7 +167,7 @@ def settings_profile(request):
                     user, display_name=data["display_name"], bio=data["bio"], language=data["language"],
                     avatar=avatar.read(settings.MEDIA_MAX_BYTES + 1) if avatar else None,
                     header=header.read(settings.MEDIA_MAX_BYTES + 1) if header else None,
-                    locked=data["locked"])
+                    locked=data["locked"], messages_from=data["messages_from"] or None)
             except ValidationFailed as exc:
                 user.refresh_from_db()
                 show_error(form, exc, fields={"note": "bio", "file": "avatar" if avatar else "header"})
@@ -265,7 +266,8 @@ def profile(request, username: str):
     page = page_of(request)
     viewer = viewer_of(request)
     posts = selectors.account_timeline(viewer, account, page)
-    context = {"account": account, "rel": _relationship(request, account)}
+    context = {"account": account, "rel": _relationship(request, account),
+               "may_message": viewer is not None and selectors.may_message(viewer, account)}
     return timeline_page(request, "web/profile.html", context, posts, limit=page.limit)
 
 
@@ -408,6 +410,8 @@ def compose(request):
                                             "Only you can see it until an operator releases it."))
             else:
                 messages.success(request, _("Posted."))
+            if post.conversation_id is not None:  # a direct message: its conversation in the inbox
+                return redirect(reverse("web:message_thread", args=[post.conversation_id]) + f"#post-{post.pk}")
             if reply_to:
                 return redirect(reverse("web:post", args=[reply_to]) + f"#post-{post.pk}")
             return redirect(safe_next(request, reverse("web:home")))

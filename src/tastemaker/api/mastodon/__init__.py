@@ -12,6 +12,7 @@ from . import (
     accounts,
     apps,
     bookmarks,
+    conversations,
     follow_requests,
     instance,
     media,
@@ -23,5 +24,5 @@ from . import (
 
 router = Router()
 for _resource in (instance, apps, accounts, follow_requests, bookmarks, statuses, timelines, media, notifications,
-                  search):
+                  search, conversations):
     router.add_router("", _resource.router)

@@ -93,10 +93,13 @@ def update_credentials(request: HttpRequest):
         raise ValidationFailed("source[language]: must be a string", field="language")
     avatar = files.get("avatar").read(settings.MEDIA_MAX_BYTES + 1) if files.get("avatar") else None
     header = files.get("header").read(settings.MEDIA_MAX_BYTES + 1) if files.get("header") else None
+    messages_from = data.get("tastemaker_messages_from")
+    if messages_from is not None and not isinstance(messages_from, str):
+        raise ValidationFailed("tastemaker_messages_from: must be a string", field="tastemaker_messages_from")
     user = account_services.update_profile(
         request.user, display_name=data.get("display_name"), bio=data.get("note"), language=language,
         interests=interests, avatar=avatar, header=header,
-        locked=_truthy(data.get("locked")), bot=_truthy(data.get("bot")),
+        locked=_truthy(data.get("locked")), bot=_truthy(data.get("bot")), messages_from=messages_from,
     )
     return ser.credential_account(user, ser.Ctx(request))
 

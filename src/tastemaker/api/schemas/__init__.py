@@ -77,6 +77,9 @@ class Account(Schema):
 class CredentialAccount(Account):
     source: AccountSource
     role: dict[str, Any] | None = None
+    tastemaker_messages_from: Literal["everyone", "following", "nobody"] = Field(
+        "everyone", description="Tastemaker extension: who may send you direct messages (people you do not "
+                                "follow arrive as message requests)")
 
 
 class MediaMetaSize(Schema):
@@ -246,6 +249,15 @@ class Status(Schema):
 Status.model_rebuild()
 
 
+class Conversation(Schema):
+    id: str
+    unread: bool
+    accounts: list[Account] = Field(description="The other participants")
+    last_status: Status | None
+    tastemaker_folder: Literal["inbox", "requests", "declined"] = Field(
+        "inbox", description="Tastemaker extension: inbox, or a message request from an account you do not follow")
+
+
 class Context(Schema):
     ancestors: list[Status]
     descendants: list[Status]
@@ -360,6 +372,7 @@ UPDATE_CREDENTIALS_BODY = {
                 "avatar": {"type": "string", "format": "binary"},
                 "header": {"type": "string", "format": "binary"},
                 "interests[]": {"type": "array", "items": {"type": "string"}},
+                "tastemaker_messages_from": {"type": "string", "enum": ["everyone", "following", "nobody"]},
             }}},
             "application/json": {"schema": {"type": "object", "properties": {
                 "display_name": {"type": "string", "maxLength": 60},
@@ -367,6 +380,8 @@ UPDATE_CREDENTIALS_BODY = {
                 "locked": {"type": "boolean"}, "bot": {"type": "boolean"},
                 "interests": {"type": "array", "items": {"type": "string"}},
                 "source": {"type": "object", "properties": {"language": {"type": "string"}}},
+                "tastemaker_messages_from": {"type": "string", "enum": ["everyone", "following", "nobody"],
+                                             "description": "Who may send you direct messages (Tastemaker)"},
             }}},
         }
     }

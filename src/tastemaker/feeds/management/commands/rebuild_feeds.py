@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from tastemaker.accounts.models import User
 from tastemaker.feeds.services import TABLE, _reply_filter
-from tastemaker.social.visibility import published_sql
+from tastemaker.social.visibility import messages_sql, published_sql
 
 DEFAULT_BATCH = 2_000
 
@@ -32,7 +32,7 @@ def _rebuild_sql(cap: int, threshold: int, where_viewer_own: str, where_viewer_f
         "         ROW_NUMBER() OVER (PARTITION BY c.viewer_id ORDER BY c.post_id DESC) AS rn "
         "  FROM ("
         "    SELECT p.author_id AS viewer_id, p.id AS post_id, p.author_id AS author_id "
-        f"   FROM social_post p WHERE {where_viewer_own.format(col='p.author_id')} "
+        f"   FROM social_post p WHERE {where_viewer_own.format(col='p.author_id')} AND NOT ({messages_sql('p')[0]}) "
         "    UNION ALL "
         "    SELECT f.follower_id, p.id, p.author_id FROM social_follow f "
         "    JOIN accounts_user u ON u.id = f.target_id "
@@ -52,7 +52,7 @@ def rebuild_range(lo: int, hi: int, *, cap: int | None = None) -> int:
     sql = _rebuild_sql(cap, settings.FANOUT_THRESHOLD, where, where)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {TABLE} WHERE viewer_id BETWEEN %s AND %s", [lo, hi])
-        cur.execute(sql, [lo, hi, lo, hi, *published_sql("p", "u")[1]])
+        cur.execute(sql, [lo, hi, *messages_sql("p")[1], lo, hi, *published_sql("p", "u")[1]])
         return max(cur.rowcount, 0)
 
 

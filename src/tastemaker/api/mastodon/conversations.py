@@ -1,0 +1,94 @@
+"""``/api/v1/conversations``: direct messages as Mastodon shows them (issue 14). A conversation is a thread of
+``direct`` statuses (written with ``POST /api/v1/statuses``, ``visibility=direct``: the mentions are the
+recipients); each participant has their own view of it (unread, removed). Tastemaker keeps messages from
+people you do not follow apart as *message requests* (``?folder=requests``), accepted or declined here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.http import HttpResponse
+from ninja import Query, Router
+
+from tastemaker.core.errors import NotFound
+from tastemaker.core.ids import parse_id
+from tastemaker.social import selectors, services
+from tastemaker.social.models import Folder
+
+from .. import schemas as S
+from .. import serializers as ser
+from ..auth import require_scope
+from ..common import page, set_links, statuses
+from ..errors import READ, responses
+from ._auth import user_auth
+
+router = Router()
+FOLDERS = {"inbox": Folder.INBOX, "requests": Folder.REQUEST}
+
+
+def _render(request, views: list[selectors.ConversationView]) -> list[dict]:
+    rendered = {int(s["id"]): s for s in statuses(request, [v.last_status for v in views if v.last_status])}
+    ctx = ser.Ctx(request)
+    return [{
+        "id": str(v.id),
+        "unread": v.unread,
+        "accounts": [ser.account(a, ctx) for a in v.accounts],
+        "last_status": rendered.get(v.last_status.pk) if v.last_status else None,
+        "tastemaker_folder": "requests" if v.folder == Folder.REQUEST else v.folder,
+    } for v in views]
+
+
+def _view(request, conversation_id: str) -> selectors.ConversationView:
+    view = selectors.conversation(request.user, parse_id(conversation_id))
+    if view is None:
+        raise NotFound("Record not found")
+    return view
+
+
+@router.get("/v1/conversations", auth=user_auth, response=responses({200: list[S.Conversation]}, (*READ, 403)),
+            tags=["conversations"], summary="Your direct-message conversations",
+            description="Newest message first, paged by `max_id` / `min_id` / `since_id` (the last status id) with "
+                        "a `Link` header. `folder=requests` (Tastemaker): the message requests, from accounts you "
+                        "do not follow, kept apart until you accept or decline them.")
+def list_conversations(request, response: HttpResponse,
+                       folder: Literal["inbox", "requests"] = Query("inbox")):  # noqa: B008
+    require_scope(request, "read:statuses")
+    views, first, last = selectors.conversations(request.user, page(request), FOLDERS[folder])
+    set_links(request, response, first, last)
+    return _render(request, views)
+
+
+@router.post("/v1/conversations/{conversation_id}/read", auth=user_auth, response=responses({200: S.Conversation}),
+             tags=["conversations"], summary="Mark a conversation as read")
+def read_conversation(request, conversation_id: str):
+    require_scope(request, "write:conversations")
+    services.do_mark_conversation_read(request.user, _view(request, conversation_id).id)
+    return _render(request, [_view(request, conversation_id)])[0]
+
+
+@router.delete("/v1/conversations/{conversation_id}", auth=user_auth, response=responses({200: dict}),
+               tags=["conversations"], summary="Remove a conversation from your list",
+               description="The messages stay; the next message in it brings it back.")
+def remove_conversation(request, conversation_id: str):
+    require_scope(request, "write:conversations")
+    services.do_remove_conversation(request.user, _view(request, conversation_id).id)
+    return {}
+
+
+@router.post("/v1/conversations/{conversation_id}/accept", auth=user_auth,
+             response=responses({200: S.Conversation}), tags=["conversations"],
+             summary="Accept a message request (Tastemaker)",
+             description="The conversation moves to your inbox; its sender may write to you in it from now on.")
+def accept_conversation(request, conversation_id: str):
+    require_scope(request, "write:conversations")
+    services.do_accept_conversation(request.user, _view(request, conversation_id).id)
+    return _render(request, [_view(request, conversation_id)])[0]
+
+
+@router.post("/v1/conversations/{conversation_id}/decline", auth=user_auth, response=responses({200: dict}),
+             tags=["conversations"], summary="Decline a message request (Tastemaker)",
+             description="Out of sight; later messages in it arrive silently. 422 for a conversation in the inbox.")
+def decline_conversation(request, conversation_id: str):
+    require_scope(request, "write:conversations")
+    services.do_decline_conversation(request.user, _view(request, conversation_id).id)
+    return {}

@@ -75,7 +75,7 @@ def test_follow_post_with_image_and_switch_to_chinese(browser, live_server):
     post = bob.locator("article.post").first
     assert "My favourite" in post.inner_text() and "Alice Tastemaker" in post.inner_text()
     img = post.locator(".media-grid img")
-    assert re.match(r"^/media/.+\.(jpg|png)$", img.get_attribute("src"))
+    assert re.match(r"^/media/.+\.(jpg|png|webp)$", img.get_attribute("src"))
     img.scroll_into_view_if_needed()
     bob.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     assert img.evaluate("img => img.naturalWidth") == 480  # the preview: re-encoded, downscaled

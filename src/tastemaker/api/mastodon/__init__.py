@@ -18,10 +18,11 @@ from . import (
     notifications,
     search,
     statuses,
+    streaming,
     timelines,
 )
 
 router = Router()
 for _resource in (instance, apps, accounts, follow_requests, bookmarks, statuses, timelines, media, notifications,
-                  search):
+                  search, streaming):
     router.add_router("", _resource.router)

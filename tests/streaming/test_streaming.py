@@ -51,8 +51,8 @@ def test_health_and_refusals(stream_server, make_user, token_for, open_stream):
 
 
 def test_instance_advertises_the_streaming_server(stream_server, live_server):
-    v1 = requests.get(live_server.url + "/api/v1/instance", timeout=5).json()
-    v2 = requests.get(live_server.url + "/api/v2/instance", timeout=5).json()
+    v1 = requests.get(live_server.url + "/api/v1/instance", timeout=60).json()
+    v2 = requests.get(live_server.url + "/api/v2/instance", timeout=60).json()
     expected = stream_server.replace("http://", "ws://")
     assert v1["urls"]["streaming_api"] == expected
     assert v2["configuration"]["urls"]["streaming"] == expected

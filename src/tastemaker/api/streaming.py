@@ -147,12 +147,22 @@ class _Renderer:
         self.event = event
         self.done: dict[Any, str | None] = {}
 
+    def statuses(self, users: list) -> None:
+        """Render the event's status for these viewers at once (``render.status_for_viewers``)."""
+        wanted = [u for u in {(u.pk if u is not None else None): u for u in users}.values()
+                  if ("status", u.pk if u is not None else None) not in self.done]
+        if not wanted:
+            return
+        ref = (int(self.event["id"]), self.event.get("rb"))
+        rendered = render.status_for_viewers(_ViewerRequest, ref, wanted)
+        for u in wanted:
+            pk = u.pk if u is not None else None
+            self.done[("status", pk)] = rendered.get(pk)
+
     def status(self, user) -> str | None:
         key = ("status", user.pk if user is not None else None)
         if key not in self.done:
-            ref = (int(self.event["id"]), self.event.get("rb"))
-            body = render.statuses_json(_ViewerRequest(user), [ref], user)
-            self.done[key] = body[1:-1].decode() if body != b"[]" else None
+            self.statuses([user])
         return self.done[key]
 
     def notification(self, user) -> str | None:
@@ -188,6 +198,8 @@ def route(event: dict[str, Any], clients: list[Client]) -> list[tuple[Client, Su
     r = _Renderer(event)
 
     def deliver(pairs, name: str, payload_of) -> None:
+        if payload_of in (r.status, r.conversation):
+            r.statuses([client.user for client, _sub in pairs])
         for client, sub in pairs:
             payload = payload_of(client.user)
             if payload is not None:

@@ -18,6 +18,7 @@ from tastemaker.social.visibility import (
     hidden_sql,
     post_sql,
     posts_q,
+    viewers_who_see,
     visible_authors,
 )
 
@@ -76,12 +77,19 @@ def _by_sql(viewer: Viewer, surface: Surface, lists: bool) -> set[int]:
 def test_the_filter_the_sql_and_the_checks_agree(world, surface):
     viewers, posts = world
     ids = [p.pk for p in posts]
+    seen_by: dict[int, set] = {pk: set() for pk in ids}
     for viewer in viewers:
         by_q = set(Post.objects.filter(pk__in=ids).filter(posts_q(viewer, surface)).values_list("pk", flat=True))
         assert by_q == _by_sql(viewer, surface, lists=False) & set(ids), (viewer, surface)
         assert by_q == _by_sql(viewer, surface, lists=True) & set(ids), (viewer, surface)
         assert set(visible_authors(viewer, ids, surface)) == by_q
         assert {p.pk for p in posts if can_see(viewer, p, surface)} == by_q
+        for pk in by_q:
+            seen_by[pk].add(viewer.id)
+    # one post, many viewers at once (the streaming API): the same rule, in small chunks too
+    for pk in ids:
+        assert viewers_who_see(pk, viewers, surface) == seen_by[pk], (pk, surface)
+        assert viewers_who_see(pk, viewers, surface, chunk=3) == seen_by[pk], (pk, surface)
     # the world is not trivial: viewers see different things
     seen = {frozenset(Post.objects.filter(pk__in=ids).filter(posts_q(v, surface)).values_list("pk", flat=True))
             for v in viewers}

@@ -24,7 +24,7 @@ from typing import Any
 
 from tastemaker.core import streams
 from tastemaker.social.models import Follow, Notification, Post, PostTag, Visibility
-from tastemaker.social.visibility import Surface, Viewer, visible_authors
+from tastemaker.social.visibility import Surface, Viewer, viewers_who_see
 
 
 def _tags(post_id: int) -> list[str]:
@@ -94,9 +94,9 @@ def followers_among(author_id: int, viewer_ids: Iterable[int]) -> set[int]:
 
 
 def who_sees(post_id: int, viewer_ids: Iterable[int | None], surface: Surface) -> set[int | None]:
-    """Of ``viewer_ids`` (None: signed out), those who may see the post on ``surface``: ``visibility`` per viewer
-    (one query each; a stream's connected viewers only)."""
-    return {v for v in viewer_ids if post_id in visible_authors(Viewer(v), [post_id], surface)}
+    """Of ``viewer_ids`` (None: signed out), those who may see the post on ``surface``: the visibility rule for
+    each, in one statement per 200 viewers (``visibility.viewers_who_see``)."""
+    return viewers_who_see(post_id, [Viewer(v) for v in viewer_ids], surface)
 
 
 def is_public(event: dict[str, Any]) -> bool:

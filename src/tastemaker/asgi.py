@@ -10,6 +10,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tastemaker.settings")
 django_application = get_asgi_application()
 
-from tastemaker.api.streaming import StreamingApp  # noqa: E402  (after Django is set up)
+from tastemaker.api.streaming_asgi import StreamingApp  # noqa: E402  (after Django is set up)
 
 application = StreamingApp(django_application)

@@ -234,3 +234,34 @@ def test_direct_stream_delivers_a_published_direct_message(stream_server, make_u
     assert conversation["last_status"]["id"] == str(message.pk)
     assert [a["username"] for a in conversation["accounts"]] == ["sender"]
     assert carol_direct.next(0.3) is None
+
+
+# --- WebSocket ---------------------------------------------------------------------------------------------------
+
+def test_websocket_subscribe_unsubscribe_and_refusals(stream_server, make_user, token_for):
+    import json
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    ws_base = stream_server.replace("http://", "ws://") + "/api/v1/streaming"
+    author, fan = make_user("author"), make_user("fan")
+    services.do_follow(fan, author)
+    with pytest.raises(InvalidStatus):
+        connect(ws_base + "?access_token=not-a-token", open_timeout=10)
+    with connect(f"{ws_base}?access_token={token_for(fan)}&stream=user", open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "tea"}))
+        ws.send(json.dumps({"type": "subscribe", "stream": "nonsense"}))
+        refused = json.loads(ws.recv(timeout=5))
+        assert refused["status"] == 400 and refused["error"]
+        post = services.do_create_post(author, text="green #tea")
+        got = [json.loads(ws.recv(timeout=5)) for _ in range(2)]
+        assert sorted(tuple(m["stream"]) for m in got) == [("hashtag", "tea"), ("user",)]
+        assert all(m["event"] == "update" and json.loads(m["payload"])["id"] == str(post.pk) for m in got)
+        ws.send(json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": "tea"}))
+        time.sleep(0.3)
+        second = services.do_create_post(author, text="more #tea")
+        message = json.loads(ws.recv(timeout=5))
+        assert message["stream"] == ["user"] and json.loads(message["payload"])["id"] == str(second.pk)
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.5)

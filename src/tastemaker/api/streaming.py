@@ -15,9 +15,9 @@ REST API's own rendering (``render.statuses_json`` for a status, ``notifications
 payload is what ``GET /api/v1/statuses/:id`` or ``GET /api/v1/notifications/:id`` answers that viewer. The reads
 run on one database thread (``core.streams.run_db``); the event loop only moves bytes.
 
-The HTTP handling is plain ASGI: the validation (``open_stream``) is shared with the declarations in
-``mastodon/streaming.py``, which the sync web server answers (the schema, the authorisation matrix, and a redirect
-to the streaming server).
+The HTTP and WebSocket handling is plain ASGI (``streaming_asgi.py``); the validation (``open_stream``) is shared
+with the declarations in ``mastodon/streaming.py``, which the sync web server answers (the schema, the
+authorisation matrix, and a redirect to the streaming server).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -96,6 +95,11 @@ def open_stream(stream: str, params: dict[str, str], token: str | None) -> tuple
     """(viewer or None, subscription) for a stream request, or ``StreamError``. Checks the token first, as the
     REST API does (a bad token is a 401 even on a public stream)."""
     user, scopes = authenticate(token)
+    return user, choose(user, scopes, stream, params)
+
+
+def choose(user, scopes: set[str], stream: str, params: dict[str, str]) -> Sub:
+    """The subscription a viewer asks for (a stream name and its parameters), or ``StreamError``."""
     if not stream:
         raise StreamError(400, "No stream given: use ?stream=user, public, hashtag, ...")
     if stream in ("public", "public:local", "public:remote") and params.get("only_media", "").lower() in (
@@ -113,7 +117,7 @@ def open_stream(stream: str, params: dict[str, str], token: str | None) -> tuple
         tag = params.get("tag", "").strip().lstrip("#").lower()
         if not tag:
             raise StreamError(400, "No tag for stream provided: add ?tag=")
-    return user, Sub(stream, tag)
+    return Sub(stream, tag)
 
 
 def _token(headers: dict[str, str], params: dict[str, str]) -> str | None:
@@ -138,6 +142,10 @@ class _ViewerRequest:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_body(status: int, message: str) -> bytes:
+    return _dumps({"error": message}).encode()
 
 
 class _Renderer:
@@ -258,7 +266,7 @@ class Client:
     def viewer_id(self) -> int | None:
         return self.user.pk if self.user is not None else None
 
-    def push(self, item: tuple[Sub, str, str] | None) -> None:
+    def push(self, item: tuple[Sub, str, str] | dict | None) -> None:
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -323,128 +331,3 @@ def hub() -> Hub:
     if found is None:
         found = _hubs[id(loop)] = Hub()
     return found
-
-
-# --- ASGI ---------------------------------------------------------------------------------------------------
-
-def _params(scope: dict[str, Any]) -> dict[str, str]:
-    raw = scope.get("query_string", b"").decode("utf-8", "strict")
-    return dict(parse_qsl(raw, keep_blank_values=True))
-
-
-def _headers(scope: dict[str, Any]) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
-
-
-def stream_name(path: str, params: dict[str, str]) -> str | None:
-    """The stream a path asks for (None: not a stream path)."""
-    if path != PREFIX and not path.startswith(PREFIX + "/"):
-        return None
-    rest = path[len(PREFIX):].strip("/")
-    if rest not in PATHS:
-        return rest.replace("/", ":")  # refused by open_stream as an unknown stream (400)
-    return PATHS[rest] or params.get("stream", "")
-
-
-async def _answer(send, status: int, body: bytes, content_type: str = "application/json; charset=utf-8") -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _error(status: int, message: str) -> bytes:
-    return _dumps({"error": message}).encode()
-
-
-def _sse(sub: Sub, name: str, payload: str) -> bytes:
-    return f"event: {name}\ndata: {payload}\n\n".encode()
-
-
-class StreamingApp:
-    """The ASGI application: the streaming paths here, everything else to ``fallback`` (Django's ASGI app)."""
-
-    def __init__(self, fallback) -> None:
-        self.fallback = fallback
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-        elif scope["type"] == "http" and scope["path"].rstrip("/").startswith(PREFIX):
-            await self._http(scope, receive, send)
-        else:
-            await self.fallback(scope, receive, send)
-
-    async def _lifespan(self, receive, send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await hub().stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _http(self, scope, receive, send) -> None:
-        if scope["path"].rstrip("/") == PREFIX + "/health":
-            await _answer(send, 200, b"OK", "text/plain; charset=utf-8")
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            await _answer(send, 405, _error(405, "Method not allowed"))
-            return
-        try:
-            params = _params(scope)
-        except UnicodeDecodeError:
-            await _answer(send, 400, _error(400, "The query string is not valid UTF-8"))
-            return
-        name = stream_name(scope["path"], params)
-        if name is None:
-            await _answer(send, 404, _error(404, "Record not found"))
-            return
-        the_hub = hub()
-        if len(the_hub.clients) >= settings.STREAM_MAX_CONNECTIONS:
-            await _answer(send, 503, _error(503, "Too many open streams on this server: retry later"))
-            return
-        try:
-            user, sub = await streams.run_db(open_stream, name, params, _token(_headers(scope), params))
-        except StreamError as exc:
-            await _answer(send, exc.status, _error(exc.status, exc.message))
-            return
-        await the_hub.start()
-        client = Client(user, {sub})
-        the_hub.clients.add(client)
-        try:
-            await self._serve_sse(client, receive, send)
-        finally:
-            the_hub.clients.discard(client)
-
-    async def _serve_sse(self, client: Client, receive, send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store"),
-            (b"x-accel-buffering", b"no")]})
-        await send({"type": "http.response.body", "body": b":)\n", "more_body": True})
-
-        async def watch_disconnect() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            client.push(None)
-
-        watcher = asyncio.create_task(watch_disconnect())
-        try:
-            while not client.dropped:
-                try:
-                    item = await asyncio.wait_for(client.queue.get(), settings.STREAM_HEARTBEAT)
-                except TimeoutError:
-                    await send({"type": "http.response.body", "body": b":thump\n", "more_body": True})
-                    continue
-                if item is None:
-                    break
-                await send({"type": "http.response.body", "body": _sse(*item), "more_body": True})
-        except OSError:
-            pass
-        finally:
-            watcher.cancel()
-        try:
-            await send({"type": "http.response.body", "body": b""})
-        except Exception:  # the client has gone
-            pass

@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
+
 from tastemaker.core import streams
-from tastemaker.social.models import Follow, Notification, Post, PostTag, Visibility
+from tastemaker.social.models import Follow, Media, Notification, Post, PostTag, Visibility
 from tastemaker.social.visibility import Surface, Viewer, viewers_who_see
 
 
@@ -34,12 +36,17 @@ def _tags(post_id: int) -> list[str]:
 # --- publishing (hook consumers) ----------------------------------------------------------------------------
 
 def post_created(*, post: Post) -> None:
+    """After commit (its tags and images are read then, outside the writer's transaction)."""
+    transaction.on_commit(lambda: _publish_post(post))
+
+
+def _publish_post(post: Post) -> None:
     original = post.reblog_of_id
     streams.publish({
         "k": "post", "id": post.pk, "a": post.author_id, "v": post.visibility,
         "re": post.in_reply_to_account_id, "rb": original,
         "tags": [] if original else _tags(post.pk),
-        "media": bool(original is None and post.media.exists()),
+        "media": bool(original is None and Media.objects.filter(post_id=post.pk).exists()),
     })
 
 

@@ -451,11 +451,15 @@ def viewers_who_see(post_id: int, viewers: Iterable[ViewerLike], surface: Surfac
     if not unique:
         return set()
     ctx = _SqlCtx("sp", "sa", None, None)
-    columns, column_params = [], []
+    columns: list[str] = []
+    column_params: list[Param] = []
     for atom in _POST_ATOMS:
-        sql, values = _atom_sql(atom, ctx)
+        sql, atom_values = _atom_sql(atom, ctx)
         columns.append(f"CASE WHEN {sql} THEN 1 ELSE 0 END")
-        column_params += values
+        for value in atom_values:
+            if isinstance(value, _Slot):
+                raise ValueError(f"the atom {atom} is about a viewer")
+            column_params.append(value)
     with connection.cursor() as cur:
         cur.execute(f"SELECT {', '.join(columns)} FROM {table} sp JOIN {users} sa ON sa.id = sp.author_id"
                     f" WHERE sp.id = %s", [*column_params, post_id])
@@ -495,7 +499,8 @@ def _viewer_column_sql(operator: bool, surface: Surface, known: frozenset[tuple[
     pieces = sql.split("%s")
     if len(pieces) != len(template) + 1:
         raise ValueError("the rule's SQL and its parameters do not line up")
-    out, params = [pieces[0]], []
+    out: list[str] = [pieces[0]]
+    params: list[Param] = []
     for slot, piece in zip(template, pieces[1:], strict=True):
         if isinstance(slot, _Slot):
             if slot.kind != "viewer":

@@ -28,12 +28,12 @@ def _open(request, stream: str) -> HttpResponse:
     try:
         streaming.open_stream(stream or params.get("stream", ""), params, token)
     except streaming.StreamError as exc:
-        return HttpResponse(streaming._error(exc.status, exc.message), status=exc.status,
+        return HttpResponse(streaming.error_body(exc.status, exc.message), status=exc.status,
                             content_type="application/json; charset=utf-8")
     base = streaming_base()
     here = request.build_absolute_uri("/").rstrip("/")
     if base == here:  # the proxy sends streaming here: a misconfiguration (README, "Streaming")
-        return HttpResponse(streaming._error(421, "The streaming API is served by the streaming server"),
+        return HttpResponse(streaming.error_body(421, "The streaming API is served by the streaming server"),
                             status=421, content_type="application/json; charset=utf-8")
     return HttpResponseRedirect(base + request.get_full_path(), status=307)
 

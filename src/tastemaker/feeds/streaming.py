@@ -25,8 +25,10 @@ from typing import Any
 from django.db import transaction
 
 from tastemaker.core import streams
-from tastemaker.social.models import Follow, Media, Notification, Post, PostTag, Visibility
+from tastemaker.social.models import Media, Notification, Post, PostTag, Visibility
 from tastemaker.social.visibility import Surface, Viewer, viewers_who_see
+
+from . import rows
 
 
 def _tags(post_id: int) -> list[str]:
@@ -82,13 +84,11 @@ def home_audience(event: dict[str, Any], viewer_ids: Iterable[int]) -> set[int]:
         return set()
     author = int(event["a"])
     reached = {author} & candidates
-    followers = set(Follow.objects.filter(target_id=author, follower_id__in=candidates - reached).values_list(
-        "follower_id", flat=True))
+    followers = _following(author, candidates - reached)
     replied_to = event.get("re")
     if replied_to and replied_to != author and followers:
         # as the fan-out: a reply reaches the followers who also follow the account replied to (and that account)
-        followers = {replied_to} & followers | set(Follow.objects.filter(
-            target_id=replied_to, follower_id__in=followers).values_list("follower_id", flat=True))
+        followers = {replied_to} & followers | _following(int(replied_to), followers)
     reached |= followers
     return {v for v in who_sees(int(event["id"]), reached, Surface.LIST) if v is not None}
 
@@ -96,8 +96,11 @@ def home_audience(event: dict[str, Any], viewer_ids: Iterable[int]) -> set[int]:
 def followers_among(author_id: int, viewer_ids: Iterable[int]) -> set[int]:
     """Of ``viewer_ids``, the author and the author's followers (who may have had a post that is now deleted)."""
     candidates = set(viewer_ids)
-    return ({author_id} & candidates) | set(Follow.objects.filter(
-        target_id=author_id, follower_id__in=candidates).values_list("follower_id", flat=True))
+    return ({author_id} & candidates) | _following(author_id, candidates)
+
+
+def _following(target_id: int, viewer_ids: set[int]) -> set[int]:
+    return rows.followers_among(target_id, viewer_ids) if viewer_ids else set()
 
 
 def who_sees(post_id: int, viewer_ids: Iterable[int | None], surface: Surface) -> set[int | None]:

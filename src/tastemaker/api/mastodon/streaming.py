@@ -50,7 +50,9 @@ def streaming_ws_base() -> str:
 
 
 @router.get("/v1/streaming/health", response={200: str}, tags=["streaming"], summary="Streaming server health",
-            description="`OK` (plain text), answered by the streaming server and by the web server.")
+            description="`OK` (plain text), answered by the streaming server and by the web server.",
+            openapi_extra={"responses": {200: {"description": "OK", "content": {
+                "text/plain": {"schema": {"type": "string"}}}}}})
 def streaming_health(request):
     return HttpResponse(b"OK", content_type="text/plain; charset=utf-8")
 
@@ -64,7 +66,8 @@ def _declare(path: str, stream: str, summary: str) -> None:
 
     handler.__name__ = "stream_" + (stream.replace(":", "_") or "by_name")
     router.get(path, response=_STREAM_RESPONSES, tags=["streaming"], summary=summary, description=STREAM_DOC,
-               openapi_extra={"responses": {"200": {"description": "text/event-stream"}}})(handler)
+               openapi_extra={"responses": {200: {"description": "Server-sent events", "content": {
+                   "text/event-stream": {"schema": {"type": "string"}}}}}})(handler)
 
 
 for _path, _stream, _summary in (

@@ -49,6 +49,9 @@ def stream_server(live_server, settings):
     server.should_exit = True
     thread.join(10)
     assert streaming.open_streams() == 0
+    from tastemaker.core import streams
+
+    streams.close_db()  # the streaming server's database connection, before the test database is dropped
 
 
 @pytest.fixture

@@ -312,6 +312,7 @@ class Hub:
         for key, value in list(_hubs.items()):
             if value is self:
                 del _hubs[key]
+        await asyncio.get_running_loop().run_in_executor(None, streams.close_db)
         for client in list(self.clients):
             client.push(None)
 

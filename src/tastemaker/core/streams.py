@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -246,3 +246,10 @@ async def run_db(fn: Callable[..., T], *args: Any) -> T:
     if _db_pool is None:
         _db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-db")
     return await asyncio.get_running_loop().run_in_executor(_db_pool, _db_call, fn, *args)
+
+
+def close_db() -> None:
+    """Close the database thread's connection (the streaming server's shutdown, and tests before they drop
+    their database). Blocks until done."""
+    if _db_pool is not None:
+        _db_pool.submit(connections.close_all).result(timeout=30)

@@ -265,3 +265,13 @@ def test_websocket_subscribe_unsubscribe_and_refusals(stream_server, make_user, 
         assert message["stream"] == ["user"] and json.loads(message["payload"])["id"] == str(second.pk)
         with pytest.raises(TimeoutError):
             ws.recv(timeout=0.5)
+
+
+def test_an_unreachable_event_source_is_a_503_not_a_hang(stream_server, settings, monkeypatch, open_stream):
+    from tastemaker.api import streaming
+
+    settings.STREAM_BACKEND = "redis"
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    monkeypatch.setattr(streaming, "READY_WAIT", 1.0)
+    refused = open_stream("/api/v1/streaming/public")
+    assert refused.status == 503 and refused.json()["error"]

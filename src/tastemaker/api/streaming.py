@@ -54,6 +54,7 @@ QUIET = ("public:remote", "public:remote:media")  # a single server has no remot
 HASHTAG = ("hashtag", "hashtag:local")
 NEEDS_USER = {"user": "read:statuses", "user:notification": "read:notifications", "direct": "read:statuses"}
 STREAMS = (*NEEDS_USER, *PUBLIC, *QUIET, *HASHTAG)
+READY_WAIT = 10.0  # seconds a new stream waits for the listener to subscribe (Redis, PostgreSQL) before a 503
 QUEUE_SIZE = 1_000  # events waiting for a slow client; beyond it the client is dropped (it reconnects)
 
 
@@ -283,10 +284,14 @@ class Hub:
         self.delivered = 0
 
     async def start(self) -> None:
+        """Listen (once per process); ``StreamError`` 503 when the backend cannot be reached in ``READY_WAIT``."""
         if self.task is None or self.task.done():
             self.ready = asyncio.Event()
             self.task = asyncio.create_task(self._run())
-        await self.ready.wait()
+        try:
+            await asyncio.wait_for(self.ready.wait(), READY_WAIT)
+        except TimeoutError:
+            raise StreamError(503, "The streaming server cannot reach its event source: retry later") from None
 
     async def _run(self) -> None:
         async for event in streams.listen(ready=self.ready.set):

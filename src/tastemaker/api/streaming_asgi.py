@@ -112,7 +112,11 @@ class StreamingApp:
         except StreamError as exc:
             await _answer(send, exc.status, _error(exc.status, exc.message))
             return
-        await the_hub.start()
+        try:
+            await the_hub.start()
+        except StreamError as exc:
+            await _answer(send, exc.status, _error(exc.status, exc.message))
+            return
         client = Client(user, {sub})
         the_hub.clients.add(client)
         try:
@@ -174,7 +178,11 @@ class StreamingApp:
         accept: dict[str, Any] = {"type": "websocket.accept"}
         if headers.get("sec-websocket-protocol") and not params.get("access_token") and "authorization" not in headers:
             accept["subprotocol"] = headers["sec-websocket-protocol"]
-        await the_hub.start()
+        try:
+            await the_hub.start()
+        except StreamError:
+            await send({"type": "websocket.close", "code": 1013})  # try again later
+            return
         client = Client(user, {first} if first else set())
         the_hub.clients.add(client)
         await send(accept)

@@ -193,8 +193,10 @@ async def listen(ready: Callable[[], None] | None = None) -> AsyncIterator[Event
     is lost (at most once). ``ready`` is called each time the subscription is in place."""
     kind = await run_db(backend)
     sources = {"redis": _listen_redis, "postgres": _listen_postgres, "socket": _listen_socket}
-    if kind not in sources:
-        await asyncio.Event().wait()  # "off": nothing will come
+    if kind not in sources:  # "off": nothing will come
+        if ready is not None:
+            ready()
+        await asyncio.Event().wait()
     delay = 1.0
     while True:
         try:

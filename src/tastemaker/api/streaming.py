@@ -231,6 +231,10 @@ def route(event: dict[str, Any], clients: list[Client]) -> list[tuple[Client, Su
                 deliver([(c, s) for c, s in wanted if c.viewer_id in seen], "update", r.status)
     elif kind == "delete":
         post_id = str(int(event["id"]))
+        if event.get("v") == "direct":  # its participants only (the author and the accounts it was sent to)
+            participants = {int(pk) for pk in event.get("to", ())} | {int(event["a"])}
+            out += [(c, s, "delete", post_id) for c, s in subscribed("user", "direct") if c.user.pk in participants]
+            return out
         home = subscribed("user")
         if home:
             followers = audience.followers_among(int(event["a"]), {c.user.pk for c, _s in home})
@@ -238,8 +242,6 @@ def route(event: dict[str, Any], clients: list[Client]) -> list[tuple[Client, Su
         if audience.is_public(event):
             out += [(c, s, "delete", post_id) for c, s in subscribed(*PUBLIC, *HASHTAG)
                     if s.stream in PUBLIC or s.tag in event.get("tags", ())]
-        if event.get("v") == "direct":
-            out += [(c, s, "delete", post_id) for c, s in subscribed("direct")]
     elif kind == "notification":
         to = int(event["to"])
         deliver([(c, s) for c, s in subscribed("user", "user:notification") if c.user.pk == to],

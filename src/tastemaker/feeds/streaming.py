@@ -25,7 +25,7 @@ from typing import Any
 from django.db import transaction
 
 from tastemaker.core import streams
-from tastemaker.social.models import Media, Notification, Post, PostTag, Visibility
+from tastemaker.social.models import Media, Mention, Notification, Post, PostTag, Visibility
 from tastemaker.social.visibility import Surface, Viewer, viewers_who_see
 
 from . import rows
@@ -57,9 +57,15 @@ def post_deleted(*, post: Post) -> None:
     gone += [(pk, author, post.pk) for pk, author in Post.objects.filter(reblog_of_id=post.pk).values_list(
         "pk", "author_id")]
     tags = [] if post.reblog_of_id else _tags(post.pk)
+    # a direct message's deletion goes to its participants only (its mentioned accounts)
+    to = sorted(Mention.objects.filter(post_id=post.pk).values_list("user_id", flat=True)) if (
+        post.visibility == "direct") else []
     for pk, author, original in gone:
-        streams.publish({"k": "delete", "id": pk, "a": author, "v": post.visibility, "rb": original,
-                         "tags": [] if original else tags})
+        event: dict[str, Any] = {"k": "delete", "id": pk, "a": author, "v": post.visibility, "rb": original,
+                                 "tags": [] if original else tags}
+        if to:
+            event["to"] = to
+        streams.publish(event)
 
 
 def notified(*, notification: Notification) -> None:

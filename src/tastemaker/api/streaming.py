@@ -38,7 +38,7 @@ from tastemaker.feeds import streaming as audience
 from tastemaker.social import selectors as social
 from tastemaker.social.visibility import Surface
 
-from . import render
+from . import common, render
 from . import schemas as S
 from . import serializers as ser
 
@@ -180,9 +180,7 @@ class _Renderer:
             return None
         request = _ViewerRequest(user)
         post = social.get_post(user, found.post_id) if found.post_id else None
-        from .common import status
-
-        rendered = {post.pk: status(request, post)} if post else {}
+        rendered = {post.pk: common.status(request, post)} if post else {}
         # through the declared response schema, as ninja answers GET /api/v1/notifications/:id
         data = S.Notification.model_validate(ser.notification(found, ser.Ctx(request), rendered)).model_dump()
         return _dumps(data)

@@ -186,7 +186,11 @@ HOOKS = {
     "accounts.credit_exhausted": ["tastemaker.moderation.services.credit_exhausted"],
     # social: a post or repost was written (inside its transaction): the author's own home-feed entry at
     # once, the fan-out after commit
-    "social.post_created": ["tastemaker.feeds.social_hooks.post_created"],
+    "social.post_created": ["tastemaker.feeds.social_hooks.post_created", "tastemaker.feeds.streaming.post_created"],
+    # social: a post is about to be deleted, a notification was made (the streaming API's delete and
+    # notification events, after commit: feeds/streaming.py)
+    "social.post_deleted": ["tastemaker.feeds.streaming.post_deleted"],
+    "social.notified": ["tastemaker.feeds.streaming.notified"],
     # social: a follow was made or ended, a block was placed (inside the transaction)
     "social.followed": ["tastemaker.feeds.social_hooks.followed", "tastemaker.analytics.social_hooks.followed",
                         "tastemaker.promotion.hooks.followed"],
@@ -208,7 +212,7 @@ HOOKS = {
     "social.post_held": ["tastemaker.moderation.services.post_held"],
     # social: a direct message was written (inside its transaction; post=, recipients=): streaming and the fan
     # service platform wire their consumers here
-    "social.direct_message": [],
+    "social.direct_message": ["tastemaker.feeds.streaming.direct_message"],
     # accounts: a profile field was refused by the spam filter (social passes it on as social.rule_offence)
     "accounts.rule_offence": ["tastemaker.social.account_hooks.rule_offence"],
 }
@@ -281,6 +285,21 @@ else:
     from huey import SqliteHuey
 
     HUEY = SqliteHuey("tastemaker", filename=str(DATA_DIR / "huey.sqlite3"), immediate=HUEY_IMMEDIATE)
+
+# --- streaming API (Mastodon's /api/v1/streaming; core/streams.py, api/streaming.py) ----------------
+# how events reach the streaming server: auto = Redis when TASTEMAKER_REDIS_URL is set, else PostgreSQL
+# LISTEN/NOTIFY on PostgreSQL, else local Unix sockets under DATA_DIR/streams (SQLite); off = publish nothing
+STREAM_BACKEND = env_choice("STREAM_BACKEND", "auto", ("auto", "redis", "postgres", "socket", "off"))
+if STREAM_BACKEND == "redis" and not REDIS_URL:
+    raise RuntimeError(f"{PREFIX}STREAM_BACKEND=redis needs {PREFIX}REDIS_URL")
+# where clients find the streaming server (/api/v1/instance urls.streaming_api): empty = the site itself
+# (one host name, the proxy sends /api/v1/streaming to it); `tastemaker serve` sets it to its stream port
+STREAMING_URL = env_str("STREAMING_URL").rstrip("/")
+if STREAMING_URL and not STREAMING_URL.startswith(("http://", "https://", "ws://", "wss://")):
+    raise RuntimeError(f"{PREFIX}STREAMING_URL must start with one of https://, http://, wss://, ws://, "
+                       f"got {STREAMING_URL!r}")
+STREAM_HEARTBEAT = env_int_between("STREAM_HEARTBEAT", 15, 1, 300)  # seconds between SSE comment lines
+STREAM_MAX_CONNECTIONS = env_int_at_least("STREAM_MAX_CONNECTIONS", 10_000, 1)  # per streaming process
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -21,6 +21,8 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
      (tests/bench/bench_payments.py)                                                (report)
   r) rules: p99 of do_create_post with the anti-flooding and spam checks on − the same with them off
      (RULES_ENABLED), alternating post by post in one run (tests/bench/bench_rules.py)  goal ≤ 2 ms
+  s) streaming (tests/bench/bench_streaming.py): 1,000 open user streams held by one streaming server process;
+     p99 from a post's commit to its arrival on every follower's stream                 goal ≤ 1 s
   x) promotion (tests/bench/bench_promotion.py): home timeline API req/s with 50 competing campaigns ÷ without
      (goal ≥ 0.9); the ad decision's p99 (goal ≤ 1 ms); 1,000,000 impressions across 100 campaigns settled,
      spend exact to the fen (report)
@@ -53,7 +55,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefghijprx", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghijprsx", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -85,6 +87,10 @@ def main(argv=None) -> int:
     print(f"Tastemaker benchmark — scale {args.scale:g}, data in {data_dir}, FANOUT_THRESHOLD {threshold}")
     if set(args.only) <= {"g"}:  # the labeler needs no dataset
         return labeler_only(data_dir)
+    if set(args.only) == {"s"}:  # nor does streaming (its own small database): `run.py --only s`
+        results = streaming_phase(data_dir)
+        print_table(results)
+        return 0
     info = bench_dataset.ensure_dataset(args.scale, rebuild=args.rebuild)
     print(f"Dataset: {info['users']:,} users, {info['follows_built']:,} follows "
           f"({info['celebrity_followers']:,} of them to one celebrity), {info['posts']:,} posts, "
@@ -134,6 +140,8 @@ def main(argv=None) -> int:
         results.update(rules_phase(data_dir))
     if "x" in args.only:
         results.update(promotion_phase(data_dir))
+    if "s" in args.only:
+        results.update(streaming_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -297,6 +305,19 @@ def promotion_phase(data_dir: Path) -> dict:
     return {"promotion": json.loads(out_file.read_text()) if out_file.exists() else {}}
 
 
+def streaming_phase(data_dir: Path) -> dict:
+    """s: 1,000 open streams on one streaming server, commit-to-arrival p99 (tests/bench/bench_streaming.py)."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-streaming") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(HERE / "bench_streaming.py"), "--data-dir", str(out_file.parent / "db"),
+           "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=False, env=env, timeout=1800)
+    return {"streaming": json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
 def print_table(res: dict) -> None:
     rows = []
 
@@ -399,6 +420,14 @@ def print_table(res: dict) -> None:
                 f"({h['decision_cpu_p50_ms']:.3f} ms)", "wall time above", "—", "(report)", True)
         add(f"x) billing {b['impressions']:,} impressions / {b['campaigns']} campaigns", f"{b['settle_s']:.2f} s",
             f"spend {b['spend']} = {b['expected_spend']}", "—", "exact to the fen", b["exact_to_the_fen"])
+    st = res.get("streaming")
+    if st:
+        one = st["one_stream"]
+        add(f"s) {st['streams']:,} open streams: commit → arrival p99 (p50)",
+            f"{st['p99_ms']:.0f} ms ({st['p50_ms']:.0f} ms)", f"{one['p99_ms']:.0f} ms ({one['p50_ms']:.0f} ms) 1 stream",
+            "—", "≤ 1 s", st["ok"])
+        add("s) memory of the streaming server holding them", f"{st['rss_mb_open']:.0f} MB",
+            f"{st['rss_mb_before']:.0f} MB (idle)", "—", "(report)", None)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

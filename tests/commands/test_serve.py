@@ -1,5 +1,6 @@
 """``tastemaker serve`` as a real process (issue 10, item 7): a job consumer killed with SIGKILL is started
-again while the web server keeps answering; SIGTERM stops everything cleanly; a dead web server ends it."""
+again while the web server keeps answering; SIGTERM stops everything cleanly; a dead web server ends it. The
+streaming server (issue 14) runs beside them on the next port, advertised by the instance, supervised the same way."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -90,7 +92,7 @@ class Served:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
-        for pid in self.pids("job consumer") + self.pids("web server"):
+        for pid in self.pids("job consumer") + self.pids("web server") + self.pids("streaming server"):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
@@ -153,3 +155,39 @@ def test_if_the_web_server_dies_serve_stops_the_consumer_and_exits_non_zero(serv
     assert s.proc.wait(STOP) == 1, s.output()[-3000:]
     assert "the web server stopped (killed by SIGKILL)" in s.output()
     s.wait_for(lambda: not _alive(consumer), STOP, "the consumer to stop")
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except OSError:
+        return 0, b""
+
+
+def test_the_streaming_server_runs_on_the_next_port_and_is_restarted(serve):
+    import json
+
+    s = serve("--no-jobs")
+    _started(s)
+    stream_base = f"http://127.0.0.1:{s.port + 1}"
+    health = f"{stream_base}/api/v1/streaming/health"
+    s.wait_for(lambda: _get(health) == (200, b"OK"), START, "the streaming server's health")
+    first = s.pids("streaming server")[0]
+    instance = json.loads(_get(f"http://127.0.0.1:{s.port}/api/v1/instance")[1])
+    assert instance["urls"]["streaming_api"] == stream_base.replace("http://", "ws://")
+    status, body = _get(f"{stream_base}/api/v1/streaming?stream=nonsense")
+    assert status == 0  # urllib raises on the 400; the same request, read as an error:
+    try:
+        urllib.request.urlopen(f"{stream_base}/api/v1/streaming?stream=nonsense", timeout=10)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 400 and "error" in json.loads(exc.read())
+
+    os.kill(first, signal.SIGKILL)
+    second = s.wait_for(lambda: [p for p in s.pids("streaming server") if p != first], RESPAWN, "a new one")[0]
+    assert "the streaming server (pid" in s.output() and "restarting it in 1 s" in s.output()
+    s.wait_for(lambda: _get(health) == (200, b"OK"), START, "the restarted streaming server")
+    assert s.health() and _alive(second)
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(STOP) == 0, s.output()[-3000:]
+    s.wait_for(lambda: not _alive(second), STOP, "the streaming server to stop")

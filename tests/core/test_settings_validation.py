@@ -30,6 +30,8 @@ def _start(tmp_path, env: dict[str, str], expr: str = "None") -> subprocess.Comp
     ("DEBUG", "ture", "1, true, yes, on, 0, false, no, off"),
     ("HTTPS", "enabled", "1, true, yes, on, 0, false, no, off"),
     ("HUEY_IMMEDIATE", "y", "1, true, yes, on, 0, false, no, off"),
+    ("STREAM_BACKEND", "kafka", "auto, redis, postgres, socket, off"),
+    ("STREAMING_URL", "streaming.example.com", "https://, http://, wss://, ws://"),
 ])
 def test_an_unknown_value_stops_the_start_naming_the_allowed_ones(tmp_path, name, bad, allowed):
     result = _start(tmp_path, {f"TASTEMAKER_{name}": bad})

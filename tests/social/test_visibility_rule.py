@@ -19,6 +19,7 @@ from tastemaker.social.visibility import (
     post_sql,
     posts_q,
     seen_by_everyone,
+    viewers_who_see,
     visible_authors,
     visible_authors_many,
 )
@@ -88,12 +89,19 @@ def _hidden(viewer_id: int, mutes: bool) -> set[int]:
 def test_the_filter_the_sql_and_the_checks_agree(world, surface):
     viewers, posts = world
     ids = [p.pk for p in posts]
+    seen_by: dict[int, set] = {pk: set() for pk in ids}
     for viewer in viewers:
         by_q = set(Post.objects.filter(pk__in=ids).filter(posts_q(viewer, surface)).values_list("pk", flat=True))
         assert by_q == _by_sql(viewer, surface, lists=False) & set(ids), (viewer, surface)
         assert by_q == _by_sql(viewer, surface, lists=True) & set(ids), (viewer, surface)
         assert set(visible_authors(viewer, ids, surface)) == by_q
         assert {p.pk for p in posts if can_see(viewer, p, surface)} == by_q
+        for pk in by_q:
+            seen_by[pk].add(viewer.id)
+    # one post, many viewers at once (the streaming API): the same rule, in small chunks too
+    for pk in ids:
+        assert viewers_who_see(pk, viewers, surface) == seen_by[pk], (pk, surface)
+        assert viewers_who_see(pk, viewers, surface, chunk=3) == seen_by[pk], (pk, surface)
     # the batch form (the analytics ingest): every viewer at once, one statement per chunk of viewers
     many = visible_authors_many([(v, ids) for v in viewers], surface)
     for viewer in viewers:

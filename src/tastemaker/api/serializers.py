@@ -293,3 +293,12 @@ def relationship(rel: Relationship) -> dict:
 
 def tag(hashtag, ctx: Ctx) -> dict:
     return {"name": hashtag.name, "url": f"{ctx.base}/tags/{hashtag.name}", "history": []}
+
+
+def notification(n, ctx: Ctx, statuses: dict) -> dict:
+    """Mastodon's ``Notification`` (``statuses``: the rendered status by post id, when the viewer may see it);
+    also the streaming API's ``notification`` payload (api/streaming.py)."""
+    data = {"id": str(n.pk), "type": n.type, "created_at": iso(n.created_at), "account": account(n.actor, ctx)}
+    if n.post_id and n.post_id in statuses:
+        data["status"] = statuses[n.post_id]
+    return data

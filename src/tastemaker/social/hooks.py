@@ -4,6 +4,9 @@ The consumers are listed in ``settings.HOOKS``."""
 from tastemaker.core.hooks import HookPoint
 
 post_created = HookPoint("social.post_created", "post=: a post or a repost was written (inside its transaction).")
+post_deleted = HookPoint("social.post_deleted", "post=: a post or repost is about to be deleted (inside the "
+                          "transaction, before the row goes: its tags and reposts can still be read).")
+notified = HookPoint("social.notified", "notification=: a notification was created (inside the transaction).")
 followed = HookPoint("social.followed", "follower_id=, target_id=: a follow was made (granted, not requested).")
 unfollowed = HookPoint("social.unfollowed", "follower_id=, target_id=: a follow ended (inside the transaction).")
 blocked = HookPoint("social.blocked", "account_id=, target_id=: account blocked target (inside the transaction).")

@@ -55,7 +55,9 @@ def _notify(recipient_id: int, actor_id: int, kind: str, post_id: int | None = N
         return
     if Mute.objects.filter(account_id=recipient_id, target_id=actor_id).exists():
         return
-    Notification.objects.create(recipient_id=recipient_id, actor_id=actor_id, type=kind, post_id=post_id)
+    notification = Notification.objects.create(recipient_id=recipient_id, actor_id=actor_id, type=kind,
+                                               post_id=post_id)
+    hooks.notified(notification=notification)
 
 
 # --- graph ----------------------------------------------------------------------------------
@@ -397,6 +399,7 @@ def do_delete_post(user: User, post: Post) -> None:
         if reblogs:  # the cascade removes the reposts: their authors' counts follow
             User.objects.filter(pk__in=[a for _r, a in reblogs], statuses_count__gt=0).update(
                 statuses_count=F("statuses_count") - 1)
+        hooks.post_deleted(post=post)
         post.delete()  # timeline entries, reblogs, likes, bookmarks and tags go with it (cascade)
 
 

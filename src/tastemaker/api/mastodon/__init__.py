@@ -19,10 +19,11 @@ from . import (
     notifications,
     search,
     statuses,
+    streaming,
     timelines,
 )
 
 router = Router()
 for _resource in (instance, apps, accounts, follow_requests, bookmarks, statuses, timelines, media, notifications,
-                  search, conversations):
+                  search, conversations, streaming):
     router.add_router("", _resource.router)

@@ -10,6 +10,7 @@ from tastemaker.moderation.selectors import server_rules
 from tastemaker.social import selectors
 
 from .. import schemas as S
+from .streaming import streaming_ws_base
 
 router = Router()
 
@@ -45,7 +46,7 @@ def instance_v1(request) -> dict:
         "short_description": "A social commerce network of tastemakers and their fans.",
         "description": "Tastemakers recommend products to their fans; fans buy at partner stores.",
         "email": settings.ADMIN_EMAIL,
-        "urls": {"streaming_api": ""},
+        "urls": {"streaming_api": streaming_ws_base()},
         "stats": {**selectors.instance_stats(), "domain_count": 1},
         "thumbnail": f"{base}{settings.STATIC_URL}api/header.png",
         "registrations": True,
@@ -71,7 +72,7 @@ def instance_v2(request) -> dict:
         "contact": {"email": settings.ADMIN_EMAIL, "account": None},
         "rules": _rules(),
     })
-    data["configuration"]["urls"] = {"streaming": None}
+    data["configuration"]["urls"] = {"streaming": streaming_ws_base()}
     return data
 
 

@@ -19,13 +19,6 @@ from ._auth import user_auth
 router = Router()
 
 
-def _notification(n, ctx: ser.Ctx, statuses: dict) -> dict:
-    data = {"id": str(n.pk), "type": n.type, "created_at": ser.iso(n.created_at), "account": ser.account(n.actor, ctx)}
-    if n.post_id and n.post_id in statuses:
-        data["status"] = statuses[n.post_id]
-    return data
-
-
 @router.get("/v1/notifications", auth=user_auth, response=responses({200: list[S.Notification]}, READ),
             tags=["notifications"], summary="Your notifications")
 def notifications(request, response: HttpResponse, types: list[str] = Query(None, alias="types[]"),
@@ -36,7 +29,7 @@ def notifications(request, response: HttpResponse, types: list[str] = Query(None
     rendered = {int(s["id"]): s for s in statuses(request, posts)}
     set_links(request, response, items[0].pk if items else None, items[-1].pk if items else None)
     ctx = ser.Ctx(request)
-    return [_notification(n, ctx, rendered) for n in items]
+    return [ser.notification(n, ctx, rendered) for n in items]
 
 
 @router.post("/v1/notifications/clear", auth=user_auth, response=responses({200: dict}), tags=["notifications"],
@@ -56,7 +49,7 @@ def get_notification(request, notification_id: str):
         raise NotFound("Record not found")
     post = selectors.get_post(request.user, n.post_id) if n.post_id else None
     rendered = {post.pk: status(request, post)} if post else {}
-    return _notification(n, ser.Ctx(request), rendered)
+    return ser.notification(n, ser.Ctx(request), rendered)
 
 
 @router.post("/v1/notifications/{notification_id}/dismiss", auth=user_auth, response=responses({200: dict}),

@@ -1,11 +1,16 @@
-"""``tastemaker serve``: the web server (gunicorn) and the background-job consumer (huey), together.
+"""``tastemaker serve``: the web server (gunicorn), the streaming server (uvicorn) and the background-job consumer
+(huey), together.
 
-Ctrl-C (or SIGTERM) stops both. Two sync workers per core is the measured sweet spot here.
+Ctrl-C (or SIGTERM) stops them all. Two sync workers per core is the measured sweet spot here. The streaming
+server (Mastodon's ``/api/v1/streaming``, ``tastemaker/asgi.py``) listens on ``--stream-port`` (default: the web
+port + 1) and holds the long-lived connections on one event loop, so they tie up no sync worker; the instance
+endpoints advertise it (``TASTEMAKER_STREAMING_URL``, set here unless given).
 
-The job consumer is supervised: when it dies (a crash, ``kill -9``, out of memory) it is started
-again after a back-off (1 s, doubling up to ``MAX_RESTART_DELAY``; back to 1 s once a consumer has
+The job consumer and the streaming server are supervised: when one dies (a crash, ``kill -9``, out of memory)
+it is started again after a back-off (1 s, doubling up to ``MAX_RESTART_DELAY``; back to 1 s once it has
 stayed up ``STABLE_AFTER`` seconds), each restart logged, while the web server keeps serving. Jobs
-lost with it are safe: every job is idempotent and the periodic sweeps finish what was cut short.
+lost with it are safe: every job is idempotent and the periodic sweeps finish what was cut short; streaming
+clients reconnect (Mastodon's clients do) and read what they missed from the REST timelines.
 If the web server itself stops, the consumer is stopped too and ``serve`` exits with status 1, so
 whatever runs it (systemd, Docker, a shell loop) restarts the whole; gunicorn already restarts its
 own workers, so its master stopping means something a blind restart would not fix (a bad bind, say).
@@ -18,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -39,15 +45,52 @@ def _describe_exit(code: int | None) -> str:
     return f"exit status {code}"
 
 
+class Supervised:
+    """A child process restarted with a back-off when it dies (the job consumer, the streaming server)."""
+
+    def __init__(self, name: str, cmd: list[str]) -> None:
+        self.name = name
+        self.cmd = cmd
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+        self.delay = 1.0
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def start(self, env: dict[str, str], log: Callable[..., None]) -> None:
+        self.proc = subprocess.Popen(self.cmd, env=env)
+        self.started = time.monotonic()
+        log(f"{self.name} started (pid {self.proc.pid})")
+
+    def check(self, env: dict[str, str], log: Callable[..., None]) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            up = time.monotonic() - self.started
+            if up >= STABLE_AFTER:
+                self.delay = 1.0
+            self.restarts += 1
+            log(f"the {self.name} (pid {self.proc.pid}) stopped ({_describe_exit(self.proc.returncode)}) "
+                f"after {up:.0f} s; restarting it in {self.delay:.0f} s (restart {self.restarts}); "
+                "the web server keeps serving", error=True)
+            self.restart_at = time.monotonic() + self.delay
+            self.delay = min(MAX_RESTART_DELAY, self.delay * 2)
+            self.proc = None
+        if self.proc is None and self.restart_at is not None and time.monotonic() >= self.restart_at:
+            self.restart_at = None
+            self.start(env, log)
+
+
 class Command(BaseCommand):
-    help = "Start the web server and the background-job consumer (Ctrl-C stops both)."
+    help = "Start the web server, the streaming server and the background-job consumer (Ctrl-C stops them)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("TASTEMAKER_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("TASTEMAKER_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("TASTEMAKER_WEB_WORKERS", "0")),
                             help="web workers (default: 2 per core, at most 4)")
+        parser.add_argument("--stream-port", type=int, default=int(os.environ.get("TASTEMAKER_STREAM_PORT", "0")),
+                            help="the streaming server's port (default: the web port + 1)")
         parser.add_argument("--no-jobs", action="store_true", help="do not start the job consumer")
+        parser.add_argument("--no-stream", action="store_true", help="do not start the streaming server")
         parser.add_argument("--skip-migrate", action="store_true")
 
     def _log(self, message: str, *, error: bool = False) -> None:
@@ -69,8 +112,17 @@ class Command(BaseCommand):
         web_cmd = [sys.executable, "-m", "gunicorn", "tastemaker.wsgi:application", "--bind", bind,
                    "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
                    "--access-logfile", "-", "--graceful-timeout", "10"]
-        jobs_cmd = None if opts["no_jobs"] else [
-            sys.executable, "-m", "tastemaker", "run_huey", "--workers", "2", "--worker-type", "thread"]
+        children: list[Supervised] = []
+        if not opts["no_stream"]:
+            stream_port = opts["stream_port"] or opts["port"] + 1
+            env.setdefault("TASTEMAKER_STREAMING_URL", f"http://{shown_host}:{stream_port}")
+            children.append(Supervised("streaming server", [
+                sys.executable, "-m", "uvicorn", "tastemaker.asgi:application", "--host", opts["host"],
+                "--port", str(stream_port), "--lifespan", "on", "--no-access-log",
+                "--timeout-graceful-shutdown", "5", "--log-level", "warning"]))
+        if not opts["no_jobs"]:
+            children.append(Supervised("job consumer", [
+                sys.executable, "-m", "tastemaker", "run_huey", "--workers", "2", "--worker-type", "thread"]))
 
         stopping = False
 
@@ -83,24 +135,13 @@ class Command(BaseCommand):
 
         web = subprocess.Popen(web_cmd, env=env)
         self._log(f"web server started (pid {web.pid})")
-        jobs: subprocess.Popen[bytes] | None = None
-        jobs_started = 0.0
-        delay = 1.0
-        restart_at: float | None = None
-        restarts = 0
-
-        def start_jobs() -> subprocess.Popen[bytes]:
-            nonlocal jobs_started
-            assert jobs_cmd is not None  # only called with the consumer on
-            proc = subprocess.Popen(jobs_cmd, env=env)
-            jobs_started = time.monotonic()
-            self._log(f"job consumer started (pid {proc.pid})")
-            return proc
-
-        if jobs_cmd:
-            jobs = start_jobs()
+        for child in children:
+            child.start(env, self._log)
+        streaming = [c for c in children if c.name == "streaming server"]
         self.stdout.write(self.style.SUCCESS(
-            f"Tastemaker is running at http://{bind}/ (data: {settings.DATA_DIR}) — Ctrl-C stops it."))
+            f"Tastemaker is running at http://{bind}/"
+            + (f" (streaming: {env['TASTEMAKER_STREAMING_URL']})" if streaming else "")
+            + f" (data: {settings.DATA_DIR}) — Ctrl-C stops it."))
         self.stdout.flush()
 
         status = 0
@@ -110,25 +151,13 @@ class Command(BaseCommand):
                     self._log(f"the web server stopped ({_describe_exit(web.returncode)}); stopping", error=True)
                     status = 1
                     break
-                if jobs is not None and jobs.poll() is not None:
-                    up = time.monotonic() - jobs_started
-                    if up >= STABLE_AFTER:
-                        delay = 1.0
-                    restarts += 1
-                    self._log(f"the job consumer (pid {jobs.pid}) stopped ({_describe_exit(jobs.returncode)}) "
-                              f"after {up:.0f} s; restarting it in {delay:.0f} s (restart {restarts}); "
-                              "the web server keeps serving", error=True)
-                    restart_at = time.monotonic() + delay
-                    delay = min(MAX_RESTART_DELAY, delay * 2)
-                    jobs = None
-                if jobs is None and restart_at is not None and time.monotonic() >= restart_at:
-                    restart_at = None
-                    jobs = start_jobs()
+                for child in children:
+                    child.check(env, self._log)
                 time.sleep(POLL)
         finally:
             if stopping:
                 self._log("stopping…")
-            self._stop([p for p in (jobs, web) if p is not None])
+            self._stop([p for p in (*(c.proc for c in children), web) if p is not None])
         if status:
             sys.exit(status)
 

@@ -1,0 +1,40 @@
+"""Fan service fixtures: an owner with subscribers, broadcasts made the way the API does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from payments.conftest import concurrent_db, run_threads  # noqa: F401
+
+
+@pytest.fixture
+def subscribed(make_user):
+    """``subscribed(owner, n)``: n new fans subscribed to owner (returned in id order)."""
+    from tastemaker.fanservice.services import do_subscribe
+
+    def make(owner, n: int, **extra):
+        fans = [make_user(**extra) for _ in range(n)]
+        for fan in fans:
+            do_subscribe(fan, owner)
+        return sorted(fans, key=lambda f: f.pk)
+
+    return make
+
+
+@pytest.fixture
+def later():
+    """A broadcast scheduled in the future, then made due (so no job ran it when it was created)."""
+    from django.utils import timezone
+
+    from tastemaker.fanservice.models import Broadcast
+    from tastemaker.fanservice.services import do_create_broadcast
+
+    def make(owner, text: str = "Hello fans", **kw):
+        b = do_create_broadcast(owner, text=text, scheduled_at=timezone.now() + timedelta(hours=1), **kw)
+        Broadcast.objects.filter(pk=b.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
+        b.refresh_from_db()
+        return b
+
+    return make

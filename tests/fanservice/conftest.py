@@ -38,3 +38,19 @@ def later():
         return b
 
     return make
+
+
+@pytest.fixture
+def card_post(showcase_post, store):
+    """A public showcase post of ``user`` whose card names the store's catalog product (price 129.00)."""
+    from tastemaker.showcase.services import do_upsert_catalog
+
+    def make(user, external_id: str = "c1", price: int = 12900, stock: int = 5):
+        url = f"https://shop.example.com/p/{external_id}"
+        do_upsert_catalog(store, [{"external_id": external_id, "title": "Hydrating face cream", "url": url,
+                                   "price": price, "stock": stock}])
+        post = showcase_post(user, url=url, price=price)
+        assert post.card.product_id
+        return post
+
+    return make

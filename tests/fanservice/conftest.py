@@ -10,14 +10,20 @@ from payments.conftest import concurrent_db, run_threads  # noqa: F401
 
 
 @pytest.fixture
-def subscribed(make_user):
-    """``subscribed(owner, n)``: n new fans subscribed to owner (returned in id order)."""
+def subscribed(make_user, request):
+    """``subscribed(owner, n)``: n new fans subscribed to owner (returned in id order; the after-commit
+    events run, except in transactional tests where commits are real)."""
+    from contextlib import nullcontext
+
     from tastemaker.fanservice.services import do_subscribe
 
     def make(owner, n: int, **extra):
         fans = [make_user(**extra) for _ in range(n)]
-        for fan in fans:
-            do_subscribe(fan, owner)
+        transactional = "transactional_db" in request.fixturenames
+        runner = nullcontext() if transactional else request.getfixturevalue("run_jobs")()
+        with runner:
+            for fan in fans:
+                do_subscribe(fan, owner)
         return sorted(fans, key=lambda f: f.pk)
 
     return make

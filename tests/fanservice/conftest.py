@@ -60,3 +60,21 @@ def card_post(showcase_post, store):
         return post
 
     return make
+
+
+@pytest.fixture
+def api_as(oauth_app):
+    """A Django test client with a bearer token for ``user``."""
+    import secrets
+
+    from django.test import Client
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
+
+    def make(user, scope="read write"):
+        token = get_access_token_model().objects.create(
+            user=user, application=oauth_app, token=secrets.token_urlsafe(24), scope=scope,
+            expires=timezone.now() + timedelta(days=1)).token
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    return make

@@ -167,8 +167,8 @@ def test_price_drop_and_restock_alerts_once_a_day(make_user, card_post, store, r
 
 def test_mastodon_notifications_skip_price_alerts_unless_asked(make_user, card_post, store, run_jobs, oauth_app):
     from django.test import Client
-    from oauth2_provider.models import get_access_token_model
     from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
 
     from tastemaker.social.models import Notification
 

@@ -590,7 +590,7 @@ RATE_PROMOTION = env_rate("RATE_PROMOTION", "30/3600")
 FANSERVICE_SENDER_DAILY_CAP = env_int_between("FANSERVICE_SENDER_DAILY_CAP", 1, 1, 100)
 FANSERVICE_FAN_DAILY_CAP = env_int_between("FANSERVICE_FAN_DAILY_CAP", 5, 1, 100)
 # subscribers delivered per transaction by the broadcast job (one INSERT … SELECT per chunk)
-FANSERVICE_CHUNK = env_int_between("FANSERVICE_CHUNK", 2000, 100, 50000)
+FANSERVICE_CHUNK = env_int_between("FANSERVICE_CHUNK", 10000, 100, 50000)
 # a watched product's price must fall by at least this many percent for a price-drop alert
 FANSERVICE_ALERT_DROP_PERCENT = env_int_between("FANSERVICE_ALERT_DROP_PERCENT", 10, 1, 99)
 # subscriptions and keyword messages one account may make (count/seconds; trust.ratelimit)

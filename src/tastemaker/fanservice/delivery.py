@@ -3,13 +3,15 @@
 Per chunk (fans ``lo < id <= hi`` of the owner's subscriptions), inside one transaction that also moves the
 broadcast's resume point (``next_fan_id``):
 
-1. ``INSERT INTO fanservice_inboxitem … SELECT … FROM <eligible subscribers> … ON CONFLICT DO NOTHING``: one
-   inbox row per fan in the segment who has no row for this message yet and has a free daily slot; the row
-   takes the fan's next slot of the UTC day (``slot = max + 1``, unique per fan and day). A concurrent
-   delivery that took the same slot first makes this row conflict: the statement skips it and runs again
-   (the new maximum is then visible), so the cap holds across workers without a lock of our own.
-2. The fans of the chunk still without a row are over their cap: a ``Deferred`` row each (due tomorrow),
-   which ``deliver_deferred`` delivers on a later day through the same statement.
+1. ``INSERT INTO fanservice_inboxitem … SELECT … FROM <eligible subscribers> … ON CONFLICT (message_id,
+   recipient_id) DO NOTHING``: one inbox row per fan in the segment who has no row for this message yet and
+   has a free daily slot; the row takes the fan's next slot of the UTC day (``slot = max + 1``, unique per
+   day and fan). A concurrent delivery that took the same slot first makes the statement fail on that
+   index; it runs again in a savepoint (the new maximum is then visible), so the cap holds across workers
+   without a lock of our own.
+2. If any fan of the chunk's id range is at the cap today (an index range over today's rows, usually
+   empty), the fans of the chunk still without a row are over their cap: a ``Deferred`` row each (due
+   tomorrow), which ``deliver_deferred`` delivers on a later day through the same statement.
 
 A killed job loses its open chunk's transaction only; the next run starts at ``next_fan_id``. Re-running from
 the start is harmless too: the unique (message, recipient) and the ``NOT EXISTS`` insert nothing twice.
@@ -24,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tastemaker.accounts.standing import State, standing
@@ -63,7 +65,7 @@ def _insert_sql(b: Broadcast, source: str, source_params: list[Any], today: date
            f"SELECT s.fan_id, %s, %s, %s, %s, %s, %s, {taken} + 1 "
            f"{where} {source} "
            f"AND NOT EXISTS (SELECT 1 FROM {inbox} x WHERE x.message_id = %s AND x.recipient_id = s.fan_id) "
-           f"AND {taken} < %s ORDER BY s.fan_id ON CONFLICT DO NOTHING")
+           f"AND {taken} < %s ORDER BY s.fan_id ON CONFLICT (message_id, recipient_id) DO NOTHING")
     return sql, [b.message_id, b.owner_id, b.pk, False, timezone.now(), today, today, *params, *source_params,
                  b.message_id, today, settings.FANSERVICE_FAN_DAILY_CAP]
 
@@ -77,22 +79,31 @@ def _waiting_sql(b: Broadcast, source: str, source_params: list[Any]) -> tuple[s
 
 
 def _deliver(b: Broadcast, source: str, source_params: list[Any], today: date) -> int:
-    """Insert the inbox rows of the fans in ``source`` who have a free slot today; returns how many."""
+    """Insert the inbox rows of the fans in ``source`` who have a free slot today; returns how many.
+
+    Only a row this message already has is skipped silently (``ON CONFLICT (message_id, recipient_id)``); a
+    slot a concurrent delivery took first (PostgreSQL: it waits for that transaction, then the unique index
+    refuses) fails the statement, which runs again in its savepoint and then sees the slot taken."""
     sql, params = _insert_sql(b, source, source_params, today)
-    where, wparams = _waiting_sql(b, source, source_params)
-    inbox = InboxItem._meta.db_table
-    delivered = 0
+    for attempt in range(20):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return max(cursor.rowcount, 0)
+        except IntegrityError:
+            if attempt == 19:
+                raise
+    return 0
+
+
+def _someone_at_cap(lo: int, hi: int, today: date) -> bool:
+    """Whether any fan with an id in (lo, hi] already has today's last slot: only then can a fan of this
+    chunk be over the cap (an index range over today's rows; the deferral pass is skipped otherwise)."""
     with connection.cursor() as cursor:
-        for _attempt in range(8):
-            cursor.execute(sql, params)
-            delivered += max(cursor.rowcount, 0)
-            # anyone left who still has a free slot lost a race for it: run the statement again
-            cursor.execute(f"SELECT COUNT(*) {where} AND (SELECT COALESCE(MAX(i.slot), 0) FROM {inbox} i "
-                           f"WHERE i.recipient_id = s.fan_id AND i.day = %s) < %s",
-                           [*wparams, today, settings.FANSERVICE_FAN_DAILY_CAP])
-            if cursor.fetchone()[0] == 0:
-                break
-    return delivered
+        cursor.execute(f"SELECT 1 FROM {InboxItem._meta.db_table} WHERE day = %s AND recipient_id > %s "
+                       f"AND recipient_id <= %s AND slot >= %s LIMIT 1",
+                       [today, lo, hi, settings.FANSERVICE_FAN_DAILY_CAP])
+        return cursor.fetchone() is not None
 
 
 def _defer(b: Broadcast, source: str, source_params: list[Any], today: date) -> int:
@@ -154,7 +165,7 @@ def deliver_next_chunk(broadcast_id: int) -> bool:
         today = utc_today()
         source, params = "AND s.fan_id > %s AND s.fan_id <= %s", [b.next_fan_id, hi]
         delivered = _deliver(b, source, params, today)
-        deferred = _defer(b, source, params, today)
+        deferred = _defer(b, source, params, today) if _someone_at_cap(b.next_fan_id, hi, today) else 0
         b.next_fan_id = hi
         b.delivered += delivered
         b.deferred += deferred

@@ -78,7 +78,7 @@ class InboxItem(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "recipient"], name="fanservice_inbox_once"),
-                       models.UniqueConstraint(fields=["recipient", "day", "slot"], name="fanservice_inbox_slot",
+                       models.UniqueConstraint(fields=["day", "recipient", "slot"], name="fanservice_inbox_slot",
                                                condition=Q(slot__isnull=False))]
         indexes = [models.Index(fields=["recipient", "-id"], name="fanservice_inbox_recipient"),
                    models.Index(fields=["recipient", "sender", "-id"], name="fanservice_inbox_sender")]

@@ -67,7 +67,14 @@ def bench(world: dict, n: int) -> dict:
     from django.utils import timezone
 
     from tastemaker.fanservice import delivery
-    from tastemaker.fanservice.models import Broadcast, BroadcastStatus, InboxItem, Message, MessageKind, Subscription
+    from tastemaker.fanservice.models import (
+        Broadcast,
+        BroadcastStatus,
+        InboxItem,
+        Message,
+        MessageKind,
+        Subscription,
+    )
 
     owner = world["owner"]
     inbox, subs = InboxItem._meta.db_table, Subscription._meta.db_table

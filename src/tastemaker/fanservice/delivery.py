@@ -89,7 +89,7 @@ def _deliver(b: Broadcast, source: str, source_params: list[Any], today: date) -
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                return max(cursor.rowcount, 0)
+                return int(max(cursor.rowcount, 0))
         except IntegrityError:
             if attempt == 19:
                 raise
@@ -113,7 +113,7 @@ def _defer(b: Broadcast, source: str, source_params: list[Any], today: date) -> 
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (broadcast_id, fan_id, due) SELECT %s, s.fan_id, %s {where} "
                        f"ON CONFLICT DO NOTHING", [b.pk, today + timedelta(days=1), *params])
-        return max(cursor.rowcount, 0)
+        return int(max(cursor.rowcount, 0))
 
 
 def _owner_suspended(b: Broadcast) -> bool:

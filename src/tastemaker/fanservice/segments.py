@@ -33,7 +33,8 @@ from tastemaker.core.ids import id_floor
 from tastemaker.discovery.models import UserInterest
 from tastemaker.experts.models import Vertical
 from tastemaker.showcase.models import ClickOut, Commission, CommissionStatus
-from tastemaker.social.models import Block, Favourite, Post
+from tastemaker.social.models import Favourite, Post
+from tastemaker.social.visibility import blocked_ids_sql
 
 from .models import Subscription
 
@@ -114,12 +115,11 @@ def eligible_sql(owner_id: int, segment: dict[str, Any]) -> tuple[str, list[Any]
     """``FROM … WHERE …`` (aliases ``s`` for the subscription, ``u`` for the fan) selecting this owner's
     subscribers who may receive a message now and are in the segment."""
     suspended, sparams = suspended_sql("u")
-    block = _t(Block)
+    blocked, bparams = blocked_ids_sql(owner_id)
+    # the owner's blocks either way: one uncorrelated list (read once per statement, by index)
     sql = [f"FROM {_t(Subscription)} s JOIN {_t(User)} u ON u.id = s.fan_id WHERE s.owner_id = %s AND NOT {suspended}",
-           # the owner's blocks either way, as two uncorrelated lists (each read once per statement, by index)
-           f"AND s.fan_id NOT IN (SELECT b.target_id FROM {block} b WHERE b.account_id = %s) "
-           f"AND s.fan_id NOT IN (SELECT b.account_id FROM {block} b WHERE b.target_id = %s)"]
-    params: list[Any] = [owner_id, *sparams, owner_id, owner_id]
+           f"AND s.fan_id NOT IN ({blocked})"]
+    params: list[Any] = [owner_id, *sparams, *bparams]
     now = timezone.now()
     if segment.get("verticals"):
         marks = ", ".join(["%s"] * len(segment["verticals"]))

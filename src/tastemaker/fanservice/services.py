@@ -24,9 +24,9 @@ from tastemaker.analytics.ingest import after_commit
 from tastemaker.analytics.models import Metric
 from tastemaker.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tastemaker.core.money import format_amount
-from tastemaker.showcase.models import Offer, ProductCard, StoreStatus
+from tastemaker.showcase.selectors import storefront
 from tastemaker.social.models import Media, Post
-from tastemaker.social.visibility import blocked_either_way, can_see, published_q
+from tastemaker.social.visibility import blocked_either_way, can_see
 from tastemaker.trust.ratelimit import check_and_hit
 
 from . import delivery
@@ -357,19 +357,15 @@ def do_delete_rule(owner: User, rule_id: int) -> None:
 
 
 def price_list(owner: User, limit: int = 10) -> str:
-    """The current prices of the owner's Showcase products (the best approved offer, else the creator's
-    price), one line each, money formatted for display."""
-    cards = (ProductCard.objects.filter(creator=owner).filter(published_q("post__"))
-             .filter(post__visibility__in=("public", "unlisted")).order_by("-post_id")[:limit])
+    """The current prices of the owner's Showcase products as everyone sees them (the storefront: cards
+    anyone may see, each store's current offer, stale or sold-out ones left out), one line per card with its
+    lowest price, money formatted for display."""
     lines = []
-    for card in cards:
-        offer = (Offer.objects.filter(product_id=card.product_id, active=True, store__status=StoreStatus.APPROVED,
-                                      price__isnull=False).order_by("price").first()
-                 if card.product_id else None)
-        price, currency = (offer.price, offer.currency) if offer is not None else (card.price, card.currency)
-        if price is None:
-            continue
-        lines.append(f"{card.title}: {format_amount(price, currency)}")
+    for card in storefront(owner.pk, limit=limit, viewer=None):
+        offers = [o for o in card.offers if o.price is not None and not o.sold_out and not o.stale]
+        if offers:
+            best = min(offers, key=lambda o: o.price or 0)
+            lines.append(f"{card.title}: {format_amount(best.price or 0, best.currency)}")
     return "\n".join(lines)
 
 

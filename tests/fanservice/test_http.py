@@ -94,7 +94,7 @@ def test_api_cancel_rules_settings_and_errors(make_user, api_as):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
-def test_pages_for_fans_and_creators(make_user, client, card_post, run_jobs, lang):
+def test_pages_for_fans_and_creators(make_user, client, card_post, run_jobs, png_bytes, lang):
     from django.utils import timezone
 
     owner, fan = make_user(), make_user(language=lang)
@@ -113,15 +113,21 @@ def test_pages_for_fans_and_creators(make_user, client, card_post, run_jobs, lan
     assert creator_client.get("/fanservice/audience?active_days=abc").status_code == 200  # a message, not a 500
     r = creator_client.post("/fanservice/compose", {"text": "", "active_days": "abc"})
     assert r.status_code == 422
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     with run_jobs():
-        r = creator_client.post("/fanservice/compose", {"text": "Weekend sale", "card_post_id": str(post.pk)})
+        r = creator_client.post("/fanservice/compose", {
+            "text": "Weekend sale", "card_post_id": str(post.pk),
+            "image": SimpleUploadedFile("sale.png", png_bytes(), content_type="image/png")})
     assert r.status_code == 303, r.content.decode()[:2000]
     b = Broadcast.objects.get(owner=owner)
+    assert b.message.image
     assert creator_client.get(f"/fanservice/broadcasts/{b.pk}").status_code == 200
     assert client.get(f"/fanservice/broadcasts/{b.pk}").status_code == 404  # not the fan's
     page = client.get("/messages/service").content.decode()
     item = InboxItem.objects.get(recipient=fan, broadcast_id=b.pk)
     assert "Weekend sale" in page and f"/messages/service/{item.pk}/go/" in page and "/flag/account/" in page
+    assert b.message.image in page
     token = post.card.links.get(primary=True).token
     with run_jobs():
         r = client.get(f"/messages/service/{item.pk}/go/{token}", HTTP_USER_AGENT=BROWSER)

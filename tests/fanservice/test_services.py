@@ -204,3 +204,19 @@ def test_broadcast_report_from_events(make_user, subscribed, later, card_post, r
                       "orders": 0, "unsubscribes": 1}
     growth = selectors.growth(owner, 2)
     assert growth[-1]["gained"] == 3 and growth[-1]["lost"] == 1
+
+
+def test_a_broadcast_image_is_kept_by_the_media_sweep(make_user, png_bytes):
+    from tastemaker.social import hooks as social_hooks
+    from tastemaker.social.services import do_upload_media
+
+    owner = make_user()
+    media = do_upload_media(owner, png_bytes())
+    b = services.do_create_broadcast(owner, image_media_id=media.pk)
+    assert b.message.image == media.file
+    kept = set().union(*social_hooks.files_in_use(paths={media.file, "other.png"}))
+    assert kept == {media.file}
+    from tastemaker.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        services.do_create_broadcast(make_user(), image_media_id=media.pk)  # someone else's upload

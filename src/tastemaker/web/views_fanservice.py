@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -35,6 +36,7 @@ from tastemaker.experts import selectors as experts
 from tastemaker.fanservice import selectors, services
 from tastemaker.fanservice.models import BroadcastStatus, RuleReply
 from tastemaker.showcase.selectors import cards_for_posts, storefront
+from tastemaker.social import services as social
 
 from .forms import FieldErrors, show_error
 from .helpers import account_or_404, domain_errors, post_or_404, query_max_id, safe_next, see_other
@@ -229,8 +231,11 @@ def compose(request):
             post_ref = values["post_id"].rstrip("/").rsplit("/", 1)[-1]
             if errors:
                 raise ValidationFailed(errors["scheduled_at"][0], field="scheduled_at")
+            upload = request.FILES.get("image")
+            media_id = (social.do_upload_media(request.user, upload.read(settings.MEDIA_MAX_BYTES + 1)).pk
+                        if upload else None)
             b = services.do_create_broadcast(
-                request.user, text=values["text"], card_post_id=parse_id(values["card_post_id"]) if values["card_post_id"] else None,
+                request.user, text=values["text"], image_media_id=media_id, card_post_id=parse_id(values["card_post_id"]) if values["card_post_id"] else None,
                 post_id=(parse_id(post_ref) or -1) if post_ref else None, segment=segment, scheduled_at=when)
         except DomainError as exc:
             if not errors:

@@ -183,7 +183,7 @@ def test_mastodon_notifications_skip_price_alerts_unless_asked(make_user, card_p
     assert [n["type"] for n in client.get("/api/v1/notifications?types[]=price_alert").json()] == ["price_alert"]
 
 
-def test_broadcast_report_from_events(make_user, subscribed, later, card_post, run_jobs):
+def test_broadcast_report_from_events(make_user, subscribed, later, card_post, run_jobs, store, signer):
     owner = make_user()
     post = card_post(owner)
     a, b_, c = subscribed(owner, 3)
@@ -198,10 +198,17 @@ def test_broadcast_report_from_events(make_user, subscribed, later, card_post, r
         location = services.do_click_out(a, item.pk, token, device="mobile", language="en")
         services.do_unsubscribe_by_token(services.unsubscribe_token(c.pk, owner.pk, b.pk))
     assert location.startswith("https://shop.example.com/p/c1")
+    from tastemaker.fanservice.models import MessageClick
+    from tastemaker.showcase.services import do_receive_webhook
+
+    (click,) = MessageClick.objects.filter(broadcast_id=b.pk)
+    with run_jobs():  # the store reports the order bought after that click-out
+        do_receive_webhook(store, *signer.deliver("order.paid", {"order_id": "FS-1", "click_id": str(click.click_id),
+                                                                 "amount": 12900, "currency": "CNY"}))
     b.refresh_from_db()
     report = selectors.broadcast_report(b)
     assert report == {"audience": 3, "delivered": 3, "deferred": 0, "read": 1, "clicked": 1, "click_outs": 1,
-                      "orders": 0, "unsubscribes": 1}
+                      "orders": 1, "unsubscribes": 1}
     growth = selectors.growth(owner, 2)
     assert growth[-1]["gained"] == 3 and growth[-1]["lost"] == 1
 

@@ -58,16 +58,19 @@ def claim_sender_slot(owner_id: int, day: date) -> bool:
 
 
 def _insert_sql(b: Broadcast, source: str, source_params: list[Any], today: date) -> tuple[str, list[Any]]:
+    """The chunk's statement. A fan's slots taken today: an index lookup per fan on (day, recipient, slot)
+    (measured: an uncorrelated aggregate joined in instead is planned as a scan of the whole table while its
+    statistics say it is empty — minutes for a first broadcast on PostgreSQL). A row this message already
+    has is skipped by its unique index (``ON CONFLICT (message_id, recipient_id) DO NOTHING``)."""
     inbox = InboxItem._meta.db_table
     where, params = eligible_sql(b.owner_id, b.segment or {})
-    taken = f"(SELECT COALESCE(MAX(i.slot), 0) FROM {inbox} i WHERE i.recipient_id = s.fan_id AND i.day = %s)"
+    taken = f"(SELECT COALESCE(MAX(i.slot), 0) FROM {inbox} i WHERE i.day = %s AND i.recipient_id = s.fan_id)"
     sql = (f"INSERT INTO {inbox} (recipient_id, message_id, sender_id, broadcast_id, read, created_at, day, slot) "
            f"SELECT s.fan_id, %s, %s, %s, %s, %s, %s, {taken} + 1 "
-           f"{where} {source} "
-           f"AND NOT EXISTS (SELECT 1 FROM {inbox} x WHERE x.message_id = %s AND x.recipient_id = s.fan_id) "
-           f"AND {taken} < %s ORDER BY s.fan_id ON CONFLICT (message_id, recipient_id) DO NOTHING")
+           f"{where} {source} AND {taken} < %s "
+           f"ORDER BY s.fan_id ON CONFLICT (message_id, recipient_id) DO NOTHING")
     return sql, [b.message_id, b.owner_id, b.pk, False, timezone.now(), today, today, *params, *source_params,
-                 b.message_id, today, settings.FANSERVICE_FAN_DAILY_CAP]
+                 today, settings.FANSERVICE_FAN_DAILY_CAP]
 
 
 def _waiting_sql(b: Broadcast, source: str, source_params: list[Any]) -> tuple[str, list[Any]]:

@@ -111,15 +111,17 @@ def _t(model: Any) -> str:
     return str(model._meta.db_table)
 
 
-def eligible_sql(owner_id: int, segment: dict[str, Any]) -> tuple[str, list[Any]]:
+def eligible_sql(owner_id: int, segment: dict[str, Any], join: str = "",
+                 join_params: list[Any] | None = None) -> tuple[str, list[Any]]:
     """``FROM … WHERE …`` (aliases ``s`` for the subscription, ``u`` for the fan) selecting this owner's
-    subscribers who may receive a message now and are in the segment."""
+    subscribers who may receive a message now and are in the segment (``join``: more tables for the caller)."""
     suspended, sparams = suspended_sql("u")
     blocked, bparams = blocked_ids_sql(owner_id)
     # the owner's blocks either way: one uncorrelated list (read once per statement, by index)
-    sql = [f"FROM {_t(Subscription)} s JOIN {_t(User)} u ON u.id = s.fan_id WHERE s.owner_id = %s AND NOT {suspended}",
+    sql = [f"FROM {_t(Subscription)} s JOIN {_t(User)} u ON u.id = s.fan_id {join} "
+           f"WHERE s.owner_id = %s AND NOT {suspended}",
            f"AND s.fan_id NOT IN ({blocked})"]
-    params: list[Any] = [owner_id, *sparams, *bparams]
+    params: list[Any] = [*(join_params or []), owner_id, *sparams, *bparams]
     now = timezone.now()
     if segment.get("verticals"):
         marks = ", ".join(["%s"] * len(segment["verticals"]))

@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "tastemaker.payments",
     "tastemaker.moderation",
     "tastemaker.promotion",
+    "tastemaker.fanservice",
     "tastemaker.api",
     "tastemaker.web",
     "tastemaker.demo",
@@ -193,7 +194,7 @@ HOOKS = {
     "social.notified": ["tastemaker.feeds.streaming.notified"],
     # social: a follow was made or ended, a block was placed (inside the transaction)
     "social.followed": ["tastemaker.feeds.social_hooks.followed", "tastemaker.analytics.social_hooks.followed",
-                        "tastemaker.promotion.hooks.followed"],
+                        "tastemaker.promotion.hooks.followed", "tastemaker.fanservice.hooks.followed"],
     "social.unfollowed": ["tastemaker.feeds.social_hooks.unfollowed",
                           "tastemaker.analytics.social_hooks.unfollowed", "tastemaker.promotion.hooks.unfollowed"],
     "social.blocked": ["tastemaker.feeds.social_hooks.blocked"],
@@ -201,9 +202,14 @@ HOOKS = {
     "social.engaged": ["tastemaker.analytics.social_hooks.engaged"],
     # social: which of these stored image files something above social still shows (the media sweep
     # keeps them)
-    "social.files_in_use": ["tastemaker.showcase.social_hooks.files_in_use"],
-    # moderation: an account was suspended or its suspension lifted (promotion and broadcasts, when built)
-    "moderation.suspended": ["tastemaker.promotion.hooks.suspended"],
+    "social.files_in_use": ["tastemaker.showcase.social_hooks.files_in_use",
+                            "tastemaker.fanservice.hooks.files_in_use"],
+    # showcase: a store's catalog update lowered an offer's price or brought it back in stock (inside the
+    # update's transaction; the fan service's price alerts fan out in a job after commit)
+    "showcase.product_changed": ["tastemaker.fanservice.hooks.product_changed"],
+    # moderation: an account was suspended or its suspension lifted (promotion pauses campaigns, the fan
+    # service cancels scheduled broadcasts)
+    "moderation.suspended": ["tastemaker.promotion.hooks.suspended", "tastemaker.fanservice.hooks.suspended"],
     "moderation.restored": [],
     # social: the rules caught an offence (flooding, mass mentions, mass replies, spam, keyword stuffing), once
     # per account and kind within RULES_OFFENCE_ONCE_SECONDS (the moderation app turns repeats into cases)
@@ -212,7 +218,8 @@ HOOKS = {
     "social.post_held": ["tastemaker.moderation.services.post_held"],
     # social: a direct message was written (inside its transaction; post=, recipients=): streaming and the fan
     # service platform wire their consumers here
-    "social.direct_message": ["tastemaker.feeds.streaming.direct_message"],
+    "social.direct_message": ["tastemaker.feeds.streaming.direct_message",
+                              "tastemaker.fanservice.hooks.direct_message"],
     # accounts: a profile field was refused by the spam filter (social passes it on as social.rule_offence)
     "accounts.rule_offence": ["tastemaker.social.account_hooks.rule_offence"],
 }
@@ -608,6 +615,18 @@ PROMOTION_SETTLE_SECONDS = env_int_between("PROMOTION_SETTLE_SECONDS", 5, 1, 60)
 PROMOTION_STUFFING_SHARE = env_fraction("PROMOTION_STUFFING_SHARE", 0.3)
 # campaigns and standing orders one account may create (count/seconds; trust.ratelimit)
 RATE_PROMOTION = env_rate("RATE_PROMOTION", "30/3600")
+
+# --- fan service platform (issue 14) -------------------------------------------------------------------
+# broadcasts one account may start per UTC day (more wait for the next day) and broadcasts one fan receives
+# per UTC day across all senders (the rest are deferred to a later day, never dropped)
+FANSERVICE_SENDER_DAILY_CAP = env_int_between("FANSERVICE_SENDER_DAILY_CAP", 1, 1, 100)
+FANSERVICE_FAN_DAILY_CAP = env_int_between("FANSERVICE_FAN_DAILY_CAP", 5, 1, 100)
+# subscribers delivered per transaction by the broadcast job (one INSERT … SELECT per chunk)
+FANSERVICE_CHUNK = env_int_between("FANSERVICE_CHUNK", 10000, 100, 50000)
+# a watched product's price must fall by at least this many percent for a price-drop alert
+FANSERVICE_ALERT_DROP_PERCENT = env_int_between("FANSERVICE_ALERT_DROP_PERCENT", 10, 1, 99)
+# subscriptions and keyword messages one account may make (count/seconds; trust.ratelimit)
+RATE_FANSERVICE = env_rate("RATE_FANSERVICE", "60/3600")
 
 # --- rules that run by themselves (issue 12): anti-flooding (刷屏) and the spam filter -------------------
 # social.rules reads these at post, reply and profile time; README "Configuration" says what each does.

@@ -38,3 +38,4 @@ def test_each_area_keeps_its_tag():
     assert tags["/api/v1/showcase/catalog"] == ["Showcase"]
     assert tags["/api/v1/tastemaker/wallet/transfers"] == ["Payments"]
     assert tags["/api/v1/timelines/home"] == ["timelines"]
+    assert tags["/api/v1/tastemaker/fanservice/broadcasts"] == ["Fan service"]

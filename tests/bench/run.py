@@ -26,6 +26,9 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   x) promotion (tests/bench/bench_promotion.py): home timeline API req/s with 50 competing campaigns ÷ without
      (goal ≥ 0.9); the ad decision's p99 (goal ≤ 1 ms); 1,000,000 impressions across 100 campaigns settled,
      spend exact to the fen (report)
+  m) fan service (tests/bench/bench_fanservice.py): a broadcast to 100,000 subscribers delivered by the job
+     (chunks of FANSERVICE_CHUNK, one INSERT … SELECT each with every check) ÷ one raw bulk INSERT … SELECT
+     of the same 100,000 inbox rows                                                 goal ≤ 2
 
 The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
 """
@@ -55,7 +58,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefghijprsx", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghijprsxm", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -142,6 +145,8 @@ def main(argv=None) -> int:
         results.update(promotion_phase(data_dir))
     if "s" in args.only:
         results.update(streaming_phase(data_dir))
+    if "m" in args.only:
+        results.update(fanservice_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -318,6 +323,19 @@ def streaming_phase(data_dir: Path) -> dict:
     return {"streaming": json.loads(out_file.read_text()) if out_file.exists() else {}}
 
 
+def fanservice_phase(data_dir: Path) -> dict:
+    """m: a broadcast's delivery against a raw bulk insert (tests/bench/bench_fanservice.py)."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-fanservice") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(HERE / "bench_fanservice.py"), "--data-dir", str(out_file.parent / "db"),
+           "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=False, env=env, timeout=3600)
+    return {"fanservice": json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
 def print_table(res: dict) -> None:
     rows = []
 
@@ -428,6 +446,10 @@ def print_table(res: dict) -> None:
             "—", "≤ 1 s", st["ok"])
         add("s) memory of the streaming server holding them", f"{st['rss_mb_open']:.0f} MB",
             f"{st['rss_mb_before']:.0f} MB (idle)", "—", "(report)", None)
+    fs = res.get("fanservice")
+    if fs:
+        add(f"m) broadcast to {fs['subscribers']:,} subscribers ({fs['database']})", f"{fs['deliver_s']:.2f} s",
+            f"{fs['raw_insert_s']:.2f} s raw INSERT … SELECT", f"{fs['ratio']:.2f}", "≤ 2", fs["ratio"] <= 2)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

@@ -54,6 +54,8 @@ PASSWORD = "Corr3ct-Horse-Battery"
 IDEMPOTENCY = {"HTTP_IDEMPOTENCY_KEY": "authz-matrix-0001"}
 PROMO_NAME = "Alice's Quokka campaign"  # her campaign's name: only she (and operators) see it
 DM_TEXT = "the Okapi sale starts at noon, just between us"  # a direct message to Alice: hers and Carol's only
+FS_TEXT = "Alice's Wombat broadcast to her subscribers"  # her scheduled broadcast: only she sees it
+FS_RULE = "Alice's Numbat auto-reply"  # her keyword rule's reply
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -271,6 +273,30 @@ MATRIX: dict[str, Rule] = {
     "DELETE /api/v1/tastemaker/promotion/muted_advertisers/{account_id}": scope("write:accounts",
                                                                                params=(("account_id", "bob_id"),)),
     "POST /api/v1/tastemaker/promotion/targeting_opt_out": scope("write:accounts", body="opt_out"),
+    # --- API: the fan service (issue 14): reads need read, writes write; the one-click unsubscribe its token ---
+    "POST /api/v1/tastemaker/fanservice/subscriptions/{account_id}": scope("write", params=(("account_id", "bob_id"),)),
+    "DELETE /api/v1/tastemaker/fanservice/subscriptions/{account_id}": scope("write",
+                                                                             params=(("account_id", "brand_id"),)),
+    "GET /api/v1/tastemaker/fanservice/subscriptions": scope("read"),
+    "POST /api/v1/tastemaker/fanservice/unsubscribe": public(body="fs_unsubscribe"),
+    "GET /api/v1/tastemaker/fanservice/subscribers": scope("read"),
+    "GET /api/v1/tastemaker/fanservice/growth": scope("read"),
+    "POST /api/v1/tastemaker/fanservice/audience": scope("read", body="fs_segment"),
+    "POST /api/v1/tastemaker/fanservice/broadcasts": scope("write", body="fs_broadcast"),
+    "GET /api/v1/tastemaker/fanservice/broadcasts": scope("read"),
+    "GET /api/v1/tastemaker/fanservice/broadcasts/{broadcast_id}": scope("read", owned="broadcast"),
+    "POST /api/v1/tastemaker/fanservice/broadcasts/{broadcast_id}/cancel": scope("write", owned="broadcast"),
+    "GET /api/v1/tastemaker/fanservice/inbox": scope("read"),
+    "POST /api/v1/tastemaker/fanservice/inbox/{item_id}/read": scope("write", owned="service message"),
+    "POST /api/v1/tastemaker/fanservice/menu/{account_id}/{index}": scope("write", params=(("account_id", "brand_id"),)),
+    "GET /api/v1/tastemaker/fanservice/settings": scope("read"),
+    "PUT /api/v1/tastemaker/fanservice/settings": scope("write", body="fs_settings"),
+    "GET /api/v1/tastemaker/fanservice/rules": scope("read"),
+    "POST /api/v1/tastemaker/fanservice/rules": scope("write", body="fs_rule"),
+    "DELETE /api/v1/tastemaker/fanservice/rules/{rule_id}": scope("write", owned="rule"),
+    "GET /api/v1/tastemaker/fanservice/watches": scope("read"),
+    "POST /api/v1/tastemaker/fanservice/watches": scope("write", body="fs_watch"),
+    "DELETE /api/v1/tastemaker/fanservice/watches/{product_id}": scope("write"),
     "GET /api/v1/tastemaker/ops/payments/accounts": staff("payments"),
     "POST /api/v1/tastemaker/ops/payments/reconcile": staff("payments", body="reconcile"),
     # --- web pages ---
@@ -392,6 +418,28 @@ MATRIX: dict[str, Rule] = {
     "GET /moderation/promotion": staff(),
     "GET /moderation/promotion/revenue": staff(),
     "POST /moderation/promotion/<int:campaign_id>": staff(body="promotion_review"),
+    # --- fan service pages (issue 14) ---
+    "GET /messages/service": user(),
+    "POST /messages/service": user(),
+    "GET /messages/service/unsubscribe/<str:token>": public(params=(("token", "fs_unsubscribe_token"),)),
+    "POST /messages/service/unsubscribe/<str:token>": public(params=(("token", "fs_unsubscribe_token"),)),
+    "POST /messages/service/<int:item_id>/read": user(owned="service message"),
+    "GET /messages/service/<int:item_id>/open": user(owned="service message"),
+    "GET /messages/service/<int:item_id>/go/<str:token>": user(owned="service message"),
+    "GET /subscriptions": user(),
+    "POST /subscriptions/@<username:username>": user(),
+    "POST /subscriptions/@<username:username>/menu/<int:index>": user(),
+    "GET /watch/<int:post_id>": user(params=(("post_id", "showcase_post_id"),)),
+    "POST /watch/<int:post_id>": user(params=(("post_id", "showcase_post_id"),)),
+    "GET /fanservice": user(),
+    "GET /fanservice/compose": user(),
+    "POST /fanservice/compose": user(body="fs_compose"),
+    "GET /fanservice/audience": user(),
+    "GET /fanservice/broadcasts/<int:broadcast_id>": user(owned="broadcast"),
+    "POST /fanservice/broadcasts/<int:broadcast_id>/cancel": user(owned="broadcast"),
+    "GET /fanservice/replies": user(),
+    "POST /fanservice/replies": user(body="fs_replies"),
+    "POST /fanservice/replies/<int:rule_id>/delete": user(owned="rule"),
     "POST /i18n/setlang/": public(),
     # --- the admin: its login page and two of its pages; the rest is Django's own (see SKIPPED) ---
     "GET /admin/login/": public(),
@@ -415,6 +463,7 @@ PARAMS = {
     "kind": "flag_kind", "target_id": "post_id", "case_id": "case_id", "appeal_id": "appeal_id",
     "action_id": "carol_action_id", "campaign_id": "campaign_id", "order_id": "order_id",
     "conversation_id": "conversation_id",
+    "broadcast_id": "fs_broadcast_id", "item_id": "fs_item_id", "rule_id": "fs_rule_id", "index": "fs_menu_index",
 }
 # ``<str:action>`` is a word each view knows; per route.
 ACTIONS = {
@@ -428,7 +477,10 @@ ACTIONS = {
     "/messages/<int:conversation_id>/<str:action>": "accept",
 }
 # The follow-request action names the requester (Carol), not Alice.
-WEB_PARAM_OVERRIDES = {"/follow-requests/@<username:username>/<str:action>": {"username": "carol_name"}}
+WEB_PARAM_OVERRIDES = {"/follow-requests/@<username:username>/<str:action>": {"username": "carol_name"},
+                       # Alice subscribes to (and presses the menu of) Dave, the brand
+                       "/subscriptions/@<username:username>": {"username": "brand_name"},
+                       "/subscriptions/@<username:username>/menu/<int:index>": {"username": "brand_name"}}
 
 
 # --- enumeration ----------------------------------------------------------------------------
@@ -612,6 +664,23 @@ def _build_world() -> dict:
     appeal = moderation.do_appeal(carol, removed, "It was not spam")
     carol_action = moderation.do_act(admin, moderation.do_report(
         bob, "post", social.do_create_post(carol, text="Carol's other post").pk, "spam").case, "remove", "Spam")
+    # the fan service: Alice subscribes to Dave (a brand with a menu), whose broadcast (a post link and
+    # Alice's card) reaches her inbox; Alice has a scheduled broadcast of her own and a keyword rule
+    from tastemaker.fanservice import delivery as fs_delivery
+    from tastemaker.fanservice import services as fanservice
+    from tastemaker.fanservice.models import Broadcast, InboxItem, Message
+
+    fanservice.do_subscribe(alice, dave)
+    fanservice.do_subscribe(bob, alice)
+    fanservice.do_save_settings(dave, menu=[{"label": "Hours", "reply": "9 to 6"}])
+    dave_broadcast = fanservice.do_create_broadcast(dave, text="Dave's news", post_id=social.do_create_post(
+        dave, text="Dave's public post").pk, scheduled_at=timezone.now() + timedelta(hours=1))
+    Message.objects.filter(pk=dave_broadcast.message_id).update(card_post=sc_post)
+    Broadcast.objects.filter(pk=dave_broadcast.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
+    fs_delivery.deliver(dave_broadcast.pk)
+    fs_item = InboxItem.objects.get(recipient=alice, broadcast_id=dave_broadcast.pk)
+    fs_broadcast = fanservice.do_create_broadcast(alice, text=FS_TEXT, scheduled_at=timezone.now() + timedelta(days=1))
+    fs_rule = fanservice.do_add_rule(alice, "numbat", text=FS_RULE)
     vertical = Vertical.objects.filter(active=True).order_by("position").first()
     AbilityLabel.objects.create(user=alice, vertical=vertical, score=42.0, post_count=5)  # one she may appeal
     # a moderation action on one of Alice's posts (removed: she may appeal it; Bob may not)
@@ -637,9 +706,12 @@ def _build_world() -> dict:
         "carol_action_id": str(carol_action.pk),
         "campaign_id": str(campaign.pk), "order_id": str(standing_order.pk),
         "conversation_id": str(message.conversation_id),
+        "brand_id": str(dave.pk), "brand_name": dave.username, "fs_broadcast_id": str(fs_broadcast.pk),
+        "fs_item_id": str(fs_item.pk), "fs_rule_id": str(fs_rule.pk), "fs_menu_index": "0",
+        "fs_unsubscribe_token": fanservice.unsubscribe_token(alice.pk, dave.pk, dave_broadcast.pk),
         # what must never reach Bob: strings only Alice's objects carry
         "secrets": [topup.order_no, "Alice Brand Store", "alice@example.org", "AUTHZ-1", PRIVATE_TEXT, PRIVATE_REASON,
-                    PROMO_NAME, DM_TEXT],
+                    PROMO_NAME, DM_TEXT, FS_TEXT, FS_RULE],
     }
 
 
@@ -709,6 +781,14 @@ BODIES = {
     "standing_order_patch": lambda w: {"active": False},
     "opt_out": lambda w: {"opted_out": True},
     "message": lambda w: {"text": "a message from the matrix"},
+    "fs_unsubscribe": lambda w: {"token": w["fs_unsubscribe_token"]},
+    "fs_segment": lambda w: {"languages": ["en"]},
+    "fs_broadcast": lambda w: {"text": "News for my subscribers"},
+    "fs_settings": lambda w: {"welcome_text": "Welcome!"},
+    "fs_rule": lambda w: {"keyword": "hours", "text": "9 to 6"},
+    "fs_watch": lambda w: {"card_post_id": w["showcase_post_id"]},
+    "fs_compose": lambda w: {"text": "News for my subscribers"},
+    "fs_replies": lambda w: {"action": "settings", "welcome_text": "Welcome!"},
     "catalog": lambda w: {"items": [{"external_id": "c1", "title": "Hydrating face cream", "price": 12900,
                                      "url": "https://shop.example.com/p/cream-1", "stock": 4}]},
 }

@@ -6,6 +6,7 @@ from tastemaker import __version__
 from . import errors, oauth
 from .analytics import router as analytics_router
 from .discovery import router as discovery_router
+from .fanservice import router as fanservice_router
 from .mastodon import router as mastodon_router
 from .moderation import router as moderation_router
 from .parser import MastodonParser
@@ -46,6 +47,7 @@ api.add_router("/", showcase_router)
 api.add_router("/", payments_router)
 api.add_router("/", moderation_router)
 api.add_router("/", promotion_router)
+api.add_router("/", fanservice_router)
 
 urlpatterns = [
     path("api/", api.urls),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from tastemaker.core.errors import Forbidden, ValidationFailed
 from tastemaker.core.money import MAX_MINOR, check_currency
 
-from . import links
+from . import hooks, links
 from .models import Offer, PartnerStore, Product
 
 CATALOG_BATCH_MAX = 500
@@ -89,6 +89,11 @@ def _clean_catalog_item(store: PartnerStore, item, index: int) -> dict:
     return out
 
 
+def in_stock(offer: Offer) -> bool:
+    """Whether an offer can be bought: active, and in stock (a store that does not say counts as in stock)."""
+    return bool(offer.active) and (offer.stock is None or offer.stock > 0)
+
+
 def do_upsert_catalog(store: PartnerStore, items) -> dict:
     """A store's batch upsert (create, replace, or update price / stock) by its own external ids.
 
@@ -139,9 +144,16 @@ def do_upsert_catalog(store: PartnerStore, items) -> dict:
                         if item["gtin"]:
                             product.gtin = item["gtin"]
                         product.save()
+            before = None if offer._state.adding else (offer.price, in_stock(offer))
             for key in ("price", "stock", "commission_bp", "currency", "active"):
                 if key in item:
                     setattr(offer, key, item[key])
             offer.refreshed_at = now
             offer.save()
+            if before is not None:
+                old_price, was_in_stock = before
+                dropped = old_price is not None and offer.price is not None and offer.price < old_price
+                if dropped or (not was_in_stock and in_stock(offer)):
+                    hooks.product_changed(product=offer.product, offer=offer, old_price=old_price,
+                                          was_in_stock=was_in_stock)
     return {"created": created, "updated": updated}

@@ -173,6 +173,9 @@ class NotificationType(models.TextChoices):
     FAVOURITE = "favourite", _("liked your post")
     REBLOG = "reblog", _("reposted your post")
     MENTION = "mention", _("mentioned you")
+    # a watched Showcase product's price fell or it is back in stock (the fan service, issue 14); not a
+    # Mastodon type: the Mastodon notifications API lists it only when asked for it by name (types[])
+    PRICE_ALERT = "price_alert", _("has a price alert for you")
 
 
 class Notification(models.Model):

@@ -622,6 +622,13 @@ def hidden_sql(viewer_id: int) -> tuple[str, list[Param]]:
             [viewer_id, viewer_id, viewer_id])
 
 
+def blocked_ids_sql(account_id: int) -> tuple[str, list[Param]]:
+    """SQL listing (one column) the accounts blocked by or blocking ``account_id``: ``post_sql``'s ``blocked``
+    from the other side, for a writer that must not reach them (the fan service's broadcast delivery)."""
+    return (f"SELECT target_id FROM {Block._meta.db_table} WHERE account_id = %s"
+            f" UNION ALL SELECT account_id FROM {Block._meta.db_table} WHERE target_id = %s", [account_id, account_id])
+
+
 def hidden_author_ids(viewer: ViewerLike) -> set[int]:
     """Accounts hidden from the viewer's lists: blocked either way, or muted (one query)."""
     from django.db import connection

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need, only when missing: Chromium + CJK fonts, PostgreSQL.
+# Installs the system packages the tests need, only when missing: Chromium + CJK fonts, PostgreSQL, Redis
+# (the streaming API's Redis pub/sub transport is tested against a real redis-server).
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need+=(fonts-wqy-microhei)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

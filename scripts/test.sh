@@ -39,9 +39,10 @@ PYTHONPATH="src${PYTHONPATH:+:$PYTHONPATH}" $BIN/lint-imports --no-cache || stat
 echo "== types (mypy)"; $BIN/mypy || status=1
 echo "== test suite on SQLite"
 # each run is bounded, so a hung test cannot eat CI's whole budget
-timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1
-echo "== test suite on PostgreSQL"
+timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup --durations=15 "${PYTEST_ARGS[@]}" || status=1
+echo "== test suite on PostgreSQL (the browser tests ran above: they check pages, not the database)"
 TASTEMAKER_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/tastemaker" \
-  timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup "${PYTEST_ARGS[@]}" || status=1
+  timeout --kill-after=30 1800 $BIN/pytest -n 2 --dist loadgroup --durations=15 --ignore=tests/e2e \
+  "${PYTEST_ARGS[@]}" || status=1
 if [ $status -eq 0 ]; then echo "== all suites passed (SQLite and PostgreSQL)"; else echo "== FAILED"; fi
 exit $status

@@ -29,6 +29,8 @@ Each figure is printed next to a reference measured in the same run, as a ratio,
   m) fan service (tests/bench/bench_fanservice.py): a broadcast to 100,000 subscribers delivered by the job
      (chunks of FANSERVICE_CHUNK, one INSERT … SELECT each with every check) ÷ one raw bulk INSERT … SELECT
      of the same 100,000 inbox rows                                                 goal ≤ 2
+  n) direct messages (tests/bench/bench_inbox.py): GET /api/v1/conversations p50 with 1,000 conversations ÷
+     /api/health p50, same process                                                   goal ≤ 3
 
 The dataset (SQLite, in var/bench) is built once with bulk SQL and reused. Not part of the test suite.
 """
@@ -58,7 +60,7 @@ def parse_args(argv=None):
                     help="seconds of load per HTTP endpoint")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
-    ap.add_argument("--only", default="abcdefghijprsxm", help="which figures to measure, e.g. 'bc'")
+    ap.add_argument("--only", default="abcdefghijprsxmn", help="which figures to measure, e.g. 'bc'")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if one matches")
     ap.add_argument("--profile", action="store_true", help="write a pyinstrument profile of one fan-out")
     return ap.parse_args(argv)
@@ -147,6 +149,8 @@ def main(argv=None) -> int:
         results.update(streaming_phase(data_dir))
     if "m" in args.only:
         results.update(fanservice_phase(data_dir))
+    if "n" in args.only:
+        results.update(inbox_phase(data_dir))
     results["total_seconds"] = round(time.monotonic() - t_start, 1)
     (data_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
@@ -323,6 +327,19 @@ def streaming_phase(data_dir: Path) -> dict:
     return {"streaming": json.loads(out_file.read_text()) if out_file.exists() else {}}
 
 
+def inbox_phase(data_dir: Path) -> dict:
+    """n: the direct-message inbox API with 1,000 conversations against /api/health (tests/bench/bench_inbox.py)."""
+    import subprocess
+
+    out_file = data_dir.parent / (data_dir.name + "-inbox") / "results.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(HERE / "bench_inbox.py"), "--data-dir", str(out_file.parent / "db"),
+           "--out", str(out_file)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    subprocess.run(cmd, check=False, env=env, timeout=1800)
+    return {"inbox": json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
 def fanservice_phase(data_dir: Path) -> dict:
     """m: a broadcast's delivery against a raw bulk insert (tests/bench/bench_fanservice.py)."""
     import subprocess
@@ -450,6 +467,10 @@ def print_table(res: dict) -> None:
     if fs:
         add(f"m) broadcast to {fs['subscribers']:,} subscribers ({fs['database']})", f"{fs['deliver_s']:.2f} s",
             f"{fs['raw_insert_s']:.2f} s raw INSERT … SELECT", f"{fs['ratio']:.2f}", "≤ 2", fs["ratio"] <= 2)
+    ib = res.get("inbox")
+    if ib:
+        add(f"n) inbox API p50, {ib['conversations']:,} conversations", f"{ib['inbox_p50_ms']:.2f} ms",
+            f"{ib['health_p50_ms']:.2f} ms /api/health", f"{ib['ratio']:.2f}", "≤ 3", ib["ratio"] <= 3)
     head = ("figure", "measured", "reference (same run)", "ratio", "goal", "")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print(f"\nResults at scale {res['scale']:g} ({res['dataset']['users']:,} users, "

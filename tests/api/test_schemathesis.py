@@ -153,6 +153,10 @@ def test_webhook_dates_from_year_1_to_9999(signer, store):
         case.body = body
         response = case.call(headers=signed)
         case.validate_response(response, checks=CHECKS)
+        if response.status_code == 400:  # text no one can read (a NUL, a lone surrogate): refused before parsing
+            assert isinstance(value, str) and any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in value), value
+            assert "error" in response.json()
+            return
         assert response.status_code in (200, 422), response.content[:200]
         if as_utc is not None and value not in ("",):
             at = as_utc.replace(tzinfo=UTC)

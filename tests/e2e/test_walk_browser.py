@@ -1,5 +1,5 @@
 """Every main page in a real browser, as a stranger would try it (issue 18): a phone in Chinese and a desktop in
-English, as a visitor, a creator and an operator. Each page fails on: sideways scrolling, text under 12 px,
+English, as a visitor, a fan, a creator, a brand (a partner store's owner) and an operator. Each page fails on: sideways scrolling, text under 12 px,
 console errors, failed requests, English left in the Chinese UI (outside what people wrote), and axe-core
 accessibility violations of serious or critical impact (axe-core from the npm registry, injected into the page;
 no CDN — scripts/system-deps.sh installs it). Screenshots of a failing page go to tests/e2e/screenshots/."""
@@ -73,8 +73,12 @@ def community(make_user, operator, showcase_post, store, png_bytes):
     post = showcase_post(expert)
     media = do_upload_media(expert, png_bytes(size=(120, 90)))
     plain = do_create_post(expert, text="今天的早餐 #早餐 🍳", media_ids=[media.pk])
+    from tastemaker.showcase.stores import do_create_store
+
+    brand = make_user("brand", display_name="Brand Bo")
+    brand_store, _secrets = do_create_store(brand, name="Brand Bo Shop", domains=["brand-bo.example.com"])
     return {"fan": fan, "expert": expert, "operator": operator, "card_post": post, "plain": plain,
-            "product": post.card.product_id}
+            "product": post.card.product_id, "brand": brand, "brand_store": brand_store}
 
 
 def _context(browser, live_server, user, viewport, language):
@@ -143,14 +147,18 @@ def test_every_page_on_a_phone_in_chinese_and_a_desktop_in_english(browser, live
               f"/posts/{c['plain'].pk}", f"/@{c['expert'].username}", f"/@{c['expert'].username}/showcase",
               f"/products/{c['product']}"]
     fan = ["/", "/notifications", "/me", "/settings", "/settings/interests", "/wallet", "/bookmarks", "/suggestions",
-           "/discover"]
+           "/discover", "/messages", "/messages?folder=requests", "/messages/service", "/subscriptions",
+           "/settings/promotion"]
     creator = ["/", "/reports", f"/posts/{c['card_post'].pk}/report", "/earnings", "/compose/showcase",
-               "/settings/labels", "/settings/credit"]
+               "/settings/labels", "/settings/credit", "/promote", f"/promote/post/{c['card_post'].pk}",
+               "/fanservice", "/fanservice/compose", "/fanservice/replies"]
+    brand = ["/stores", f"/stores/{c['brand_store'].pk}", "/promote/account", "/fanservice", "/wallet"]
     operator = ["/moderation", "/stores", "/ops/payments"]
     problems = []
     for viewport, language in ((PHONE, "zh-hans"), (DESKTOP, "en")):
         problems += _walk(browser, live_server, None, public, viewport, language)
         problems += _walk(browser, live_server, c["fan"], fan, viewport, language)
         problems += _walk(browser, live_server, c["expert"], creator, viewport, language)
+        problems += _walk(browser, live_server, c["brand"], brand, viewport, language)
         problems += _walk(browser, live_server, c["operator"], operator, viewport, language)
     assert not problems, "\n".join(problems)

@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from test_phone_browser import PHONE, no_sideways_scroll, page_for
+from test_phone_browser import PHONE, PHONE_UA, no_sideways_scroll, page_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ def test_subscribe_broadcast_to_a_segment_read_and_click_out(browser, live_serve
     fanservice.do_subscribe(outsider, brand)  # subscribed, but not in the segment below
 
     # the fan subscribes on the brand's profile
-    page, errors = page_for(browser, live_server, fan, PHONE)
+    page, errors = page_for(browser, live_server, fan, PHONE, user_agent=PHONE_UA)  # a person: her click counts
     page.goto(f"{live_server.url}/@brand")
     page.locator("form.fs-subscribe button").click()
     page.locator("form.fs-subscribe button.on").wait_for()

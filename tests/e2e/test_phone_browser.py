@@ -11,13 +11,20 @@ DESKTOP = {"width": 1280, "height": 900}
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def page_for(browser, live_server, user, viewport, language="zh-hans"):
+# what a person's phone sends (headless Chromium announces itself as HeadlessChrome, which the analytics
+# filter rightly counts as a bot): for tests whose clicks and impressions must count
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Mobile Safari/537.36")
+
+
+def page_for(browser, live_server, user, viewport, language="zh-hans", user_agent=None):
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    extra = {"user_agent": user_agent} if user_agent else {}
     context = browser.new_context(viewport=viewport, locale="zh-CN", is_mobile=viewport == PHONE,
-                                  has_touch=viewport == PHONE)
+                                  has_touch=viewport == PHONE, **extra)
     cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
     if user is not None:
         session = SessionStore()

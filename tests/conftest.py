@@ -99,3 +99,17 @@ def png_bomb():
 def run_jobs(django_capture_on_commit_callbacks):
     """Run the after-commit jobs (fan-out, backfill) of the code inside the block, as the consumer would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``once`` (what they check does not depend on the database: ``tastemaker serve``'s process
+    supervision, the page walk) run in the SQLite pass of scripts/test.sh only; the PostgreSQL pass skips them
+    (the suite stays near 15 minutes)."""
+    import os
+
+    if not os.environ.get("TASTEMAKER_DATABASE_URL", "").startswith("postgres"):
+        return
+    skip = pytest.mark.skip(reason="database-independent: runs in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("once"):
+            item.add_marker(skip)

@@ -20,6 +20,9 @@ import pytest
 
 import tastemaker
 
+# what is tested is process supervision (gunicorn, huey, uvicorn): the same on either database
+pytestmark = pytest.mark.once
+
 SRC = str(Path(tastemaker.__file__).resolve().parent.parent)
 
 

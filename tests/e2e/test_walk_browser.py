@@ -16,15 +16,10 @@ DESKTOP = {"width": 1280, "height": 900}
 AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# what this walk checks is HTML, CSS and text, the same on either database (the pages' data paths are tested
+# on both): once
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture(autouse=True)
-def _once(settings):
-    """What this walk checks is HTML, CSS and text, the same on either database: it runs in the SQLite pass
-    only (2½ minutes of browser time), the pages' data paths are tested on both."""
-    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
-        pytest.skip("the page walk runs in the SQLite pass")
 
 # UI text that is the same in both languages (brand, units, codes)
 LATIN_OK = re.compile(r"^(Tastemaker|CNY|USD|CSV|OK|API|ID|URL|@\w+|[A-Z]{2,3}|[\d\W_]+|v\d.*|#\w+)$")

@@ -65,6 +65,13 @@ def community(make_user, operator, showcase_post, store, png_bytes):
                                         "url": "https://shop.example.com/p/cream-1", "price": 12900, "stock": 5}])
     fan = make_user("fan", language="zh-hans")
     do_follow(fan, expert)
+    # the fan's wallet has a history (a top-up and a transfer) for the phone's stacked rows
+    from tastemaker.payments.ledger import post_transaction, provider_clearing, wallet_for
+    from tastemaker.payments.services import do_transfer
+
+    post_transaction("topup", [(provider_clearing("sandbox", "CNY"), -50_000), (wallet_for(fan, "CNY"), 50_000)],
+                     reference="walk-topup")
+    do_transfer(fan, expert, 1_990, "CNY", memo="谢谢你的推荐")
     post = showcase_post(expert)
     media = do_upload_media(expert, png_bytes(size=(120, 90)))
     plain = do_create_post(expert, text="今天的早餐 #早餐 🍳", media_ids=[media.pk])

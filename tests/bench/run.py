@@ -288,69 +288,43 @@ def payments_phase(data_dir: Path) -> dict:
     return {"payments": json.loads(out_file.read_text()) if out_file.exists() else {}}
 
 
-def rules_phase(data_dir: Path) -> dict:
-    """r: the rules' cost per post (tests/bench/bench_rules.py), in a subprocess with its own data dir."""
+def script_phase(data_dir: Path, key: str, script: str, timeout: int = 3600) -> dict:
+    """A figure measured by its own script in a subprocess, with its own database under ``<data_dir>-<key>``
+    (r: bench_rules, x: bench_promotion, s: bench_streaming, m: bench_fanservice, n: bench_inbox); its
+    results.json under ``key`` ({} when it failed)."""
     import subprocess
 
-    out_file = data_dir.parent / (data_dir.name + "-rules") / "results.json"
+    out_file = data_dir.parent / (data_dir.name + f"-{key}") / "results.json"
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / "bench_rules.py"), "--data-dir", str(out_file.parent / "db"),
-           "--out", str(out_file)]
+    cmd = [sys.executable, str(HERE / script), "--data-dir", str(out_file.parent / "db"), "--out", str(out_file)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
-    subprocess.run(cmd, check=False, env=env, timeout=3600)
-    return {"rules": json.loads(out_file.read_text()) if out_file.exists() else {}}
+    subprocess.run(cmd, check=False, env=env, timeout=timeout)
+    return {key: json.loads(out_file.read_text()) if out_file.exists() else {}}
+
+
+def rules_phase(data_dir: Path) -> dict:
+    """r: the rules' cost per post (tests/bench/bench_rules.py)."""
+    return script_phase(data_dir, "rules", "bench_rules.py")
 
 
 def promotion_phase(data_dir: Path) -> dict:
     """x: paid promotion's cost on the home timeline and its billing (tests/bench/bench_promotion.py)."""
-    import subprocess
-
-    out_file = data_dir.parent / (data_dir.name + "-promotion") / "results.json"
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / "bench_promotion.py"), "--data-dir", str(out_file.parent / "db"),
-           "--out", str(out_file)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
-    subprocess.run(cmd, check=False, env=env, timeout=3600)
-    return {"promotion": json.loads(out_file.read_text()) if out_file.exists() else {}}
+    return script_phase(data_dir, "promotion", "bench_promotion.py")
 
 
 def streaming_phase(data_dir: Path) -> dict:
     """s: 1,000 open streams on one streaming server, commit-to-arrival p99 (tests/bench/bench_streaming.py)."""
-    import subprocess
-
-    out_file = data_dir.parent / (data_dir.name + "-streaming") / "results.json"
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / "bench_streaming.py"), "--data-dir", str(out_file.parent / "db"),
-           "--out", str(out_file)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
-    subprocess.run(cmd, check=False, env=env, timeout=1800)
-    return {"streaming": json.loads(out_file.read_text()) if out_file.exists() else {}}
+    return script_phase(data_dir, "streaming", "bench_streaming.py", timeout=1800)
 
 
 def inbox_phase(data_dir: Path) -> dict:
     """n: the direct-message inbox API with 1,000 conversations against /api/health (tests/bench/bench_inbox.py)."""
-    import subprocess
-
-    out_file = data_dir.parent / (data_dir.name + "-inbox") / "results.json"
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / "bench_inbox.py"), "--data-dir", str(out_file.parent / "db"),
-           "--out", str(out_file)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
-    subprocess.run(cmd, check=False, env=env, timeout=1800)
-    return {"inbox": json.loads(out_file.read_text()) if out_file.exists() else {}}
+    return script_phase(data_dir, "inbox", "bench_inbox.py", timeout=1800)
 
 
 def fanservice_phase(data_dir: Path) -> dict:
     """m: a broadcast's delivery against a raw bulk insert (tests/bench/bench_fanservice.py)."""
-    import subprocess
-
-    out_file = data_dir.parent / (data_dir.name + "-fanservice") / "results.json"
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(HERE / "bench_fanservice.py"), "--data-dir", str(out_file.parent / "db"),
-           "--out", str(out_file)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
-    subprocess.run(cmd, check=False, env=env, timeout=3600)
-    return {"fanservice": json.loads(out_file.read_text()) if out_file.exists() else {}}
+    return script_phase(data_dir, "fanservice", "bench_fanservice.py")
 
 
 def print_table(res: dict) -> None:

@@ -48,11 +48,15 @@ def _module_seeded(django_db_setup, django_db_blocker):
     """The community is seeded once for the module (it takes seconds) inside a transaction rolled back at the
     module's end; each test runs in its own savepoint on top (the ``db`` fixture), so what one test writes
     (test_idempotent seeds again) never reaches the next."""
+    from django.test.utils import override_settings
+
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield seed()
+            with override_settings(RULES_ENABLED=True):  # as `make run` seeds: the product's rules on
+                out = seed()
+            yield out
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

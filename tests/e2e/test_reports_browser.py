@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from sqlite_locks import retry_locked
+
 # what a person's browser sends (headless Chromium announces itself as HeadlessChrome, a bot)
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
             "Chrome/131.0.0.0 Mobile Safari/537.36")
@@ -26,19 +28,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def read(query, timeout=30.0):
-    """Run a read while the live server writes. The SQLite test database is in memory with a shared cache,
-    where a reader meeting a writer gets "table is locked" at once (no busy timeout, unlike the WAL file the
-    product runs on): such a read is tried again (a full run failed on it while the server wrote an event)."""
-    from django.db import OperationalError
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return query()
-        except OperationalError as exc:
-            if "is locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)
+    """Run a read while the live server writes (``sqlite_locks.retry_locked``: a full run failed on one while
+    the server wrote an event)."""
+    return retry_locked(query, timeout=timeout)
 
 
 def wait_until(predicate, timeout=30.0, what="condition"):

@@ -9,6 +9,7 @@ import pytest
 import requests
 from mastodon import Mastodon, StreamListener
 
+from sqlite_locks import retry_locked
 from tastemaker.social import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,7 +155,7 @@ def test_home_update_matches_rest_and_delete_follows(stream_server, live_server,
     home = open_stream("/api/v1/streaming/user", fan_token)
     other = open_stream("/api/v1/streaming/user", token_for(stranger))
     own = open_stream("/api/v1/streaming/user", token_for(author))
-    post = services.do_create_post(author, text="for my followers", visibility="private")
+    post = retry_locked(services.do_create_post, author, text="for my followers", visibility="private")
     name, data, _at = home.next()
     assert name == "update"
     assert _json(data) == _rest(live_server, fan_token, f"/api/v1/statuses/{post.pk}")
@@ -172,10 +173,10 @@ def test_public_local_and_hashtag_streams(stream_server, make_user, token_for, o
     tea = open_stream("/api/v1/streaming/hashtag", None, tag="Tea")
     tea_local = open_stream("/api/v1/streaming", None, stream="hashtag:local", tag="tea")
     media = open_stream("/api/v1/streaming/public", None, only_media="true")
-    services.do_create_post(author, text="unlisted #tea", visibility="unlisted")  # on no public stream
-    services.do_create_post(author, text="followers #tea", visibility="private")  # nor this
-    plain = services.do_create_post(author, text="hello world")
-    tagged = services.do_create_post(author, text="green #tea today")
+    retry_locked(services.do_create_post, author, text="unlisted #tea", visibility="unlisted")  # on no public stream
+    retry_locked(services.do_create_post, author, text="followers #tea", visibility="private")  # nor this
+    plain = retry_locked(services.do_create_post, author, text="hello world")
+    tagged = retry_locked(services.do_create_post, author, text="green #tea today")
     assert _json(public.next()[1])["id"] == str(plain.pk)
     assert _json(public.next()[1])["id"] == str(tagged.pk)
     assert _json(local.next()[1])["id"] == str(plain.pk)
@@ -203,9 +204,9 @@ def test_blocked_muted_and_outsiders_never_receive(stream_server, make_user, tok
         streams[viewer.username] = (open_stream("/api/v1/streaming/user", token),
                                     open_stream("/api/v1/streaming/public", token),
                                     open_stream("/api/v1/streaming/hashtag", token, tag="secret"))
-    services.do_create_post(author, text="public #secret for everyone but the blocked and the muter")
-    followers_only = services.do_create_post(author, text="followers only #secret", visibility="private")
-    services.do_create_post(sentinel_author, text="the sentinel #secret")  # everyone gets this one
+    retry_locked(services.do_create_post, author, text="public #secret for everyone but the blocked and the muter")
+    followers_only = retry_locked(services.do_create_post, author, text="followers only #secret", visibility="private")
+    retry_locked(services.do_create_post, sentinel_author, text="the sentinel #secret")  # everyone gets this one
     for name, (home, public, tag) in streams.items():
         firsts = [_json(s.next()[1])["content"] for s in (home, public, tag)]
         if name in ("blocked", "muter"):
@@ -228,12 +229,12 @@ def test_user_notification_stream_has_notifications_only(stream_server, live_ser
     services.do_follow(fan, author)
     fan_token = token_for(fan)
     notes = open_stream("/api/v1/streaming/user/notification", fan_token)
-    services.do_create_post(author, text="no mention here")
+    retry_locked(services.do_create_post, author, text="no mention here")
     services.do_follow(author, fan)
     name, data, _at = notes.next()
     assert name == "notification" and _json(data)["type"] == "follow"
     assert _json(data) == _rest(live_server, fan_token, f"/api/v1/notifications/{_json(data)['id']}")
-    services.do_create_post(author, text="@fan with a status")
+    retry_locked(services.do_create_post, author, text="@fan with a status")
     name, data, _at = notes.next()
     assert name == "notification" and _json(data)["type"] == "mention"
     assert _json(data) == _rest(live_server, fan_token, f"/api/v1/notifications/{_json(data)['id']}")
@@ -251,7 +252,7 @@ def test_direct_stream_delivers_a_direct_message(stream_server, make_user, token
     bob_direct = open_stream("/api/v1/streaming/direct", bob_token)
     bob_home = open_stream("/api/v1/streaming/user", bob_token)
     carol_direct = open_stream("/api/v1/streaming/direct", token_for(carol))
-    message = services.do_create_post(sender, text="@bob a word in private", visibility="direct")
+    message = retry_locked(services.do_create_post, sender, text="@bob a word in private", visibility="direct")
     name, data, _at = bob_direct.next()
     assert name == "conversation"
     conversation = _json(data)
@@ -286,13 +287,13 @@ def test_websocket_subscribe_unsubscribe_and_refusals(stream_server, make_user, 
         ws.send(json.dumps({"type": "subscribe", "stream": "nonsense"}))
         refused = json.loads(ws.recv(timeout=5))
         assert refused["status"] == 400 and refused["error"]
-        post = services.do_create_post(author, text="green #tea")
+        post = retry_locked(services.do_create_post, author, text="green #tea")
         got = [json.loads(ws.recv(timeout=5)) for _ in range(2)]
         assert sorted(tuple(m["stream"]) for m in got) == [("hashtag", "tea"), ("user",)]
         assert all(m["event"] == "update" and json.loads(m["payload"])["id"] == str(post.pk) for m in got)
         ws.send(json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": "tea"}))
         time.sleep(0.3)
-        second = services.do_create_post(author, text="more #tea")
+        second = retry_locked(services.do_create_post, author, text="more #tea")
         message = json.loads(ws.recv(timeout=5))
         assert message["stream"] == ["user"] and json.loads(message["payload"])["id"] == str(second.pk)
         with pytest.raises(TimeoutError):

@@ -113,3 +113,36 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("once"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_waits_for_the_live_server():
+    """A transactional test's teardown empties the database while the live server may still be answering the
+    page's last request (an impression beacon sent as the browser closes). On the in-memory SQLite test
+    database that flush then fails at once with "database table is locked", and the failed BEGIN left the
+    connection outside autocommit, which broke every later test of that worker. The flush is tried again
+    (after putting the connection back in autocommit) until the server's request is done."""
+    import time
+
+    from django.db import OperationalError, connections
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                return original(self)
+            except OperationalError as exc:
+                if "is locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                for conn in connections.all(initialized_only=True):
+                    if not conn.in_atomic_block and not conn.get_autocommit():
+                        conn.rollback()
+                        conn.set_autocommit(True)
+                time.sleep(0.1)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original

@@ -20,7 +20,7 @@ from .. import render
 from .. import schemas as S
 from .. import serializers as ser
 from ..auth import require_scope
-from ..common import page, set_links, statuses
+from ..common import page, set_links
 from ..errors import READ, responses
 from ._auth import user_auth
 
@@ -29,18 +29,8 @@ FOLDERS = {"inbox": Folder.INBOX, "requests": Folder.REQUEST}
 
 
 def _render(request, views: list[selectors.ConversationView]) -> list[dict]:
-    rendered = {int(s["id"]): s for s in statuses(request, [v.last_status for v in views if v.last_status])}
-    ctx = ser.Ctx(request)
-    return [{
-        "id": str(v.id),
-        "unread": v.unread,
-        "accounts": [ser.account(a, ctx) for a in v.accounts],
-        "last_status": rendered.get(v.last_status.pk) if v.last_status else None,
-        "tastemaker_folder": "requests" if v.folder == Folder.REQUEST else v.folder,
-    } for v in views]
-
-
-def _render_fast(request, views: list[selectors.ConversationView]) -> list[dict]:
+    """Mastodon's ``Conversation``s, their last statuses rendered from rows (``render.statuses_json``, as the
+    home timeline)."""
     refs = [(v.last_status.pk, v.last_status.reblog_of_id) for v in views if v.last_status]
     rendered = {int(s["id"]): s for s in json.loads(render.statuses_json(request, refs, request.user))}
     ctx = ser.Ctx(request)
@@ -51,10 +41,6 @@ def _render_fast(request, views: list[selectors.ConversationView]) -> list[dict]
         "last_status": rendered.get(v.last_status.pk) if v.last_status else None,
         "tastemaker_folder": "requests" if v.folder == Folder.REQUEST else v.folder,
     } for v in views]
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _view(request, conversation_id: str) -> selectors.ConversationView:
@@ -76,7 +62,7 @@ def list_conversations(request, response: HttpResponse,
     # the statuses straight from rows (api/render.py, as the home timeline), and an HttpResponse, which ninja
     # passes through without re-validating 20 conversations through pydantic (the declared shape is checked
     # against the schema in the tests): 64 ms -> see docs/benchmarks.md, figure n
-    out = HttpResponse(_dumps(_render_fast(request, views)), content_type="application/json; charset=utf-8")
+    out = HttpResponse(render._dumps(_render(request, views)), content_type="application/json; charset=utf-8")
     set_links(request, out, first, last)
     return out
 

@@ -171,6 +171,7 @@ INSTALLED_APPS = [
     "tastemaker.moderation",
     "tastemaker.promotion",
     "tastemaker.fanservice",
+    "tastemaker.connect",
     "tastemaker.api",
     "tastemaker.web",
     "tastemaker.demo",

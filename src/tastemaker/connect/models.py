@@ -1,0 +1,1 @@
+"""Expert Connect's tables (see the package docstring)."""

@@ -115,10 +115,7 @@ _ACCOUNT_SLICE = slice(14, None)
 
 
 def _account(author_id: int, row: tuple, ctx: ser.Ctx) -> dict:
-    key = (ctx.base, author_id, row)
-    data = accounts.get(key)
-    if data is not None:
-        return data
+    """An account's ``Account`` from its row (``_account_json`` caches its JSON)."""
     (username, display_name, locked, bot, date_joined, bio, avatar, header, followers, following,
      statuses, last_status_at, interests, language) = row
     if isinstance(interests, str | bytes):
@@ -126,7 +123,7 @@ def _account(author_id: int, row: tuple, ctx: ser.Ctx) -> dict:
     avatar_url = ctx.media_url(avatar) if avatar else ctx.static("api/avatar.png")
     header_url = ctx.media_url(header) if header else ctx.static("api/header.png")
     url = f"{ctx.base}/@{username}"
-    data = {
+    return {
         "id": str(author_id),
         "username": username,
         "acct": username,
@@ -152,8 +149,6 @@ def _account(author_id: int, row: tuple, ctx: ser.Ctx) -> dict:
         "fields": [],
         "tastemaker": {"interests": list(interests or []), "language": language},
     }
-    accounts.put(key, data)
-    return data
 
 
 def _media(row: tuple, ctx: ser.Ctx) -> dict:
@@ -250,8 +245,26 @@ def statuses_json(request, refs: list[tuple[int, int | None]], viewer) -> bytes:
     left out). Three queries: the posts with their authors, then ``_render``'s one."""
     if not refs:
         return b"[]"
+    return _join(statuses_parts(request, refs, viewer))
+
+
+def statuses_parts(request, refs: list[tuple[int, int | None]], viewer) -> list[tuple[int, str]]:
+    """``statuses_json`` as (post id, that status's JSON) pairs, for a caller that places statuses inside
+    its own objects (a conversation's ``last_status``) without parsing them again."""
+    if not refs:
+        return []
     rows = feed_rows.post_rows(list({pid for pid, _ in refs} | {orig for _, orig in refs if orig}))
-    return _render(request, viewer, refs, rows)
+    return _render_parts(request, viewer, refs, rows)
+
+
+def accounts_json_by_id(ids: list[int], ctx: ser.Ctx) -> dict[int, str]:
+    """Mastodon ``Account`` JSON of these ids (those that exist) from rows, one statement, through the
+    account cache: what ``serializers.account`` gives for a model instance."""
+    return {pk: _account_json(pk, row, ctx) for pk, row in feed_rows.account_rows(ids).items()}
+
+
+def _join(parts: list[tuple[int, str]]) -> bytes:
+    return ("[" + ",".join(text for _pid, text in parts) + "]").encode()
 
 
 def _marks(flags: set[str]) -> str:
@@ -359,14 +372,20 @@ def _promoted_json(text: str, pick: promotion.Pick, ctx: ser.Ctx) -> str:
 
 def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int, tuple],
             promoted: dict[int, promotion.Pick] | None = None) -> bytes:
-    """JSON for ``refs`` from post+author ``rows``, built from cached fragments of the immutable parts
-    and the fresh fields; one query for media, hashtags and mentions (of posts not cached), the
+    """The JSON array of ``_render_parts``."""
+    return _join(_render_parts(request, viewer, refs, rows, promoted))
+
+
+def _render_parts(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int, tuple],
+                  promoted: dict[int, promotion.Pick] | None = None) -> list[tuple[int, str]]:
+    """JSON for each of ``refs`` from post+author ``rows``, built from cached fragments of the immutable
+    parts and the fresh fields; one query for media, hashtags and mentions (of posts not cached), the
     viewer's flags and which posts have a product card; two more for those cards, if any."""
     ctx = ser.Ctx(request)
     base = ctx.base
     refs = [(pid, orig) for pid, orig in refs if pid in rows and (not orig or orig in rows)]
     if not refs:
-        return b"[]"
+        return []
     shown = list(dict.fromkeys(orig or pid for pid, orig in refs))
     heads: dict[int, str] = {}
     missing: list[int] = []
@@ -440,7 +459,7 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
         rendered[pid] = done = (text, marks)
         return done
 
-    out = []
+    out: list[tuple[int, str]] = []
     for pid, orig in refs:
         if orig:
             inner, marks = status(orig)
@@ -451,9 +470,10 @@ def _render(request, viewer, refs: list[tuple[int, int | None]], rows: dict[int,
             else:
                 head = _static_head(row, base)
                 post_parts.put((pid, base), ((row[1], orig, row[14]), head))
-            out.append(f'{head},"account":{_account_json(row[1], row[_ACCOUNT_SLICE], ctx)},"reblog":{inner}{marks}}}')
+            out.append((pid, f'{head},"account":{_account_json(row[1], row[_ACCOUNT_SLICE], ctx)}'
+                             f',"reblog":{inner}{marks}}}'))
         elif promoted and pid in promoted:
-            out.append(_promoted_json(status(pid)[0], promoted[pid], ctx))
+            out.append((pid, _promoted_json(status(pid)[0], promoted[pid], ctx)))
         else:
-            out.append(status(pid)[0])
-    return ("[" + ",".join(out) + "]").encode()
+            out.append((pid, status(pid)[0]))
+    return out

@@ -71,6 +71,23 @@ def apply_keyset(qs: QuerySet[M], page: Page, field: str = "id") -> list[M]:
     return list(qs.order_by(f"-{field}")[: page.limit])
 
 
+def keyset_sql(column: str, page: Page) -> tuple[str, list[int], str]:
+    """``apply_keyset`` for raw SQL: the conditions to append to a ``WHERE`` (each starting with ``AND``),
+    their parameters and the order (``ASC`` for a ``min_id`` page, whose rows the caller reverses)."""
+    where, params = "", []
+    if page.max_id is not None:
+        where += f" AND {column} < %s"
+        params.append(page.max_id)
+    if page.since_id is not None:
+        where += f" AND {column} > %s"
+        params.append(page.since_id)
+    if page.min_id is not None:
+        where += f" AND {column} > %s"
+        params.append(page.min_id)
+    order = "ASC" if page.min_id is not None else "DESC"
+    return where, params, order
+
+
 def link_header(base_url: str, params: Mapping[str, Any], first_key: int | None, last_key: int | None) -> str | None:
     """Link header with rel=next (older) and rel=prev (newer), or None for an empty page."""
     if first_key is None or last_key is None:

@@ -30,9 +30,21 @@ def columns(p: str, u: str, as_text: bool = False) -> str:
     return (
         f"{p}.id, {p}.author_id, {p}.reblog_of_id, {p}.text, {p}.in_reply_to_id, {p}.in_reply_to_account_id,"
         f" {p}.visibility, {p}.language, {p}.sensitive, {p}.spoiler_text, {dt(p + '.created_at')},"
-        f" {p}.replies_count, {p}.reblogs_count, {p}.favourites_count, {u}.username, {u}.display_name,"
-        f" {u}.locked, {u}.bot, {dt(u + '.date_joined')}, {u}.bio, {u}.avatar, {u}.header, {u}.followers_count,"
-        f" {u}.following_count, {u}.statuses_count, {dt(u + '.last_status_at')}, {u}.interests, {u}.language"
+        f" {p}.replies_count, {p}.reblogs_count, {p}.favourites_count, {account_columns(u, as_text)}"
+    )
+
+
+def account_columns(u: str, as_text: bool = False) -> str:
+    """An account's columns as a post row carries them after the post's (``row[14:]``, what
+    ``api.render._account`` reads)."""
+
+    def dt(column: str) -> str:
+        return f"CAST({column} AS TEXT)" if as_text else column
+
+    return (
+        f"{u}.username, {u}.display_name, {u}.locked, {u}.bot, {dt(u + '.date_joined')}, {u}.bio, {u}.avatar,"
+        f" {u}.header, {u}.followers_count, {u}.following_count, {u}.statuses_count,"
+        f" {dt(u + '.last_status_at')}, {u}.interests, {u}.language"
     )
 
 
@@ -51,6 +63,18 @@ def post_rows(ids: list[int]) -> dict[int, tuple]:
             ids,
         )
         return {row[0]: row for row in cur.fetchall()}
+
+
+def account_rows(ids: Iterable[int]) -> dict[int, tuple]:
+    """These accounts' columns (``account_columns``) by id, one statement: accounts rendered without model
+    instances (a conversation's participants)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT u.id, {account_columns('u', connection.vendor == 'sqlite')} FROM accounts_user u"
+                    f" WHERE u.id IN ({_in(ids)})", ids)
+        return {row[0]: row[1:] for row in cur.fetchall()}
 
 
 def home_rows(viewer_id: int, page) -> list[tuple]:

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from tastemaker.accounts.standing import suspended_sql
-from tastemaker.core.pagination import Page
+from tastemaker.core.pagination import Page, keyset_sql
 from tastemaker.social import visibility
 from tastemaker.social.models import Post
 from tastemaker.social.visibility import Atom, Param, Surface, Viewer
@@ -68,21 +68,6 @@ def viewer_filters(viewer_id: int) -> ViewerFilters:
     return ViewerFilters(blocked, muted, pulled)
 
 
-def _keyset(column: str, page: Page) -> tuple[str, list[int], str]:
-    where, params = "", []
-    if page.max_id is not None:
-        where += f" AND {column} < %s"
-        params.append(page.max_id)
-    if page.since_id is not None:
-        where += f" AND {column} > %s"
-        params.append(page.since_id)
-    if page.min_id is not None:
-        where += f" AND {column} > %s"
-        params.append(page.min_id)
-    order = "ASC" if page.min_id is not None else "DESC"
-    return where, params, order
-
-
 # what the home timeline's query guarantees for every post it reads (not for a repost's original):
 # - pushed entries: delivered only to the author's followers (and the author), and removed on unfollow or
 #   block (``services.remove_author_from_timeline``), so the viewer follows the author;
@@ -105,7 +90,7 @@ def home_page_ids_sql(viewer_id: int, page: Page) -> tuple[str, list[Param]]:
     repost's original is checked with the whole rule."""
     filters = viewer_filters(viewer_id)
     viewer = Viewer(viewer_id)
-    key_sql, key_params, order = _keyset("e.post_id", page)
+    key_sql, key_params, order = keyset_sql("e.post_id", page)
     # pushed: the viewer's stored entries
     rule, rule_params = visibility.post_sql(viewer, Surface.LIST, post="p", author="u", blocked=filters.blocked,
                                             muted=filters.muted, known=PUSHED_KNOWN)
@@ -121,7 +106,7 @@ def home_page_ids_sql(viewer_id: int, page: Page) -> tuple[str, list[Param]]:
         # when the viewer follows the account replied to (as for push). The filters are in the query,
         # before the LIMIT: filtering after it would drop valid older posts from the page while the
         # cursor moves past them, so they would never be shown.
-        key_sql, key_params, order = _keyset("p.id", page)
+        key_sql, key_params, order = keyset_sql("p.id", page)
         rule, rule_params = visibility.post_sql(viewer, Surface.LIST, post="p", blocked=filters.blocked,
                                                 muted=filters.muted, known=PULLED_KNOWN)
         arm = (

@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 
 from tastemaker.accounts.models import MessagesFrom, User
-from tastemaker.core.pagination import Page, apply_keyset
+from tastemaker.accounts.standing import suspended_sql
+from tastemaker.core.pagination import Page, apply_keyset, keyset_sql
 
 from .models import (
     Block,
@@ -405,39 +406,91 @@ class ConversationView:
     removed: bool = False
 
 
-def _views(user: User, members: list[ConversationMember]) -> list[ConversationView]:
-    ids = [m.conversation_id for m in members]
-    others: dict[int, list[User]] = {}
-    for row in (ConversationMember.objects.filter(conversation_id__in=ids).exclude(user_id=user.pk)
-                .filter(accounts_q(prefix="user__")).select_related("user").order_by("pk")):
-        others.setdefault(row.conversation_id, []).append(row.user)
-    return [ConversationView(m.conversation_id, m.unread, m.folder, others.get(m.conversation_id, []),
-                             m.last_status, m.removed) for m in members]
+@dataclass
+class ConversationRef:
+    """``ConversationView`` as ids (what the API renders from rows, without model instances)."""
+
+    id: int
+    unread: bool
+    folder: str
+    removed: bool
+    last_status_id: int | None
+    last_reblog_of_id: int | None
+    account_ids: list[int]
+
+
+_REF_COLUMNS = ("conversation_id", "unread", "folder", "removed", "last_status_id", "last_status__reblog_of_id")
+_RefRow = tuple[int, bool, str, bool, int | None, int | None]
+
+
+def _refs(user: User, rows: list[_RefRow]) -> list[ConversationRef]:
+    """The rows' conversations with the other participants who may appear (``visibility.accounts_q``'s listed
+    accounts: not suspended, as SQL), one statement."""
+    others: dict[int, list[int]] = {}
+    if rows:
+        ids = [r[0] for r in rows]
+        hidden, hidden_params = suspended_sql("u")
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT m.conversation_id, m.user_id FROM social_conversationmember m"
+                " JOIN accounts_user u ON u.id = m.user_id"
+                f" WHERE m.conversation_id IN ({', '.join(['%s'] * len(ids))}) AND m.user_id <> %s"
+                f" AND NOT {hidden} ORDER BY m.id", [*ids, user.pk, *hidden_params])
+            for conversation_id, user_id in cur.fetchall():
+                others.setdefault(conversation_id, []).append(user_id)
+    return [ConversationRef(r[0], bool(r[1]), r[2], bool(r[3]), r[4], r[5], others.get(r[0], [])) for r in rows]
+
+
+def _views(refs: list[ConversationRef]) -> list[ConversationView]:
+    """The refs with their accounts and last messages as model instances (the web inbox), two statements."""
+    users = User.objects.in_bulk({a for r in refs for a in r.account_ids})
+    posts = Post.objects.select_related("author").in_bulk([r.last_status_id for r in refs if r.last_status_id])
+    return [ConversationView(r.id, r.unread, r.folder, [users[a] for a in r.account_ids if a in users],
+                             posts.get(r.last_status_id) if r.last_status_id else None, r.removed) for r in refs]
+
+
+def conversation_refs(user: User, page: Page, folder: str = Folder.INBOX
+                      ) -> tuple[list[ConversationRef], int | None, int | None]:
+    """A participant's conversations in one folder, newest message first (keyset by the last message's id, as
+    Mastodon pages them), leaving out the removed ones and those whose newest message the viewer may not see
+    any more (``visibility.posts_q``: a block since, say)."""
+    key_sql, key_params, order = keyset_sql("m.last_status_id", page)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT m.conversation_id, m.unread, m.folder, m.removed, m.last_status_id, p.reblog_of_id"
+            " FROM social_conversationmember m JOIN social_post p ON p.id = m.last_status_id"
+            f" WHERE m.user_id = %s AND m.folder = %s AND m.removed = %s{key_sql}"
+            f" ORDER BY m.last_status_id {order} LIMIT %s", [user.pk, folder, False, *key_params, page.limit])
+        rows: list[_RefRow] = cur.fetchall()
+    if order == "ASC":
+        rows.reverse()
+    # the rule on the page's messages in one statement (its SQL form: building it as a filter through the
+    # last_status join cost more than the rest of the request); the page's links follow the rows read
+    seen = visible_authors_many([(user, [r[4] for r in rows if r[4]])], Surface.DIRECT).get(user.pk, {})
+    shown = [r for r in rows if r[4] in seen]
+    return _refs(user, shown), (rows[0][4] if rows else None), (rows[-1][4] if rows else None)
 
 
 def conversations(user: User, page: Page, folder: str = Folder.INBOX
                   ) -> tuple[list[ConversationView], int | None, int | None]:
-    """A participant's conversations in one folder, newest message first (keyset by the last message's id, as
-    Mastodon pages them), leaving out the removed ones and those whose newest message the viewer may not see
-    any more (``visibility.posts_q``: a block since, say)."""
-    rows = apply_keyset(ConversationMember.objects.filter(user=user, folder=folder, removed=False,
-                                                          last_status__isnull=False)
-                        .select_related("last_status__author"), page, field="last_status_id")
-    # the rule on the page's messages in one statement (its SQL form: building it as a filter through the
-    # last_status join cost more than the rest of the request); the page's links follow the rows read
-    seen = visible_authors_many([(user, [r.last_status_id for r in rows if r.last_status_id])],
-                                Surface.DIRECT).get(user.pk, {})
-    shown = [r for r in rows if r.last_status_id in seen]
-    return _views(user, shown), (rows[0].last_status_id if rows else None), (rows[-1].last_status_id if rows else None)
+    """``conversation_refs`` with model instances (the web inbox)."""
+    refs, first, last = conversation_refs(user, page, folder)
+    return _views(refs), first, last
+
+
+def conversation_ref(user: User, conversation_id: int | None) -> ConversationRef | None:
+    """``user``'s view of one conversation (removed or declined ones too) as ids; None if not a participant."""
+    if conversation_id is None:
+        return None
+    row = (ConversationMember.objects.filter(user=user, conversation_id=conversation_id)
+           .values_list(*_REF_COLUMNS).first())
+    return _refs(user, [row])[0] if row is not None else None
 
 
 def conversation(user: User, conversation_id: int | None) -> ConversationView | None:
-    """``user``'s view of one conversation (removed or declined ones too); None if not a participant."""
-    if conversation_id is None:
-        return None
-    member = (ConversationMember.objects.filter(user=user, conversation_id=conversation_id)
-              .select_related("last_status__author").first())
-    return _views(user, [member])[0] if member is not None else None
+    """``conversation_ref`` with model instances; None if not a participant."""
+    ref = conversation_ref(user, conversation_id)
+    return _views([ref])[0] if ref is not None else None
 
 
 def conversation_messages(user: User, conversation_id: int, page: Page) -> list[Post]:
